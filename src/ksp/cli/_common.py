@@ -1,0 +1,96 @@
+"""Options and helpers shared by the command modules."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from pathlib import Path
+from typing import Any
+
+from ksp.errors import UsageError
+from ksp.model import Minor
+
+
+def add_command(sub: Any, name: str, help: str, example: str,
+                description: str | None = None) -> argparse.ArgumentParser:
+    """A subcommand whose --help ends with an example."""
+    parser: argparse.ArgumentParser = sub.add_parser(
+        name, help=help, description=description or help,
+        epilog=f"example:\n  {example}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    return parser
+
+
+def add_format(parser: argparse.ArgumentParser, *choices: str) -> None:
+    parser.add_argument("--format", choices=("text", "json", *choices), default="text",
+                        help="output format on stdout (default: text)")
+
+
+def add_repo(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--repo", type=Path, default=None,
+                        help="patches repo (default: the one containing the current folder)")
+
+
+def add_date(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--date", type=parse_date, default=None,
+                        help="answer for this day (YYYY-MM-DD; default: today)")
+
+
+def parse_date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date: {text!r} (expected YYYY-MM-DD)") from None
+
+
+def parse_minor(text: str) -> Minor:
+    try:
+        return Minor.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def today(args: argparse.Namespace) -> dt.date:
+    return getattr(args, "date", None) or dt.date.today()
+
+
+def emit(text: str) -> None:
+    """The result, on stdout."""
+    sys.stdout.write(text if text.endswith("\n") or not text else text + "\n")
+    sys.stdout.flush()
+
+
+def emit_json(data: Any) -> None:
+    from ksp.report.json import dumps
+
+    emit(dumps(data))
+
+
+def log(message: str) -> None:
+    """Progress and warnings, on stderr."""
+    print(message, file=sys.stderr)
+
+
+def require(condition: bool, message: str, hint: str | None = None) -> None:
+    if not condition:
+        raise UsageError(message, hint=hint)
+
+
+def repo_or_none(args: argparse.Namespace) -> Any:
+    from ksp.repo import find_repo, open_repo
+
+    if getattr(args, "repo", None):
+        return open_repo(args.repo)
+    return find_repo()
+
+
+def repo_required(args: argparse.Namespace) -> Any:
+    from ksp.errors import NotAPatchesRepo
+
+    repo = repo_or_none(args)
+    if repo is None:
+        raise NotAPatchesRepo("not inside a patches repo (no ksp.yaml and index.yaml found)",
+                              hint="pass --repo DIR, or run `ksp init DIR` first")
+    return repo

@@ -1,0 +1,89 @@
+"""Entry point: parse, dispatch to one command module, map errors to exit codes.
+
+Exit codes: 0 ok, 1 findings or failures, 2 usage, 3 internal error, 130 interrupted.
+Command modules are discovered, so adding a command is adding a module; they import their
+heavy dependencies inside `run` so that `ksp` starts fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+import traceback
+from collections.abc import Sequence
+
+from ksp import __version__
+from ksp.errors import KspError
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+EPILOG = """\
+exit codes: 0 ok, 1 findings or failures, 2 usage error, 3 internal error, 130 interrupted
+examples:
+  ksp status                       support windows of every Kubernetes minor today
+  ksp init security-patches        scaffold a patches repo
+  ksp gate --upstream ../kubernetes --since origin/main
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        print(f"ksp: usage error: {message}", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="ksp",
+        description="Community security patches for out-of-support Kubernetes minors.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"ksp {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="show tracebacks of internal errors and more logging")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    import ksp.cli as package
+
+    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
+        if info.name.startswith("_") or info.name == "main":
+            continue
+        module = importlib.import_module(f"ksp.cli.{info.name}")
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return int(exc.code) if isinstance(exc.code, int) else EXIT_USAGE
+    if not getattr(args, "func", None):
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        return int(args.func(args))
+    except KspError as exc:
+        print(f"ksp: error: {exc}", file=sys.stderr)
+        if exc.hint:
+            print(f"  hint: {exc.hint}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("ksp: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception as exc:
+        if args.verbose:
+            traceback.print_exc()
+        print(f"ksp: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print("  hint: rerun with --verbose for the traceback, and report it", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+def entry() -> None:
+    sys.exit(main())

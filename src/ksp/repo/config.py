@@ -1,0 +1,247 @@
+"""ksp.yaml: the project profile (upstream, branches, components, commands) and the policy."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ksp._files import load_yaml
+from ksp.errors import FormatError
+from ksp.model import Minor
+
+KUBERNETES_COMPONENTS = {
+    "kube-apiserver": "cmd/kube-apiserver",
+    "kube-controller-manager": "cmd/kube-controller-manager",
+    "kube-scheduler": "cmd/kube-scheduler",
+    "kube-proxy": "cmd/kube-proxy",
+    "kubelet": "cmd/kubelet",
+    "kubectl": "cmd/kubectl",
+    "kubeadm": "cmd/kubeadm",
+    "cloud-controller-manager": "cmd/cloud-controller-manager",
+}
+DEFAULT_FORBIDDEN = (".github/", ".ci/", "hack/", "build/", "Makefile", "Dockerfile", ".go-version")
+
+
+@dataclass(frozen=True)
+class Policy:
+    forbidden_paths: tuple[str, ...] = DEFAULT_FORBIDDEN
+    waivers: tuple[str, ...] = ()  # patch file names allowed to touch forbidden paths
+    allow_binary: bool = False
+    allow_mode_changes: bool = False
+    allow_symlinks: bool = False
+    max_patch_bytes: int = 1024 * 1024
+    max_files: int = 200
+
+
+@dataclass(frozen=True)
+class KnownFailure:
+    test: str  # "<package>.<TestName>" or a package path
+    reason: str
+    expires: dt.date
+
+
+@dataclass(frozen=True)
+class Commands:
+    build: str
+    test: str
+    typecheck: str
+    env: dict[str, str] = field(default_factory=dict)  # e.g. GO111MODULE: "off" for GOPATH trees
+    timeout: int = 3600
+
+
+@dataclass(frozen=True)
+class Config:
+    project: str = "kubernetes"
+    upstream: str = "https://github.com/kubernetes/kubernetes"
+    branch: str = "release-{minor}"
+    tag: str = "v{minor}.{patch}"
+    base: str = "branch"
+    module: str = "k8s.io/kubernetes"
+    lifecycle: str | None = None  # None: embedded Kubernetes data
+    extended_months: int = 12
+    components: dict[str, str] = field(default_factory=lambda: dict(KUBERNETES_COMPONENTS))
+    commands: Commands = field(default_factory=lambda: default_commands("kubernetes"))
+    toolchains: tuple[str, ...] = ()
+    known_failures: dict[Minor, tuple[KnownFailure, ...]] = field(default_factory=dict)
+    policy: Policy = field(default_factory=Policy)
+
+    def branch_for(self, minor: Minor) -> str:
+        return self.branch.format(minor=minor, major=minor.major, minor_number=minor.minor)
+
+    def tag_for(self, minor: Minor, patch: int | str) -> str:
+        return self.tag.format(minor=minor, patch=patch)
+
+
+def default_commands(project: str) -> Commands:
+    if project == "kubernetes":
+        return Commands(
+            build='make WHAT="{targets}"',
+            test="go test {packages}",
+            typecheck="go vet {packages}",
+        )
+    return Commands(
+        build="go build {targets}",
+        test="go test {packages}",
+        typecheck="go vet {packages}",
+    )
+
+
+_TOP_KEYS = {
+    "schema", "project", "upstream", "branch", "tag", "base", "module", "lifecycle",
+    "extended_months", "components", "build", "test", "typecheck", "env", "timeout",
+    "toolchains", "known_failures", "policy",
+}
+
+
+def _expect(value: Any, kind: type | tuple[type, ...], key: str, path: Path) -> Any:
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        raise FormatError(f"ksp.yaml: '{key}' must be {names}, got {type(value).__name__}",
+                          path=path)
+    return value
+
+
+def parse(data: Any, path: Path) -> Config:
+    if not isinstance(data, dict):
+        raise FormatError("ksp.yaml must be a mapping", path=path, line=1)
+    unknown = sorted(set(data) - _TOP_KEYS)
+    if unknown:
+        raise FormatError(f"ksp.yaml: unknown key '{unknown[0]}'", path=path,
+                          hint=f"known keys: {', '.join(sorted(_TOP_KEYS))}")
+    schema = data.get("schema", "ksp/v1")
+    if schema != "ksp/v1":
+        raise FormatError(f"ksp.yaml: unsupported schema {schema!r}", path=path,
+                          hint="this ksp reads schema ksp/v1")
+    project = str(_expect(data.get("project", "kubernetes"), str, "project", path))
+    if project not in ("kubernetes", "go"):
+        raise FormatError(f"ksp.yaml: project must be kubernetes or go, got {project!r}",
+                          path=path)
+    defaults = default_commands(project)
+    base = _expect(data.get("base", "branch"), str, "base", path)
+    if base not in ("branch", "tag"):
+        raise FormatError("ksp.yaml: base must be 'branch' or 'tag'", path=path)
+    branch = _expect(data.get("branch", "release-{minor}"), str, "branch", path)
+    if "{minor}" not in branch:
+        raise FormatError("ksp.yaml: branch template must contain {minor}", path=path)
+    components = _expect(data.get("components", KUBERNETES_COMPONENTS if project == "kubernetes"
+                                   else {}), dict, "components", path)
+    return Config(
+        project=project,
+        upstream=str(_expect(data.get("upstream", Config.upstream), str, "upstream", path)),
+        branch=branch,
+        tag=str(_expect(data.get("tag", Config.tag), str, "tag", path)),
+        base=base,
+        module=str(_expect(data.get("module", Config.module if project == "kubernetes" else ""),
+                           str, "module", path)),
+        lifecycle=_optional_str(data.get("lifecycle"), "lifecycle", path),
+        extended_months=_expect(data.get("extended_months", 12), int, "extended_months", path),
+        components={str(k): _component_target(v, str(k), path) for k, v in components.items()},
+        commands=Commands(
+            build=str(_expect(data.get("build", defaults.build), str, "build", path)),
+            test=str(_expect(data.get("test", defaults.test), str, "test", path)),
+            typecheck=str(_expect(data.get("typecheck", defaults.typecheck), str, "typecheck",
+                                  path)),
+            env={str(k): str(v) for k, v in _expect(data.get("env", {}), dict, "env", path).items()},
+            timeout=_expect(data.get("timeout", 3600), int, "timeout", path),
+        ),
+        toolchains=tuple(str(t) for t in _expect(data.get("toolchains", []), list, "toolchains",
+                                                 path)),
+        known_failures=_known_failures(data.get("known_failures", {}), path),
+        policy=_policy(data.get("policy", {}), path),
+    )
+
+
+def _optional_str(value: Any, key: str, path: Path) -> str | None:
+    if value in (None, "embedded"):
+        return None
+    return str(_expect(value, str, key, path))
+
+
+def _component_target(value: Any, name: str, path: Path) -> str:
+    if isinstance(value, dict):
+        value = value.get("target")
+    return str(_expect(value, str, f"components.{name}", path))
+
+
+def _known_failures(data: Any, path: Path) -> dict[Minor, tuple[KnownFailure, ...]]:
+    _expect(data, dict, "known_failures", path)
+    result: dict[Minor, tuple[KnownFailure, ...]] = {}
+    for minor, entries in data.items():
+        try:
+            parsed_minor = Minor.parse(str(minor))
+        except ValueError as exc:
+            raise FormatError(f"ksp.yaml: known_failures: {exc}", path=path) from None
+        items = []
+        for entry in _expect(entries, list, f"known_failures.{minor}", path):
+            entry = _expect(entry, dict, f"known_failures.{minor}[]", path)
+            missing = [k for k in ("test", "reason", "expires") if not entry.get(k)]
+            if missing:
+                raise FormatError(f"ksp.yaml: known failure for {minor} lacks '{missing[0]}'",
+                                  path=path, hint="each entry needs test, reason and expires")
+            expires = entry["expires"]
+            if not isinstance(expires, dt.date):
+                try:
+                    expires = dt.date.fromisoformat(str(expires))
+                except ValueError:
+                    raise FormatError(f"ksp.yaml: expires {expires!r} is not a date",
+                                      path=path) from None
+            items.append(KnownFailure(str(entry["test"]), str(entry["reason"]), expires))
+        result[parsed_minor] = tuple(items)
+    return result
+
+
+def _policy(data: Any, path: Path) -> Policy:
+    _expect(data, dict, "policy", path)
+    base = Policy()
+    return Policy(
+        forbidden_paths=tuple(str(p) for p in _expect(
+            data.get("forbidden_paths", list(base.forbidden_paths)), list,
+            "policy.forbidden_paths", path)),
+        waivers=tuple(str(p) for p in _expect(data.get("waivers", []), list, "policy.waivers",
+                                              path)),
+        allow_binary=_expect(data.get("allow_binary", False), bool, "policy.allow_binary", path),
+        allow_mode_changes=_expect(data.get("allow_mode_changes", False), bool,
+                                   "policy.allow_mode_changes", path),
+        allow_symlinks=_expect(data.get("allow_symlinks", False), bool, "policy.allow_symlinks",
+                               path),
+        max_patch_bytes=_expect(data.get("max_patch_bytes", base.max_patch_bytes), int,
+                                "policy.max_patch_bytes", path),
+        max_files=_expect(data.get("max_files", base.max_files), int, "policy.max_files", path),
+    )
+
+
+def load(path: Path) -> Config:
+    return parse(load_yaml(path), path)
+
+
+def render(project: str, upstream: str, branch: str, tag: str, module: str) -> str:
+    """The ksp.yaml that `ksp init` writes: every setting visible, with a comment."""
+    defaults = default_commands(project)
+    lines = [
+        "# ksp project profile and policy. See the ksp README, section 'ksp.yaml'.",
+        "schema: ksp/v1",
+        f"project: {project}",
+        f"upstream: {upstream}",
+        f"module: {module}" if module else "module: ''",
+        f"branch: '{branch}'      # release branch of a minor",
+        f"tag: '{tag}'",
+        "base: branch             # branch: tip of the release branch (the KEP); tag: final release",
+        "lifecycle: embedded      # or a file made by `ksp lifecycle import`",
+        "extended_months: 12      # patches are kept this long after a minor's end of life",
+        f"build: '{defaults.build}'",
+        f"test: '{defaults.test}'",
+        f"typecheck: '{defaults.typecheck}'",
+        "env: {}                  # extra build environment, e.g. {GO111MODULE: 'off'}",
+        "known_failures: {}       # minor: [{test, reason, expires}]",
+        "policy:",
+        "  forbidden_paths: [" + ", ".join(f"'{p}'" for p in DEFAULT_FORBIDDEN) + "]",
+        "  waivers: []",
+        "  allow_binary: false",
+        "  allow_mode_changes: false",
+        "  allow_symlinks: false",
+        "  max_patch_bytes: 1048576",
+        "  max_files: 200",
+    ]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,96 @@
+"""Where things are in a patches repo, and the series of each minor in order."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from ksp import lifecycle as lifecycle_mod
+from ksp.errors import FormatError, NotAPatchesRepo
+from ksp.lifecycle import Lifecycle
+from ksp.model import PATCH_NAME_RE, AdvisoryId, Minor, PatchRef
+from ksp.repo import config as config_mod
+from ksp.repo.config import Config
+from ksp.repo.index import IndexDocument
+
+FOLDER_RE = re.compile(r"^v\d+\.\d+$")
+CONFIG = "ksp.yaml"
+INDEX = "index.yaml"
+
+
+@dataclass
+class PatchesRepo:
+    root: Path
+
+    @cached_property
+    def config(self) -> Config:
+        return config_mod.load(self.root / CONFIG)
+
+    @property
+    def index_path(self) -> Path:
+        return self.root / INDEX
+
+    def index(self) -> IndexDocument:
+        return IndexDocument.load(self.index_path)
+
+    def lifecycle(self) -> Lifecycle:
+        cfg = self.config
+        path = None
+        if cfg.lifecycle:
+            path = (self.root / cfg.lifecycle).resolve()
+            if not path.is_relative_to(self.root.resolve()):
+                raise FormatError("ksp.yaml: lifecycle file must be inside the repo",
+                                  path=self.root / CONFIG)
+        base = lifecycle_mod.embedded() if cfg.project == "kubernetes" and path else None
+        return lifecycle_mod.load(path, extended_months=cfg.extended_months, base=base)
+
+    def minor_folders(self) -> list[Path]:
+        """Every top-level folder that looks like a minor folder (`v…`), valid or not."""
+        return sorted(p for p in self.root.iterdir()
+                      if p.is_dir() and p.name.startswith("v") and p.name[1:2].isdigit())
+
+    def minors(self) -> list[Minor]:
+        return sorted((Minor.parse(p.name) for p in self.minor_folders()
+                       if FOLDER_RE.match(p.name)), reverse=True)
+
+    def series(self, minor: Minor) -> list[PatchRef]:
+        """The minor's patches sorted by name: the order in which they apply."""
+        folder = self.root / minor.folder
+        if not folder.is_dir():
+            return []
+        refs = []
+        for path in sorted(folder.iterdir()):
+            match = PATCH_NAME_RE.match(path.name)
+            if match and path.is_file():
+                refs.append(PatchRef(minor, int(match["number"]), AdvisoryId(match["id"]),
+                                     f"{minor.folder}/{path.name}"))
+        return refs
+
+    def next_number(self, minor: Minor) -> int:
+        series = self.series(minor)
+        return series[-1].number + 1 if series else 1
+
+    def path_of(self, ref: PatchRef) -> Path:
+        return self.root / ref.path
+
+
+def open_repo(root: Path) -> PatchesRepo:
+    if not (root / CONFIG).is_file():
+        raise NotAPatchesRepo(f"no {CONFIG} in {root}", hint="run `ksp init DIR` to create one")
+    return PatchesRepo(root.resolve())
+
+
+def find_repo(start: Path | None = None) -> PatchesRepo | None:
+    """The patches repo containing `start` (default: the current folder), if any."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / CONFIG).is_file() and (folder / INDEX).exists():
+            return PatchesRepo(folder)
+    return None
+
+
+def today() -> dt.date:
+    return dt.date.today()

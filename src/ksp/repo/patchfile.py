@@ -1,0 +1,242 @@
+"""Patch files: a header of `#` lines, then a git diff that `git apply` reads.
+
+The header round-trips byte for byte: it is kept as its raw lines, and a field that is set is the
+only line rewritten. Unknown keys are kept (lint warns about them), never dropped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import unidiff
+
+from ksp._files import read_text
+from ksp.errors import FormatError
+from ksp.model import PatchKind, Rating
+
+MAX_PATCH_BYTES = 5 * 1024 * 1024
+TITLE_RE = re.compile(r"^# (?P<kind>Security|Infrastructure) patch for (?P<id>\S+)\s*$")
+FIELD_RE = re.compile(r"^# (?P<key>[A-Z][A-Za-z0-9 ./-]{0,40}?):(?: (?P<value>.*))?$")
+SEVERITY_RE = re.compile(
+    r"^(?P<rating>NONE|LOW|MEDIUM|HIGH|CRITICAL)(?: \(CVSS (?P<score>\d+(?:\.\d)?)\))?$"
+)
+
+SECURITY_REQUIRED = (
+    "Original patch", "CVE issue", "Severity", "Affected components", "Testing", "CVE Fixer",
+    "SRC Reviewer",
+)
+INFRA_REQUIRED = (
+    "Reason", "Upstream reference", "Affected components", "Testing", "Fixer", "SRC Reviewer",
+)
+KNOWN_KEYS = frozenset(
+    SECURITY_REQUIRED
+    + INFRA_REQUIRED
+    + ("CVSS vector", "Backport", "Tests", "Drop when", "Upstream commits", "Notes")
+)
+# Canonical order, used when a missing field is added.
+ORDER = (
+    "Original patch", "Upstream commits", "Upstream reference", "Reason", "CVE issue", "Severity",
+    "CVSS vector", "Affected components", "Backport", "Tests", "Drop when", "",
+    "Testing", "CVE Fixer", "Fixer", "SRC Reviewer",
+)
+
+
+def _rank(key: str) -> int:
+    return ORDER.index(key) if key in ORDER else ORDER.index("")
+
+
+@dataclass(frozen=True)
+class HeaderLine:
+    raw: str  # the line as written, without its newline
+    key: str | None = None
+    value: str = ""
+
+
+@dataclass(frozen=True)
+class PatchHeader:
+    """The parsed header; `lines` keeps every line so that render() gives the same bytes."""
+
+    kind: PatchKind
+    advisory: str
+    lines: tuple[HeaderLine, ...]
+
+    def get(self, key: str) -> str | None:
+        for line in self.lines:
+            if line.key == key:
+                return line.value
+        return None
+
+    def keys(self) -> list[str]:
+        return [line.key for line in self.lines if line.key]
+
+    def set(self, key: str, value: str) -> PatchHeader:
+        """Return a header with `key` set; other lines keep their exact bytes."""
+        new = HeaderLine(f"# {key}: {value}".rstrip(), key, value)
+        lines = list(self.lines)
+        for i, line in enumerate(lines):
+            if line.key == key:
+                lines[i] = new
+                return replace(self, lines=tuple(lines))
+        lines.insert(self._insert_at(key), new)
+        return replace(self, lines=tuple(lines))
+
+    def _insert_at(self, key: str) -> int:
+        rank = _rank(key)
+        for i, line in enumerate(self.lines[1:], start=1):
+            if line.key and _rank(line.key) > rank:
+                before_separator = self.lines[i - 1].raw == "#" and rank < _rank("")
+                return i - 1 if before_separator else i
+        return len(self.lines) - 1 if self.lines[-1].raw == "#" else len(self.lines)
+
+    def render(self) -> str:
+        return "".join(line.raw + "\n" for line in self.lines)
+
+    @property
+    def severity(self) -> tuple[Rating, float | None] | None:
+        value = self.get("Severity")
+        match = SEVERITY_RE.match(value or "")
+        if not match:
+            return None
+        score = float(match["score"]) if match["score"] else None
+        return Rating(match["rating"]), score
+
+    @property
+    def components(self) -> list[str]:
+        value = self.get("Affected components") or ""
+        return [c.strip() for c in value.split(",") if c.strip()]
+
+
+@dataclass(frozen=True)
+class DiffFile:
+    old_path: str | None
+    new_path: str | None
+    old_mode: str | None
+    new_mode: str | None
+    binary: bool
+    hunks: int
+    added: int
+    removed: int
+
+    @property
+    def path(self) -> str:
+        return self.new_path or self.old_path or ""
+
+    @property
+    def paths(self) -> list[str]:
+        return [p for p in dict.fromkeys((self.old_path, self.new_path)) if p]
+
+
+@dataclass(frozen=True)
+class PatchFile:
+    path: Path
+    header: PatchHeader
+    diff: str
+    header_lines: int
+    sha256: str
+
+    @property
+    def files(self) -> list[DiffFile]:
+        return parse_diff(self.diff, self.path, first_line=self.header_lines + 1)
+
+    def render(self) -> str:
+        return self.header.render() + self.diff
+
+
+def parse_header(text: str, path: Path) -> tuple[PatchHeader, int]:
+    """Parse the leading `#` lines; returns the header and how many lines it has."""
+    raw_lines = text.split("\n")
+    lines: list[HeaderLine] = []
+    for number, raw in enumerate(raw_lines, start=1):
+        if not raw.startswith("#"):
+            break
+        lines.append(_header_line(raw, number, path, seen={ln.key for ln in lines if ln.key}))
+    if not lines:
+        raise FormatError("patch has no header (expected '# Security patch for <ID>' first)",
+                          path=path, line=1, hint="run `ksp new` to write the header")
+    title = TITLE_RE.match(lines[0].raw)
+    if not title:
+        raise FormatError(
+            f"first header line must be '# Security patch for <ID>' or "
+            f"'# Infrastructure patch for <ID>', got {lines[0].raw[:60]!r}",
+            path=path, line=1,
+        )
+    kind = PatchKind.SECURITY if title["kind"] == "Security" else PatchKind.INFRASTRUCTURE
+    return PatchHeader(kind, title["id"], tuple(lines)), len(lines)
+
+
+def _header_line(raw: str, number: int, path: Path, seen: set[str]) -> HeaderLine:
+    if "\r" in raw:
+        raise FormatError("header line has a carriage return (CRLF line ends)", path=path,
+                          line=number, hint="save the file with LF line ends")
+    match = FIELD_RE.match(raw)
+    if number == 1 or not match:
+        return HeaderLine(raw)
+    key = match["key"]
+    if key in seen:
+        raise FormatError(f"header key '{key}' appears twice", path=path, line=number)
+    return HeaderLine(raw, key, (match["value"] or "").strip())
+
+
+def parse_diff(diff: str, path: Path, first_line: int = 1) -> list[DiffFile]:
+    """Files of a git diff; a diff cut short or not a git diff is an error with its line."""
+    if not diff.startswith("diff --git "):
+        raise FormatError("expected 'diff --git' right after the header", path=path,
+                          line=first_line, hint="the body must be a git diff (git diff / format-patch)")
+    try:
+        patch_set = unidiff.PatchSet(diff)
+    except unidiff.UnidiffParseError as exc:
+        raise FormatError(f"diff is malformed: {exc}", path=path,
+                          hint="the patch may be cut short; regenerate it with git diff") from None
+    files = []
+    for pf in patch_set:
+        old = None if pf.source_file == "/dev/null" else _strip(pf.source_file)
+        new = None if pf.target_file == "/dev/null" else _strip(pf.target_file)
+        files.append(DiffFile(
+            old, new, pf.source_mode, pf.target_mode, bool(pf.is_binary_file) or "GIT binary patch"
+            in str(pf.patch_info or ""), len(pf), pf.added, pf.removed,
+        ))
+    if not files:
+        raise FormatError("diff changes no file", path=path, line=first_line)
+    return files
+
+
+def _strip(name: str) -> str:
+    return name[2:] if name[:2] in ("a/", "b/") else name
+
+
+def parse(text: str, path: Path) -> PatchFile:
+    header, count = parse_header(text, path)
+    offset = sum(len(line.raw) + 1 for line in header.lines)
+    diff = text[offset:]
+    parse_diff(diff, path, first_line=count + 1)
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return PatchFile(path, header, diff, count, digest)
+
+
+def load(path: Path, *, limit: int = MAX_PATCH_BYTES) -> PatchFile:
+    if path.is_symlink():
+        raise FormatError("patch file is a symlink", path=path, hint="commit the file itself")
+    return parse(read_text(path, limit=limit, what="patch"), path)
+
+
+def sha256_of(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def new_header(kind: PatchKind, advisory: str, fields: dict[str, str]) -> PatchHeader:
+    """A header in canonical order, with a `#` separator before the evidence block."""
+    word = "Security" if kind is PatchKind.SECURITY else "Infrastructure"
+    lines = [HeaderLine(f"# {word} patch for {advisory}")]
+    required = SECURITY_REQUIRED if kind is PatchKind.SECURITY else INFRA_REQUIRED
+    keys = [k for k in ORDER if k and (k in fields or k in required)]
+    evidence = ORDER.index("")
+    for key in keys:
+        if ORDER.index(key) > evidence and lines[-1].raw != "#":
+            lines.append(HeaderLine("#"))
+        value = fields.get(key, "")
+        lines.append(HeaderLine(f"# {key}: {value}".rstrip(), key, value))
+    lines.append(HeaderLine("#"))
+    return PatchHeader(kind, advisory, tuple(lines))

@@ -1,0 +1,69 @@
+"""`ksp init`: a patches repo that passes `ksp lint` as soon as it is created."""
+
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from ksp._files import atomic_write
+from ksp.errors import UsageError
+from ksp.repo import config
+from ksp.repo.index import EMPTY
+
+# Phrases lint looks for: each of the KEP's five disclaimers must be present in README.md.
+DISCLAIMERS = {
+    "community": "not officially supported",
+    "warranty": "without warranty",
+    "upgrade": "upgrading to a supported version is strongly recommended",
+    "vendors": "may not apply to or work with vendor distributions",
+    "retention": "months after a version's end of life",
+}
+
+
+@dataclass(frozen=True)
+class InitOptions:
+    project: str = "kubernetes"
+    upstream: str | None = None
+    branch: str = "release-{minor}"
+    tag: str = "v{minor}.{patch}"
+    module: str | None = None
+
+
+def _template(name: str) -> str:
+    return (resources.files("ksp") / "data" / "scaffold" / name).read_text("utf-8")
+
+
+def files(options: InitOptions) -> dict[str, str]:
+    upstream = options.upstream or (
+        "https://github.com/kubernetes/kubernetes" if options.project == "kubernetes" else "")
+    if not upstream:
+        raise UsageError("--upstream URL is required with --project go",
+                         hint="e.g. --upstream https://github.com/containerd/containerd")
+    name = upstream.rstrip("/").rsplit("/", 1)[-1] or "upstream"
+    module = options.module if options.module is not None else (
+        "k8s.io/kubernetes" if options.project == "kubernetes" else "")
+    values = {"project": name if options.project == "go" else "Kubernetes", "name": name,
+              "extended_months": "12"}
+    return {
+        "ksp.yaml": config.render(options.project, upstream, options.branch, options.tag, module),
+        "index.yaml": EMPTY,
+        "README.md": string.Template(_template("README.md")).substitute(values),
+        "CONTRIBUTING.md": string.Template(_template("CONTRIBUTING.md")).substitute(values),
+        "OWNERS": _template("OWNERS"),
+        ".gitignore": _template("gitignore"),
+        ".github/pull_request_template.md": _template("pull_request_template.md"),
+    }
+
+
+def create(root: Path, options: InitOptions) -> list[str]:
+    """Write the scaffold; refuses to overwrite any existing file (nothing is written then)."""
+    planned = files(options)
+    clash = [name for name in planned if (root / name).exists()]
+    if clash:
+        raise UsageError(f"{root / clash[0]} already exists; nothing was written",
+                         hint="choose an empty folder")
+    for name, text in planned.items():
+        atomic_write(root / name, text)
+    return list(planned)

@@ -1,0 +1,98 @@
+"""The JSON Schema of index.yaml, generated from the model's enums and shipped in the package.
+
+Editors validate index.yaml with it (`ksp schema index > index.schema.json`), and the loader
+validates with the same schema, so the two never disagree.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ksp.model import ADVISORY_ID_RE, Justification, Rating, Status
+
+MINOR_PATTERN = r"^\d{1,3}\.\d{1,4}$"
+DATE = {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
+URL_LIST = {"type": "array", "items": {"type": "string", "minLength": 1}}
+
+
+def _minor_state() -> dict[str, Any]:
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["status"],
+        "properties": {
+            "status": {"enum": [s.value for s in Status]},
+            "patch": {"type": "string", "pattern": r"^v\d+\.\d+/\d{4}_[A-Za-z0-9._-]+\.patch$"},
+            "sha256": {"type": "string", "pattern": r"^[0-9a-f]{64}$"},
+            "reason": {"type": "string", "minLength": 1},
+            "justification": {"enum": [j.value for j in Justification]},
+            "link": {"type": "string"},
+            "patched_on": DATE,
+            "source": {"enum": ["import", "person"]},
+        },
+        "allOf": [
+            {"if": {"properties": {"status": {"const": "not-affected"}}},
+             "then": {"required": ["justification"]}},
+            {"if": {"properties": {"status": {"const": "wont-fix"}}},
+             "then": {"required": ["reason"]}},
+            {"if": {"properties": {"status": {"const": "patched"}}},
+             "then": {"required": ["patch", "sha256"]}},
+        ],
+    }
+
+
+def index_schema() -> dict[str, Any]:
+    advisory = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["title"],
+        "properties": {
+            "title": {"type": "string", "minLength": 1},
+            "kind": {"enum": ["security", "infrastructure"]},
+            "issue": {"type": "string"},
+            "published": DATE,
+            "severity": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["rating"],
+                "properties": {
+                    "rating": {"enum": [r.value for r in Rating]},
+                    "score": {"type": "number", "minimum": 0, "maximum": 10},
+                    "vector": {"type": "string", "pattern": r"^CVSS:[34]\.[01]/"},
+                },
+            },
+            "components": {"type": "array", "items": {"type": "string", "minLength": 1}},
+            "aliases": {"type": "array", "items": {"type": "string", "minLength": 1}},
+            "reason": {"type": "string"},
+            "upstream": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {
+                    "fixes": URL_LIST,
+                    "fixed_in": {"type": "array",
+                                 "items": {"type": "string", "pattern": r"^v?\d+\.\d+\.\d+"}},
+                },
+            },
+            "minors": {
+                "type": "object",
+                "propertyNames": {"pattern": MINOR_PATTERN},
+                "additionalProperties": _minor_state(),
+            },
+        },
+    }
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://ksp.invalid/schema/index.schema.json",
+        "title": "ksp patches repo index.yaml",
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["schema", "advisories"],
+        "properties": {
+            "schema": {"const": "ksp/v1"},
+            "advisories": {
+                "type": ["object", "null"],
+                "propertyNames": {"pattern": ADVISORY_ID_RE.pattern},
+                "additionalProperties": advisory,
+            },
+        },
+    }

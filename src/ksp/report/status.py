@@ -1,0 +1,37 @@
+"""`ksp status` as a terminal table."""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+from rich.table import Table
+
+from ksp.model import Window
+from ksp.status import StatusResult
+
+_STYLE = {Window.SUPPORTED: "green", Window.EXTENDED: "yellow", Window.EXPIRED: "dim",
+          Window.UNKNOWN: "magenta"}
+
+
+def text(result: StatusResult, *, color: bool = False) -> str:
+    in_repo = result.repo is not None
+    table = Table(title=f"{result.project} minors on {result.date} "
+                        f"(extended window: EOL + {result.extended_months} months)",
+                  title_justify="left")
+    for column in ("minor", "window", "released", "end of life", "extended until"):
+        table.add_column(column)
+    if in_repo:
+        for column in ("patches", "gaps", "patched", "median days to patch"):
+            table.add_column(column, justify="right")
+    for row in result.minors:
+        cells = [row.minor, f"[{_STYLE[row.window]}]{row.window}[/]", row.released or "-",
+                 row.eol or "-", row.extended_until or "-"]
+        if in_repo:
+            median = row.median_days_to_patch
+            cells += [str(row.patches), str(row.gaps), str(row.patched),
+                      "-" if median is None else f"{median:g}"]
+        table.add_row(*cells)
+    buf = io.StringIO()
+    Console(file=buf, width=140, force_terminal=color, no_color=not color).print(table)
+    return buf.getvalue()
