@@ -1,0 +1,76 @@
+"""The contract between the gate's two halves: series verification (run.py) and the
+build/test/typecheck steps (steps.py). Both import from here; neither imports the other's
+internals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ksp.git.shadow import Shadow
+from ksp.model import Minor, StrEnum
+from ksp.repo.config import Config
+
+
+class StepName(StrEnum):
+    BUILD = "build"
+    TEST = "test"
+    TYPECHECK = "typecheck"
+
+
+class StepOutcome(StrEnum):
+    PASS = "pass"
+    FAIL = "fail"
+    SKIPPED = "skipped"
+
+
+class FailureKind(StrEnum):
+    NEW = "new"  # introduced by the series: fails the gate
+    PRE_EXISTING = "pre-existing"  # fails on the unpatched base too
+    FLAKY = "flaky"  # passed on a retry
+    KNOWN = "known"  # listed in ksp.yaml known_failures (not expired)
+
+
+@dataclass(frozen=True)
+class TestFailure:
+    package: str
+    test: str
+    kind: FailureKind
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class StepResult:
+    name: StepName
+    result: StepOutcome
+    command: str
+    log: str | None = None  # path of the log file
+    exit_code: int | None = None
+    duration: float = 0.0
+    toolchain: str | None = None  # e.g. "go1.22.12", when the step ran Go
+    failures: tuple[TestFailure, ...] = ()
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class StepsRequest:
+    shadow: Shadow
+    minor: Minor
+    config: Config
+    base: str  # the unpatched base commit (for pre-existing failures)
+    head: str  # the commit of base + series (written by git.series)
+    changed: tuple[str, ...]  # paths the series changes
+    log_dir: Path
+    build: bool = True
+    test: bool = True
+    toolchains: tuple[str, ...] = ()  # empty: the minor's own Go
+    timeout: int = 3600  # seconds per step
+    retries: int = 2  # re-runs of a failing test before it counts as not flaky
+
+
+@dataclass(frozen=True)
+class StepsOutcome:
+    steps: list[StepResult] = field(default_factory=list)
+    worktree: Path | None = None  # kept for inspection when a step failed
+    targets: tuple[str, ...] = ()
+    packages: tuple[str, ...] = ()

@@ -1,0 +1,1 @@
+"""The one place that runs git: typed results, a shadow repository for everything ksp writes."""

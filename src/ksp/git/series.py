@@ -1,0 +1,261 @@
+"""Verify a patch series on a base commit without a checkout, and write it as commits.
+
+This is the "virtual series base" that the gate, backport and apply share: the base tree is never
+read into an index; only the blobs the series touches are read (one `cat-file --batch`), hunks
+are matched here, and every resulting blob, tree and commit is written by one `git fast-import`
+into the shadow repository. A patch that needs an offset or a 3-way merge is reported as drift.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ksp.git import diff as diffmod
+from ksp.git.shadow import ObjectReader, Shadow, ls_tree
+from ksp.model import StrEnum
+
+COMMITTER = "ksp <ksp@localhost>"
+
+
+class Outcome(StrEnum):
+    APPLIED = "applied"
+    FAILED = "failed"
+    ALREADY_APPLIED = "already-applied"
+    DRIFT = "drift"
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True)
+class PatchInput:
+    name: str  # e.g. v1.30/0003_CVE-2025-1234.patch
+    diff: bytes  # the git diff (a patch file's header is ignored)
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class HunkFailure:
+    path: str
+    hunk: int
+    line: int  # where the hunk expected to apply, in the pre-image
+
+
+@dataclass(frozen=True)
+class PatchResult:
+    name: str
+    result: Outcome
+    detail: str
+    files: tuple[str, ...]
+    failed_hunks: tuple[HunkFailure, ...] = ()
+    commit: str | None = None
+
+
+@dataclass(frozen=True)
+class SeriesResult:
+    base: str
+    patches: list[PatchResult]
+    head: str | None  # the last commit written (base if nothing applied); None on failure
+    changed: tuple[str, ...] = ()  # paths that differ between base and head
+    allow_drift: bool = False
+
+    @property
+    def ok(self) -> bool:
+        good = {Outcome.APPLIED, Outcome.ALREADY_APPLIED}
+        if self.allow_drift:
+            good.add(Outcome.DRIFT)
+        return all(p.result in good for p in self.patches)
+
+
+@dataclass
+class _Tree:
+    """The touched part of the tree as the series goes: path -> (mode, bytes) or None (deleted)."""
+
+    shadow: Shadow
+    base: str
+    reader: ObjectReader
+    files: dict[str, tuple[str, bytes] | None] = field(default_factory=dict)
+
+    def preload(self, paths: list[str]) -> None:
+        missing = [p for p in paths if p not in self.files]
+        entries = ls_tree(self.shadow.path, self.base, missing)
+        for path in missing:
+            entry = entries.get(path)
+            if entry is None:
+                self.files[path] = None
+                continue
+            got = self.reader.read(entry[1])
+            self.files[path] = (entry[0], got[1] if got else b"")
+
+    def get(self, path: str) -> tuple[str, bytes] | None:
+        return self.files.get(path)
+
+
+def _apply_file(tree: _Tree, f: diffmod.FileDiff, *, reverse: bool, exact: bool
+                ) -> tuple[dict[str, tuple[str, bytes] | None], list[diffmod.HunkResult]]:
+    """The new state of the paths `f` touches, or raise _NoApply with the hunk results."""
+    src, dst = (f.new_path, f.old_path) if reverse else (f.old_path, f.new_path)
+    src_mode, dst_mode = (f.new_mode, f.old_mode) if reverse else (f.old_mode, f.new_mode)
+    current = tree.get(src) if src else None
+    if src is not None and current is None:
+        raise _NoApply(f"{src}: does not exist", [])
+    if src is None and dst is not None and tree.get(dst) is not None:
+        raise _NoApply(f"{dst}: already exists", [])
+    data = current[1] if current else b""
+    new_data, results = diffmod.apply_hunks(data, f.hunks, reverse=reverse, exact=exact)
+    if new_data is None:
+        raise _NoApply(f"{f.path}: hunks do not match", results)
+    if dst is None:
+        if new_data:
+            raise _NoApply(f"{src}: file to delete has other content", results)
+        return {src or "": None}, results
+    mode = dst_mode or (current[0] if current else "100644")
+    changes: dict[str, tuple[str, bytes] | None] = {dst: (mode, new_data)}
+    if src and src != dst:
+        changes[src] = None
+    return changes, results
+
+
+class _NoApply(Exception):
+    def __init__(self, reason: str, hunks: list[diffmod.HunkResult]) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.hunks = hunks
+
+
+def _try(tree: _Tree, files: list[diffmod.FileDiff], *, reverse: bool, exact: bool
+         ) -> tuple[dict[str, tuple[str, bytes] | None], list[str]]:
+    """All files of one patch, or _NoApply. Returns changes and notes on offsets."""
+    changes: dict[str, tuple[str, bytes] | None] = {}
+    notes = []
+    for f in files:
+        if f.binary:
+            raise _NoApply(f"{f.path}: binary patch", [])
+        file_changes, results = _apply_file(tree, f, reverse=reverse, exact=exact)
+        changes.update(file_changes)
+        notes += [f"{f.path} hunk #{r.number} at offset {r.offset:+d}" for r in results
+                  if r.offset]
+    return changes, notes
+
+
+def _check_one(tree: _Tree, patch: PatchInput) -> tuple[PatchResult, dict[str, tuple[str, bytes] | None]]:
+    files = diffmod.parse(patch.diff)
+    paths = sorted({p for f in files for p in (f.old_path, f.new_path) if p})
+    tree.preload(paths)
+    names = tuple(paths)
+    try:
+        changes, _ = _try(tree, files, reverse=False, exact=True)
+        return PatchResult(patch.name, Outcome.APPLIED, "applies exactly", names), changes
+    except _NoApply as exact_failure:
+        failure = exact_failure
+    try:
+        _try(tree, files, reverse=True, exact=True)
+        return PatchResult(patch.name, Outcome.ALREADY_APPLIED,
+                           "already in the base: the patch reverse-applies", names), {}
+    except _NoApply:
+        pass
+    try:
+        changes, notes = _try(tree, files, reverse=False, exact=False)
+        return PatchResult(patch.name, Outcome.DRIFT, "applies only with offsets: "
+                           + "; ".join(notes), names), changes
+    except _NoApply as loose:
+        hunks = tuple(HunkFailure(_failing_path(files, loose), h.number, 0)
+                      for h in loose.hunks if h.offset is None)
+        detail = loose.reason if not hunks else (
+            f"{hunks[0].path}: hunk(s) " + ", ".join(f"#{h.hunk}" for h in hunks)
+            + " do not apply")
+        return PatchResult(patch.name, Outcome.FAILED, detail or failure.reason, names,
+                           _with_lines(files, hunks)), {}
+
+
+def _failing_path(files: list[diffmod.FileDiff], exc: _NoApply) -> str:
+    return exc.reason.split(":", 1)[0] if ":" in exc.reason else (files[0].path if files else "")
+
+
+def _with_lines(files: list[diffmod.FileDiff], hunks: tuple[HunkFailure, ...]
+                ) -> tuple[HunkFailure, ...]:
+    by_path = {f.path: f for f in files}
+    out = []
+    for h in hunks:
+        f = by_path.get(h.path)
+        line = f.hunks[h.hunk - 1].old_start if f and h.hunk <= len(f.hunks) else 0
+        out.append(HunkFailure(h.path, h.hunk, line))
+    return tuple(out)
+
+
+def apply_series(shadow: Shadow, base: str, patches: Sequence[PatchInput], *,
+                 allow_drift: bool = False, when: dt.datetime | None = None) -> SeriesResult:
+    """Check each patch in order on `base`; write one commit per applied patch (objects only).
+
+    Stops at the first failure (later patches are `skipped`); drift continues, so a reviewer sees
+    every problem of the series at once, and fails the series unless `allow_drift`.
+    """
+    results: list[PatchResult] = []
+    commits: list[tuple[str, dict[str, tuple[str, bytes] | None]]] = []
+    failed = False
+    with ObjectReader(shadow.path) as reader:
+        tree = _Tree(shadow, base, reader)
+        for patch in patches:
+            if failed:
+                results.append(PatchResult(patch.name, Outcome.SKIPPED,
+                                           "not tried: an earlier patch failed", ()))
+                continue
+            result, changes = _check_one(tree, patch)
+            results.append(result)
+            if result.result is Outcome.FAILED:
+                failed = True
+            elif changes:
+                tree.files.update(changes)
+                commits.append((patch.message or f"ksp: {patch.name}", changes))
+    shas = _write_commits(shadow, base, commits, when) if commits and not failed else []
+    results = _attach(results, shas)
+    changed = tuple(sorted({p for _, ch in commits for p in ch}))
+    head = None if failed else (shas[-1] if shas else base)
+    return SeriesResult(base, results, head, changed, allow_drift)
+
+
+def _attach(results: list[PatchResult], shas: list[str]) -> list[PatchResult]:
+    out, it = [], iter(shas)
+    for r in results:
+        if r.result in (Outcome.APPLIED, Outcome.DRIFT) and shas:
+            r = PatchResult(r.name, r.result, r.detail, r.files, r.failed_hunks, next(it, None))
+        out.append(r)
+    return out
+
+
+def _quote(path: str) -> bytes:
+    raw = path.encode("utf-8", "surrogateescape")
+    if any(c in raw for c in b'"\\\n') or raw.startswith(b" "):
+        raw = b'"' + raw.replace(b"\\", b"\\\\").replace(b'"', b'\\"').replace(b"\n", b"\\n") + b'"'
+    return raw
+
+
+def _write_commits(shadow: Shadow, base: str,
+                   commits: list[tuple[str, dict[str, tuple[str, bytes] | None]]],
+                   when: dt.datetime | None) -> list[str]:
+    """One fast-import stream: every blob, tree and commit of the series, in the shadow only."""
+    stamp = int((when or dt.datetime(2000, 1, 1, tzinfo=dt.UTC)).timestamp())
+    ref = "refs/ksp/series-tmp"
+    stream = bytearray()
+    for number, (message, changes) in enumerate(commits, start=1):
+        msg = message.encode()
+        stream += (f"commit {ref}\nmark :{number}\n"
+                   f"committer {COMMITTER} {stamp} +0000\n").encode()
+        stream += b"data %d\n%s\n" % (len(msg), msg)
+        stream += (f"from {base}\n" if number == 1 else f"from :{number - 1}\n").encode()
+        for path, entry in sorted(changes.items()):
+            if entry is None:
+                stream += b"D " + _quote(path) + b"\n"
+            else:
+                mode, data = entry
+                stream += b"M %s inline %s\ndata %d\n%s\n" % (mode.encode(), _quote(path),
+                                                           len(data), data)
+    with tempfile.TemporaryDirectory(prefix="ksp-marks-") as tmp:
+        marks = Path(tmp) / "marks"
+        shadow.git("fast-import", "--quiet", "--force", f"--export-marks={marks}",
+                   input=bytes(stream))
+        shadow.git("update-ref", "-d", ref, check=False)
+        found = dict(line.split() for line in marks.read_text().splitlines())
+    return [found[f":{n}"] for n in range(1, len(commits) + 1)]

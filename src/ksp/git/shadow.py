@@ -1,0 +1,138 @@
+"""The shadow repository: where ksp writes, so that the user's clone is never written.
+
+A shadow is a bare repository in ksp's cache that borrows the upstream clone's objects through
+`objects/info/alternates`. Every object, ref, index and worktree that ksp creates lives in the
+shadow; the user's clone is only read (rev-parse, ls-tree, cat-file), never written, so its refs,
+HEAD, index, working tree, stash and worktree list stay exactly as they were, whatever happens.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from ksp._files import atomic_write
+from ksp.errors import GitError, KspError
+from ksp.git._run import git, git_env
+
+
+def cache_dir() -> Path:
+    """KSP_CACHE_DIR, else $XDG_CACHE_HOME/ksp, else ~/.cache/ksp."""
+    if os.environ.get("KSP_CACHE_DIR"):
+        return Path(os.environ["KSP_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME")
+    return (Path(base) if base else Path.home() / ".cache") / "ksp"
+
+
+@dataclass(frozen=True)
+class Shadow:
+    upstream: Path  # the user's clone (read only)
+    path: Path  # the shadow bare repository (ours)
+
+    @classmethod
+    def open(cls, upstream: Path) -> Shadow:
+        upstream = upstream.resolve()
+        probe = git(upstream, "rev-parse", "--path-format=absolute", "--git-common-dir",
+                    check=False)
+        if probe.returncode != 0:
+            raise KspError(f"{upstream} is not a git repository",
+                           hint="pass --upstream with a clone of the upstream project")
+        common = Path(probe.stdout.strip())
+        key = hashlib.sha256(str(common).encode()).hexdigest()[:16]
+        shadow = cls(upstream, cache_dir() / "shadow" / f"{upstream.name}-{key}")
+        shadow._ensure(common / "objects")
+        return shadow
+
+    def _ensure(self, objects: Path) -> None:
+        alternates = self.path / "objects" / "info" / "alternates"
+        if not (self.path / "HEAD").is_file():
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            git(self.path.parent, "init", "-q", "--bare", str(self.path))
+            git(self.path, "config", "gc.auto", "0")
+        if not alternates.is_file() or alternates.read_text().strip() != str(objects):
+            atomic_write(alternates, f"{objects}\n")
+
+    def env(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+        env = {"GIT_DIR": str(self.path)}
+        env.update(extra or {})
+        return env
+
+    def git(self, *args: str, input: bytes | str | None = None, check: bool = True,
+            env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        """git in the shadow (objects of the upstream visible through alternates)."""
+        return git(self.path, *args, input=input, check=check, env=env)
+
+    def resolve(self, ref: str) -> str:
+        """A commit sha for `ref` as the user's clone names it (local or remote-tracking)."""
+        for candidate in (ref, f"origin/{ref}", f"refs/remotes/origin/{ref}", f"refs/tags/{ref}"):
+            proc = git(self.upstream, "rev-parse", "--verify", "-q", f"{candidate}^{{commit}}",
+                       check=False)
+            if proc.returncode == 0:
+                return proc.stdout.strip()
+        remote = git(self.upstream, "for-each-ref", "--format=%(refname)",
+                     f"refs/remotes/*/{ref}", check=False).stdout.split()
+        if remote:
+            return git(self.upstream, "rev-parse", f"{remote[0]}^{{commit}}").stdout.strip()
+        raise KspError(f"{ref!r} not found in {self.upstream}",
+                       hint="fetch the release branches and tags of the upstream first")
+
+
+class ObjectReader:
+    """A long-lived `git cat-file --batch`: one process for any number of blob reads."""
+
+    def __init__(self, repo: Path) -> None:
+        self._proc = subprocess.Popen(
+            ["git", "-C", str(repo), "cat-file", "--batch"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=git_env(),
+        )
+
+    def read(self, spec: str) -> tuple[str, bytes] | None:
+        """(type, content) of `spec` (e.g. `<commit>:<path>`), or None if missing."""
+        assert self._proc.stdin and self._proc.stdout
+        self._proc.stdin.write(spec.encode("utf-8", "surrogateescape") + b"\n")
+        self._proc.stdin.flush()
+        header = self._proc.stdout.readline().decode().split()
+        if len(header) != 3:
+            return None
+        size = int(header[2])
+        data = self._proc.stdout.read(size)
+        self._proc.stdout.read(1)
+        return header[1], data
+
+    def close(self) -> None:
+        if self._proc.stdin:
+            self._proc.stdin.close()
+        self._proc.wait()
+
+    def __enter__(self) -> ObjectReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def ls_tree(repo: Path, commit: str, paths: list[str]) -> dict[str, tuple[str, str]]:
+    """mode and blob sha of each path that exists in `commit` (paths are literal)."""
+    if not paths:
+        return {}
+    out = git(repo, "--literal-pathspecs", "ls-tree", "-z", "--full-tree", commit, "--",
+              *paths).stdout
+    entries: dict[str, tuple[str, str]] = {}
+    for item in out.split("\0"):
+        if not item:
+            continue
+        meta, path = item.split("\t", 1)
+        mode, kind, sha = meta.split()
+        if kind == "blob":
+            entries[path] = (mode, sha)
+    return entries
+
+
+def check_sha(value: str) -> str:
+    if len(value) not in (40, 64) or any(c not in "0123456789abcdef" for c in value):
+        raise GitError("unexpected object name", cmd=[], returncode=0, stderr=value)
+    return value
