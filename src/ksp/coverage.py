@@ -93,7 +93,8 @@ def _cell(adv: Advisory, minor: Minor, window: Window) -> Cell:
 
 def _keep(adv: Advisory, filters: Filters) -> bool:
     rating = adv.severity.rating if adv.severity else Rating.UNKNOWN
-    if filters.min_severity and (rating is Rating.UNKNOWN or rating.rank < filters.min_severity.rank):
+    floor = filters.min_severity
+    if floor and (rating is Rating.UNKNOWN or rating.rank < floor.rank):
         return False
     if filters.since and (adv.published is None or adv.published < filters.since):
         return False

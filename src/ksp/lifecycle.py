@@ -167,7 +167,7 @@ def _rows(data: dict[str, Any], key: str, path: Path) -> list[dict[str, Any]]:
 
 def read_releases(path: Path) -> tuple[str, list[Release]]:
     text = read_text(path, what="lifecycle file")
-    if path.suffix == ".md" or text.startswith("---\n") and text.count("\n---") >= 1:
+    if path.suffix == ".md" or (text.startswith("---\n") and text.count("\n---") >= 1):
         text = _front_matter(text)
     return parse_releases(load_yaml(path, text=text), path)
 

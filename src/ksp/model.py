@@ -22,11 +22,7 @@ PATCH_NAME_RE = re.compile(r"^(?P<number>\d{4})_(?P<id>[A-Za-z0-9][A-Za-z0-9._-]
 _MINOR_RE = re.compile(r"^v?(?P<major>\d{1,3})\.(?P<minor>\d{1,4})$")
 
 
-class StrEnum(str, enum.Enum):
-    """An enum whose values are the strings written in files."""
-
-    def __str__(self) -> str:
-        return self.value
+StrEnum = enum.StrEnum  # enums whose values are the strings written in files
 
 
 @total_ordering

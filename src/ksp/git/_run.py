@@ -17,7 +17,9 @@ _STABLE_ENV = {
     "GIT_TERMINAL_PROMPT": "0",
     "GIT_OPTIONAL_LOCKS": "0",
 }
-_STABLE_CONFIG = ("-c", "core.quotepath=off", "-c", "color.ui=false", "-c", "advice.detachedHead=false")
+_STABLE_CONFIG = (
+    "-c", "core.quotepath=off", "-c", "color.ui=false", "-c", "advice.detachedHead=false",
+)
 
 
 def git_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ksp.git import diff as diffmod
@@ -97,7 +97,7 @@ def _apply_file(tree: _Tree, f: diffmod.FileDiff, *, reverse: bool, exact: bool
                 ) -> tuple[dict[str, tuple[str, bytes] | None], list[diffmod.HunkResult]]:
     """The new state of the paths `f` touches, or raise _NoApply with the hunk results."""
     src, dst = (f.new_path, f.old_path) if reverse else (f.old_path, f.new_path)
-    src_mode, dst_mode = (f.new_mode, f.old_mode) if reverse else (f.old_mode, f.new_mode)
+    dst_mode = f.old_mode if reverse else f.new_mode
     current = tree.get(src) if src else None
     if src is not None and current is None:
         raise _NoApply(f"{src}: does not exist", [])
@@ -140,7 +140,10 @@ def _try(tree: _Tree, files: list[diffmod.FileDiff], *, reverse: bool, exact: bo
     return changes, notes
 
 
-def _check_one(tree: _Tree, patch: PatchInput) -> tuple[PatchResult, dict[str, tuple[str, bytes] | None]]:
+Changes = dict[str, tuple[str, bytes] | None]
+
+
+def _check_one(tree: _Tree, patch: PatchInput) -> tuple[PatchResult, Changes]:
     files = diffmod.parse(patch.diff)
     paths = sorted({p for f in files for p in (f.old_path, f.new_path) if p})
     tree.preload(paths)
@@ -217,12 +220,9 @@ def apply_series(shadow: Shadow, base: str, patches: Sequence[PatchInput], *,
 
 
 def _attach(results: list[PatchResult], shas: list[str]) -> list[PatchResult]:
-    out, it = [], iter(shas)
-    for r in results:
-        if r.result in (Outcome.APPLIED, Outcome.DRIFT) and shas:
-            r = PatchResult(r.name, r.result, r.detail, r.files, r.failed_hunks, next(it, None))
-        out.append(r)
-    return out
+    it = iter(shas)
+    return [replace(r, commit=next(it, None)) if r.result in (Outcome.APPLIED, Outcome.DRIFT)
+            and shas else r for r in results]
 
 
 def _quote(path: str) -> bytes:

@@ -143,7 +143,8 @@ def parse(data: Any, path: Path) -> Config:
             test=str(_expect(data.get("test", defaults.test), str, "test", path)),
             typecheck=str(_expect(data.get("typecheck", defaults.typecheck), str, "typecheck",
                                   path)),
-            env={str(k): str(v) for k, v in _expect(data.get("env", {}), dict, "env", path).items()},
+            env={str(k): str(v)
+                 for k, v in _expect(data.get("env", {}), dict, "env", path).items()},
             timeout=_expect(data.get("timeout", 3600), int, "timeout", path),
         ),
         toolchains=tuple(str(t) for t in _expect(data.get("toolchains", []), list, "toolchains",
@@ -174,8 +175,8 @@ def _known_failures(data: Any, path: Path) -> dict[Minor, tuple[KnownFailure, ..
         except ValueError as exc:
             raise FormatError(f"ksp.yaml: known_failures: {exc}", path=path) from None
         items = []
-        for entry in _expect(entries, list, f"known_failures.{minor}", path):
-            entry = _expect(entry, dict, f"known_failures.{minor}[]", path)
+        for raw in _expect(entries, list, f"known_failures.{minor}", path):
+            entry = _expect(raw, dict, f"known_failures.{minor}[]", path)
             missing = [k for k in ("test", "reason", "expires") if not entry.get(k)]
             if missing:
                 raise FormatError(f"ksp.yaml: known failure for {minor} lacks '{missing[0]}'",
@@ -227,7 +228,7 @@ def render(project: str, upstream: str, branch: str, tag: str, module: str) -> s
         f"module: {module}" if module else "module: ''",
         f"branch: '{branch}'      # release branch of a minor",
         f"tag: '{tag}'",
-        "base: branch             # branch: tip of the release branch (the KEP); tag: final release",
+        "base: branch             # branch: release branch tip (the KEP); tag: final release",
         "lifecycle: embedded      # or a file made by `ksp lifecycle import`",
         "extended_months: 12      # patches are kept this long after a minor's end of life",
         f"build: '{defaults.build}'",

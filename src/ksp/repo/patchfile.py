@@ -11,7 +11,8 @@ import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import unidiff
+from unidiff.errors import UnidiffParseError
+from unidiff.patch import PatchSet
 
 from ksp._files import read_text
 from ksp.errors import FormatError
@@ -184,10 +185,11 @@ def parse_diff(diff: str, path: Path, first_line: int = 1) -> list[DiffFile]:
     """Files of a git diff; a diff cut short or not a git diff is an error with its line."""
     if not diff.startswith("diff --git "):
         raise FormatError("expected 'diff --git' right after the header", path=path,
-                          line=first_line, hint="the body must be a git diff (git diff / format-patch)")
+                          line=first_line,
+                          hint="the body must be a git diff (git diff / format-patch)")
     try:
-        patch_set = unidiff.PatchSet(diff)
-    except unidiff.UnidiffParseError as exc:
+        patch_set = PatchSet(diff)
+    except UnidiffParseError as exc:
         raise FormatError(f"diff is malformed: {exc}", path=path,
                           hint="the patch may be cut short; regenerate it with git diff") from None
     files = []
