@@ -1,0 +1,2 @@
+"""CI engine integration: the job matrix, generated GitHub Actions and Prow definitions, and the
+check that scanners honour the `ksp vex` document."""

@@ -1,0 +1,112 @@
+"""ksp site: build the static HTML site of a patches repo, or preview it locally."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from ksp.cli import _common
+
+DEFAULT_OUT = Path("_site")
+
+
+def register(sub: Any) -> None:
+    parser = _common.add_command(
+        sub, "site", "static HTML site: coverage matrix, a page per advisory and per minor",
+        "ksp site build --out _site && ksp site serve --out _site",
+    )
+    actions = parser.add_subparsers(dest="site_command", metavar="ACTION",
+                                    parser_class=type(parser))
+    build = _common.add_command(
+        actions, "build", "write the site into a folder (replaced whole, only on success)",
+        "ksp site build --repo security-patches --out _site --date 2026-11-22",
+    )
+    _common.add_repo(build)
+    _common.add_date(build)
+    build.add_argument("--out", type=Path, default=DEFAULT_OUT,
+                       help=f"output folder (default: {DEFAULT_OUT}); replaced only on success")
+    build.add_argument("--format", choices=("text", "json"), default="text",
+                       help="summary on stdout (default: text)")
+    build.set_defaults(func=run_build)
+    serve = _common.add_command(
+        actions, "serve", "preview a built site on http://127.0.0.1:PORT (local only)",
+        "ksp site serve --out _site --port 8000",
+    )
+    serve.add_argument("--out", type=Path, default=DEFAULT_OUT,
+                       help=f"the built site's folder (default: {DEFAULT_OUT})")
+    serve.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (default: 8000)")
+    serve.set_defaults(func=run_serve)
+    parser.set_defaults(func=_missing_action)
+
+
+def _missing_action(_args: argparse.Namespace) -> int:
+    from ksp.errors import UsageError
+
+    raise UsageError("ksp site needs an action: build or serve", hint="ksp site build --help")
+
+
+def _vex_provider(root: Path) -> Any:
+    """`ksp vex` output per minor, if this ksp has it; the site notes its absence otherwise."""
+    import importlib.util
+
+    if importlib.util.find_spec("ksp.vex") is None or \
+            importlib.util.find_spec("ksp.cli.vex") is None:
+        return lambda _minor: (None, "`ksp vex` is not available in this ksp version")
+
+    def provide(minor: Any) -> tuple[bytes | None, str | None]:
+        import contextlib
+        import io
+
+        from ksp.cli.main import main
+
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            rc = main(["vex", "--minor", str(minor), "--repo", str(root)])
+        if rc != 0:
+            lines = err.getvalue().strip().splitlines()
+            return None, f"`ksp vex` failed: {lines[0] if lines else f'exit {rc}'}"
+        return out.getvalue().encode("utf-8"), None
+
+    return provide
+
+
+def run_build(args: argparse.Namespace) -> int:
+    from ksp import site
+    from ksp.report import site as site_report
+
+    repo = _common.repo_required(args)
+    data = site.gather(repo, _common.today(args), _vex_provider(repo.root))
+    files = site_report.render(data)
+    count = site.write(args.out, files, protect=(repo.root,))
+    pages = sum(1 for name in files if name.endswith(".html"))
+    if args.format == "json":
+        _common.emit_json({"out": str(args.out), "files": count, "pages": pages,
+                           "advisories": len(data.advisories), "minors": len(data.minors)})
+    else:
+        _common.emit(f"wrote {pages} pages and {count - pages} other files to {args.out}")
+    return 0
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    import functools
+    import http.server
+
+    from ksp.errors import UsageError
+
+    if not (args.out / "index.html").is_file():
+        raise UsageError(f"no site in {args.out}", hint="run `ksp site build --out DIR` first")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(args.out))
+    try:
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", args.port), handler)
+    except OSError as exc:
+        raise UsageError(f"cannot listen on 127.0.0.1:{args.port}: {exc.strerror}",
+                         hint="choose another --port") from None
+    with server:
+        _common.log(f"serving {args.out} on http://127.0.0.1:{server.server_port}/ "
+                    "(Ctrl-C stops)")
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            _common.log("stopped")
+    return 0
