@@ -41,6 +41,11 @@ class Row:
     def gaps(self) -> int:
         return sum(1 for c in self.cells if c.status is not None and c.status.is_gap)
 
+    @property
+    def needed(self) -> int:
+        """Known-affected cells without a patch: the gaps to show before untriaged ones."""
+        return sum(1 for c in self.cells if c.status is Status.NEEDED)
+
 
 @dataclass(frozen=True)
 class MinorSummary:
@@ -117,8 +122,9 @@ def compute(advisories: list[Advisory], lifecycle: Lifecycle, today: dt.date,
                         sev.score if sev else None,
                         adv.published.isoformat() if adv.published else None, adv.issue,
                         adv.aliases, cells))
-    rows.sort(key=lambda r: (-r.gaps, -r.rating.rank if r.rating is not Rating.UNKNOWN else 0,
-                             r.published or "", r.advisory), reverse=False)
+    rows.sort(key=lambda r: (-r.needed, -r.gaps,
+                             -r.rating.rank if r.rating is not Rating.UNKNOWN else 0,
+                             r.published or "", r.advisory))
     return Coverage(today.isoformat(), [str(m) for m in minors], rows,
                     [_summary(security, m, windows[m]) for m in minors])
 

@@ -1,0 +1,224 @@
+"""Merge advisory records into index.yaml.
+
+New advisories get their facts (title, issue, published, CVSS, components, upstream fixes and
+fixed versions, aliases); existing ones get only the facts they lack, and lists (aliases, fixed
+versions, fixes) are extended, never shortened. For each minor in the extended window a derived
+state is written with `source: import`. A state written by a person (no `source: import`) is never
+touched: when the derivation disagrees with it, the report says so. Nothing is written unless
+something changed, so a second import of the same input leaves every byte as it was.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+from ksp._files import repo_lock
+from ksp.advisories import feed as feed_mod
+from ksp.advisories import osv as osv_mod
+from ksp.advisories.derive import Derived, derive, reference_version
+from ksp.advisories.project import Profile
+from ksp.advisories.records import Record, Version
+from ksp.errors import UsageError
+from ksp.model import Advisory, AdvisoryId, Minor, MinorState, Rating, Severity, Status, Window
+from ksp.repo import PatchesRepo
+from ksp.repo.index import IndexDocument
+
+_AFFECTED = {Status.NEEDED, Status.IN_PROGRESS, Status.PATCHED, Status.WONT_FIX}
+
+
+@dataclass(frozen=True)
+class Update:
+    advisory: str
+    changes: list[str]
+
+
+@dataclass(frozen=True)
+class Disagreement:
+    advisory: str
+    minor: str
+    recorded: Status
+    derived: Status
+    reason: str | None
+
+
+@dataclass
+class ImportReport:
+    date: str
+    minors: list[str]
+    records: int
+    dry_run: bool
+    written: bool = False
+    added: list[str] = field(default_factory=list)
+    updated: list[Update] = field(default_factory=list)
+    disagreements: list[Disagreement] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def load_records(repo: PatchesRepo, feed: str | None, osv: list[str]) -> list[Record]:
+    """Read every source first: a bad file stops the import before anything is written."""
+    if not feed and not osv:
+        raise UsageError("nothing to import", hint="pass --feed FILE|URL and/or --osv FILE|DIR")
+    profile = Profile.of(repo.config)
+    records = feed_mod.load(feed, profile) if feed else []
+    return records + osv_mod.load(list(osv), profile)
+
+
+def run(repo: PatchesRepo, records: list[Record], today: dt.date, *,
+        dry_run: bool = False) -> ImportReport:
+    lifecycle = repo.lifecycle()
+    minors = lifecycle.in_window(today, Window.EXTENDED)
+    report = ImportReport(today.isoformat(), [str(m) for m in minors], len(records), dry_run)
+    grouped: dict[str, list[Record]] = {}
+    for record in sorted(records, key=lambda r: r.source != "osv"):  # structured ranges first
+        grouped.setdefault(record.id, []).append(record)
+    eols = {m: release.eol if (release := lifecycle.release(m)) else None for m in minors}
+    derived = {
+        ident: {m: derive(recs, m, reference_version(lifecycle, m), eols[m]) for m in minors}
+        for ident, recs in grouped.items()
+    }
+    with repo_lock(repo.root):
+        document = IndexDocument.load(repo.index_path)
+        for ident in sorted(grouped):
+            advisory = _advisory(ident, grouped[ident], report.warnings)
+            _merge(document, advisory, derived[ident], report)
+        if (report.added or report.updated) and not dry_run:
+            document.save()
+            report.written = True
+    return report
+
+
+def _advisory(ident: str, records: list[Record], warnings: list[str]) -> Advisory:
+    def first(values: Iterable[Any]) -> Any:
+        return next((v for v in values if v), None)
+
+    osv_first = sorted(records, key=lambda r: r.source != "osv")
+    feed_first = sorted(records, key=lambda r: r.source != "feed")  # the feed's own words
+    vector = first(r.vector for r in osv_first)
+    published = [r.published for r in records if r.published]
+    return Advisory(
+        id=AdvisoryId(ident),
+        title=first(r.title for r in feed_first) or ident,
+        issue=first(r.issue for r in feed_first),
+        published=min(published) if published else None,
+        severity=severity_of(vector, ident, warnings) if vector else None,
+        components=_union(r.components for r in records),
+        fixes=_union(r.fixes for r in records),
+        fixed_in=tuple(sorted(_union(r.fixed_in for r in records), key=_version_key)),
+        aliases=tuple(a for a in _union(r.aliases for r in records) if a != ident),
+    )
+
+
+def severity_of(vector: str, ident: str, warnings: list[str]) -> Severity | None:
+    """Score and rating computed from the vector by the cvss library, never taken on trust."""
+    from cvss import CVSS3, CVSS4
+    from cvss.exceptions import CVSSError
+
+    try:
+        if vector.startswith("CVSS:4"):
+            v4 = CVSS4(vector)
+            score, rating = float(v4.base_score), str(v4.severity)
+        else:
+            v3 = CVSS3(vector)
+            score, rating = float(v3.scores()[0]), str(v3.severities()[0])
+    except CVSSError as exc:
+        warnings.append(f"{ident}: CVSS vector {vector!r} ignored: {exc}")
+        return None
+    return Severity(Rating(rating.upper()), score, vector)
+
+
+def _union(lists: Iterable[Iterable[str]]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(item for items in lists for item in items))
+
+
+def _version_key(text: str) -> tuple[int, ...]:
+    version = Version.parse(text)
+    return (version.major, version.minor, version.patch) if version else (0, 0, 0)
+
+
+def _merge(document: IndexDocument, advisory: Advisory, derived: dict[Minor, Derived],
+           report: ImportReport) -> None:
+    entries = document.doc["advisories"]
+    before = _plain(entries.get(advisory.id))
+    had_minors = before is not None and "minors" in before
+    created = document.upsert(advisory)
+    entry = entries[advisory.id]
+    _extend(entry, "aliases", advisory.aliases)
+    upstream = entry.get("upstream")
+    if isinstance(upstream, CommentedMap):
+        _extend(upstream, "fixed_in", advisory.fixed_in)
+        _extend(upstream, "fixes", advisory.fixes)
+    for minor, result in derived.items():
+        _state(document, advisory.id, minor, result, report)
+    if not entry.get("minors") and not had_minors:
+        del entry["minors"]  # upsert adds an empty map; keep the entry as it was
+    after = _plain(entry)
+    if created:
+        report.added.append(advisory.id)
+    elif after != before:
+        changed = sorted(k for k in set(before or {}) | set(after) if
+                         (before or {}).get(k) != after.get(k) and k != "minors")
+        changed += [f"minors.{m}" for m in sorted(set(after.get("minors", {})))
+                    if (before or {}).get("minors", {}).get(m) != after["minors"][m]]
+        report.updated.append(Update(advisory.id, changed))
+
+
+def _extend(mapping: CommentedMap, key: str, values: tuple[str, ...]) -> None:
+    current = mapping.get(key)
+    if current is None or not values:
+        return
+    for value in values:
+        if value not in current:
+            current.append(value)
+    if isinstance(current, CommentedSeq) and key == "fixed_in":
+        ordered = sorted(current, key=_version_key)
+        if list(current) != ordered:
+            current[:] = ordered
+
+
+def _state(document: IndexDocument, ident: str, minor: Minor, result: Derived,
+           report: ImportReport) -> None:
+    minors = document.doc["advisories"][ident].setdefault("minors", CommentedMap())
+    existing = minors.get(str(minor))
+    new = MinorState(result.status, reason=result.reason, justification=result.justification,
+                     source="import")
+    if existing is None or existing.get("source") == "import":
+        if existing is None or _plain(existing) != _wanted(new):
+            document.set_state(ident, minor, new)
+        return
+    recorded = Status(existing["status"])
+    if result.status is Status.NEEDS_TRIAGE or recorded is result.status:
+        return
+    if _class(recorded) != _class(result.status):
+        report.disagreements.append(
+            Disagreement(ident, str(minor), recorded, result.status, result.reason))
+
+
+def _class(status: Status) -> str:
+    if status in _AFFECTED:
+        return "affected"
+    return "not-affected" if status is Status.NOT_AFFECTED else "unknown"
+
+
+def _wanted(state: MinorState) -> dict[str, Any]:
+    out: dict[str, Any] = {"status": state.status.value}
+    if state.reason:
+        out["reason"] = state.reason
+    out["source"] = "import"
+    if state.justification:
+        out["justification"] = state.justification.value
+    return out
+
+
+def _plain(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {str(k): _plain(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_plain(v) for v in node]
+    if isinstance(node, dt.date):
+        return node.isoformat()
+    return node

@@ -1,0 +1,71 @@
+"""ksp advisories import: the official CVE feed and OSV records into index.yaml."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ksp.cli import _common
+
+
+def register(sub: Any) -> None:
+    parser = _common.add_command(
+        sub, "advisories", "advisories from the official CVE feed and OSV records",
+        "ksp advisories import --feed official-cve-feed.json --osv vulns/ --date 2026-11-22",
+    )
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    imp = _common.add_command(
+        actions, "import",
+        "add new advisories and derive the status of each extended-window minor",
+        "ksp advisories import --feed https://kubernetes.io/docs/reference/issues-security/"
+        "official-cve-feed/index.json --osv cve-feed-osv/vulns",
+        description=(
+            "Add new advisories (title, issue, published, CVSS, components, upstream fixes,\n"
+            "aliases) and derive a status for each minor in the extended window from the\n"
+            "affected ranges. Derived states carry `source: import`; a state set by a person\n"
+            "is never overwritten: a disagreement is reported instead. Running it twice on the\n"
+            "same input changes nothing."),
+    )
+    imp.add_argument("--feed", metavar="FILE|URL",
+                     help="the official Kubernetes CVE feed (JSON Feed 1.1)")
+    imp.add_argument("--osv", metavar="FILE|DIR", action="append", default=[],
+                     help="an OSV record, a file of records or a folder of *.json (repeatable)")
+    imp.add_argument("--dry-run", action="store_true", help="report, write nothing")
+    _common.add_format(imp)
+    _common.add_repo(imp)
+    _common.add_date(imp)
+    imp.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ksp.advisories import importer
+
+    repo = _common.repo_required(args)
+    records = importer.load_records(repo, args.feed, args.osv)
+    report = importer.run(repo, records, _common.today(args), dry_run=args.dry_run)
+    if args.format == "json":
+        _common.emit_json(report)
+    else:
+        _common.emit(_text(report))
+    for warning in report.warnings:
+        _common.log(f"ksp: warning: {warning}")
+    return 0
+
+
+def _text(report: Any) -> str:
+    verb = "would add" if report.dry_run else "added"
+    lines = [
+        f"{report.records} records; extended-window minors on {report.date}: "
+        f"{', '.join(report.minors) or 'none'}",
+        f"{verb} {len(report.added)} advisories: {', '.join(report.added) or '-'}",
+        f"{'would update' if report.dry_run else 'updated'} {len(report.updated)} advisories",
+    ]
+    lines += [f"  {u.advisory}: {', '.join(u.changes)}" for u in report.updated]
+    if report.disagreements:
+        lines.append(f"{len(report.disagreements)} statuses set by a person differ from the "
+                     "derivation (kept as they are):")
+        lines += [f"  {d.advisory} {d.minor}: recorded {d.recorded}, derived {d.derived}"
+                  f" ({d.reason})" for d in report.disagreements]
+    if not report.dry_run and not report.written:
+        lines.append("index.yaml unchanged")
+    return "\n".join(lines)

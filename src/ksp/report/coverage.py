@@ -1,0 +1,129 @@
+"""`ksp coverage` in four formats: a terminal table, Markdown, CSV (one row per cell) and JSON.
+
+Every format lists gaps first (the order `coverage.compute` gives) and ends with the per-minor
+summary the KEP asks for: patches maintained, open gaps, median days from publication to patch.
+"""
+
+from __future__ import annotations
+
+import csv
+import enum
+import io
+from typing import assert_never
+
+from rich.console import Console
+from rich.table import Table
+
+from ksp.coverage import Cell, Coverage
+from ksp.model import Status, Window
+
+DISCLAIMER = ("Community maintained, not officially supported, provided without warranty; "
+              "upgrading to a supported version is strongly recommended.")
+STATUS_STYLE = {
+    Status.NEEDED: "bold red", Status.NEEDS_TRIAGE: "yellow", Status.IN_PROGRESS: "cyan",
+    Status.PATCHED: "green", Status.NOT_AFFECTED: "dim green", Status.WONT_FIX: "magenta",
+}
+WINDOW_STYLE = {Window.SUPPORTED: "green", Window.EXTENDED: "yellow", Window.EXPIRED: "dim",
+                Window.UNKNOWN: "magenta"}
+CSV_FIELDS = ("advisory", "title", "rating", "score", "published", "minor", "window", "status",
+              "patch", "sha256", "justification", "reason", "fixed_upstream_in")
+
+
+class Format(enum.Enum):
+    TEXT = "text"
+    JSON = "json"
+    MARKDOWN = "markdown"
+    CSV = "csv"
+
+
+def render(result: Coverage, fmt: Format, *, color: bool = False) -> str:
+    if fmt is Format.TEXT:
+        return text(result, color=color)
+    if fmt is Format.JSON:
+        from ksp.report.json import dumps
+
+        return dumps(result)
+    if fmt is Format.MARKDOWN:
+        return markdown(result)
+    if fmt is Format.CSV:
+        return to_csv(result)
+    assert_never(fmt)
+
+
+def _cell_text(cell: Cell) -> str:
+    if cell.status is None:
+        return f"fixed {cell.fixed_upstream_in}" if cell.fixed_upstream_in else "-"
+    text = cell.status.value
+    if cell.fixed_upstream_in and cell.status is not Status.PATCHED:
+        text += f" (upstream {cell.fixed_upstream_in})"
+    return text
+
+
+def text(result: Coverage, *, color: bool = False) -> str:
+    windows = {s.minor: s.window for s in result.summary}
+    table = Table(title=f"Coverage on {result.date} (gaps first)", title_justify="left")
+    for column in ("advisory", "severity", "published"):
+        table.add_column(column, no_wrap=True)
+    for minor in result.minors:
+        table.add_column(f"{minor}\n[{WINDOW_STYLE[windows[minor]]}]{windows[minor]}[/]")
+    for row in result.rows:
+        score = f" {row.score:g}" if row.score is not None else ""
+        cells = [f"[{STATUS_STYLE[c.status]}]{_cell_text(c)}[/]" if c.status else _cell_text(c)
+                 for c in row.cells]
+        table.add_row(row.advisory, f"{row.rating}{score}", row.published or "-", *cells)
+    summary = Table(title="Per minor", title_justify="left")
+    for column in ("minor", "window", "patches", "gaps", "median days to patch"):
+        summary.add_column(column)
+    for s in result.summary:
+        median = "-" if s.median_days_to_patch is None else f"{s.median_days_to_patch:g}"
+        summary.add_row(s.minor, f"[{WINDOW_STYLE[s.window]}]{s.window}[/]", str(s.patches),
+                        str(s.gaps), median)
+    buf = io.StringIO()
+    console = Console(file=buf, width=160, force_terminal=color, no_color=not color)
+    console.print(table if result.rows else "no advisories match")
+    console.print(summary)
+    console.print(DISCLAIMER, style="dim")
+    return buf.getvalue()
+
+
+def _md(value: str) -> str:
+    return value.replace("|", "\\|").replace("\n", " ")
+
+
+def markdown(result: Coverage) -> str:
+    windows = {s.minor: s.window for s in result.summary}
+    head = ["Advisory", "Severity", "Published",
+            *(f"{m} ({windows[m]})" for m in result.minors)]
+    lines = [f"## Coverage on {result.date}", "", "| " + " | ".join(head) + " |",
+             "|" + "---|" * len(head)]
+    for row in result.rows:
+        name = f"[{row.advisory}]({row.issue})" if row.issue else row.advisory
+        score = f" {row.score:g}" if row.score is not None else ""
+        cells = [name, f"{row.rating}{score}", row.published or "-",
+                 *(_md(_cell_text(c)) for c in row.cells)]
+        lines.append("| " + " | ".join(_md(c) if i else c for i, c in enumerate(cells)) + " |")
+    if not result.rows:
+        lines.append("| no advisories match |" + " |" * (len(head) - 1))
+    lines += ["", "| Minor | Window | Patches | Gaps | Median days to patch |",
+              "|---|---|---|---|---|"]
+    for s in result.summary:
+        median = "-" if s.median_days_to_patch is None else f"{s.median_days_to_patch:g}"
+        lines.append(f"| {s.minor} | {s.window} | {s.patches} | {s.gaps} | {median} |")
+    lines += ["", f"_{DISCLAIMER}_", ""]
+    return "\n".join(lines)
+
+
+def to_csv(result: Coverage) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(CSV_FIELDS)
+    for row in result.rows:
+        for cell in row.cells:
+            writer.writerow([
+                row.advisory, row.title, row.rating.value,
+                "" if row.score is None else f"{row.score:g}", row.published or "", cell.minor,
+                cell.window.value, cell.status.value if cell.status else "", cell.patch or "",
+                cell.sha256 or "", cell.justification or "", cell.reason or "",
+                cell.fixed_upstream_in or "",
+            ])
+    return buf.getvalue()

@@ -1,0 +1,171 @@
+"""The statements of an OpenVEX document for one minor: what a consumer's build is exposed to.
+
+Products are identifiers that scanners really produce, so that the statements suppress findings:
+by default the sha256 of each built binary (`--artifact`) and each image digest (`--image`), each
+with the Go module at the base release as subcomponent. The broad forms (the Go module and the
+cluster-inventory `pkg:k8s` names) also match an unpatched upstream build, so they are opt-in and
+go in a separate document that says so.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from urllib.parse import quote
+
+from ksp.buildid import base_version, ksp_build
+from ksp.errors import KspError, UsageError
+from ksp.model import Advisory, Minor, MinorState, PatchKind, Status
+from ksp.repo import PatchesRepo
+
+_IMAGE_RE = re.compile(r"^(?P<ref>[^@\s]+)@sha256:(?P<digest>[0-9a-f]{64})$")
+
+
+@dataclass(frozen=True)
+class Product:
+    id: str
+    sha256: str | None = None
+    subcomponents: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Statement:
+    advisory: str
+    aliases: tuple[str, ...]
+    status: str  # OpenVEX status
+    product: Product
+    justification: str | None = None
+    impact_statement: str | None = None
+    action_statement: str | None = None
+    status_notes: str | None = None
+
+
+@dataclass(frozen=True)
+class VexResult:
+    minor: str
+    base: str
+    build: str
+    broad: bool
+    author: str
+    newest: dt.date | None
+    statements: list[Statement] = field(default_factory=list)
+
+
+def purl(kind: str, name: str, version: str, *, name_is_one_segment: bool = False) -> str:
+    """A package URL; segments and version percent-encoded as the purl spec says."""
+    segments = [name] if name_is_one_segment else name.split("/")
+    path = "/".join(quote(s, safe="") for s in segments)
+    return f"pkg:{kind}/{path}@{quote(version, safe=':')}"
+
+
+def artifact_product(path: Path, subcomponents: tuple[str, ...]) -> Product:
+    if not path.is_file():
+        raise UsageError(f"--artifact {path}: not a file")
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    hexdigest = digest.hexdigest()
+    return Product(purl("generic", path.name, f"sha256:{hexdigest}", name_is_one_segment=True),
+                   hexdigest, subcomponents)
+
+
+def image_product(ref: str, subcomponents: tuple[str, ...]) -> Product:
+    match = _IMAGE_RE.match(ref.strip())
+    if not match:
+        raise UsageError(f"--image {ref!r} is not pinned by digest",
+                         hint="pass REF@sha256:<64 hex>, e.g. "
+                              "registry.k8s.io/kube-apiserver:v1.30.14@sha256:…")
+    name = match["ref"].rsplit("/", 1)[-1].split(":", 1)[0].lower()
+    return Product(purl("oci", name, f"sha256:{match['digest']}", name_is_one_segment=True),
+                   None, subcomponents)
+
+
+def build(repo: PatchesRepo, minor: Minor, *, base: str | None = None,
+          artifacts: tuple[Path, ...] = (), images: tuple[str, ...] = (), broad: bool = False,
+          author: str = "ksp community security patches") -> VexResult:
+    if broad and (artifacts or images):
+        raise UsageError("--broad makes a separate document; leave out --artifact and --image",
+                         hint="run ksp vex twice: once pinned, once with --broad")
+    if not broad and not artifacts and not images:
+        raise UsageError("name the build: --artifact FILE or --image REF@sha256:…",
+                         hint="or --broad for module-level products that also match unpatched "
+                              "upstream builds")
+    config = repo.config
+    base_v = base_version(repo.lifecycle(), minor, base)
+    ident = ksp_build(base_v, len(repo.series(minor)))
+    module = (purl("golang", config.module, base_v),) if config.module else ()
+    advisories = [a for a in repo.index().advisories().values()
+                  if a.kind is PatchKind.SECURITY and minor in a.minors]
+    if not advisories:
+        raise KspError(f"no advisory in index.yaml has a status for {minor}",
+                       hint="run `ksp advisories import`, or set statuses in index.yaml")
+    pinned = [artifact_product(p, module) for p in artifacts]
+    pinned += [image_product(r, module) for r in images]
+    statements = []
+    for adv in sorted(advisories, key=lambda a: a.id):
+        products = _broad(adv, config.components, config.module, config.project, base_v) \
+            if broad else pinned
+        statements += [_statement(adv, minor, adv.minors[minor], p, ident=ident, base=base_v,
+                                  broad=broad)
+                       for p in products]
+    return VexResult(str(minor), base_v, ident, broad, author, _newest(advisories), statements)
+
+
+def _broad(adv: Advisory, components: dict[str, str], module: str, project: str,
+           base: str) -> list[Product]:
+    products = [Product(purl("golang", module, base))] if module else []
+    if project == "kubernetes":
+        names = [c for c in adv.components if c in components] or sorted(components)
+        for name in names:
+            products += [Product(purl("k8s", f"k8s.io/{name}", v, name_is_one_segment=True))
+                         for v in (base, base.lstrip("v"))]
+    return products
+
+
+def _newest(advisories: list[Advisory]) -> dt.date | None:
+    days = [d for a in advisories for d in (a.published, *(s.patched_on for s in a.minors.values()))
+            if d]
+    return max(days) if days else None
+
+
+def _fixed_upstream(adv: Advisory) -> str:
+    return f" (fixed upstream in {', '.join(adv.fixed_in)})" if adv.fixed_in else ""
+
+
+def _statement(adv: Advisory, minor: Minor, state: MinorState, product: Product, *,
+               ident: str, base: str, broad: bool) -> Statement:
+    notes = f"Build {ident}: {base} with the ksp community patch series for {minor}."
+    if broad:
+        notes += (f" Broad product: this identifier also matches an unpatched upstream {base};"
+                  f" use this statement only for builds that carry the series.")
+    common = Statement(adv.id, adv.aliases, "", product)
+    status = state.status
+    if status is Status.PATCHED:
+        return replace(common, status="fixed", status_notes=(
+            f"Fixed by {state.patch} (sha256 {state.sha256}). {notes}"))
+    if status is Status.NOT_AFFECTED:
+        return replace(common, status="not_affected",
+                         justification=state.justification.value if state.justification else None,
+                         impact_statement=state.reason or (
+                             None if state.justification else "not affected"),
+                         status_notes=notes)
+    if status is Status.NEEDS_TRIAGE:
+        why = f" {state.reason}." if state.reason else ""
+        return replace(common, status="under_investigation", status_notes=(
+            f"Not yet known whether {minor} is affected.{why} {notes}"))
+    upgrade = f"upgrade to a supported Kubernetes minor{_fixed_upstream(adv)}"
+    where = f", or apply the mitigations in {adv.issue}" if adv.issue else ""
+    action = {
+        Status.NEEDED: f"No community patch for {minor} yet: {upgrade}{where}.",
+        Status.IN_PROGRESS: f"A community patch for {minor} is in preparation"
+                            f"{f' ({state.link})' if state.link else ''}; until it is released, "
+                            f"{upgrade}{where}.",
+        Status.WONT_FIX: f"No patch will be provided for {minor}"
+                         f"{f': {state.reason}' if state.reason else ''}. Upgrade to a supported "
+                         f"Kubernetes minor{_fixed_upstream(adv)}.",
+    }[status]
+    return replace(common, status="affected", action_statement=action, status_notes=notes)
