@@ -100,6 +100,9 @@ def _version(value: Any) -> str | None:
 
 
 def _release(minor: Any, path: Path, **fields: Any) -> Release:
+    if isinstance(minor, float):  # `release: 1.30` unquoted is the number 1.3
+        raise LifecycleError(f"minor {minor!r} is a number, not a string", path=path,
+                             hint="quote minor versions: \"1.30\"")
     try:
         parsed = Minor.parse(str(minor))
     except ValueError as exc:

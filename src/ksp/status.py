@@ -43,7 +43,7 @@ def _iso(day: dt.date | None) -> str | None:
 
 def compute(lifecycle: Lifecycle, today: dt.date, repo: PatchesRepo | None = None,
             extra: list[Minor] | None = None) -> StatusResult:
-    advisories = list(repo.index().advisories().values()) if repo else []
+    advisories = list(repo.advisories().values()) if repo else []
     minors = set(lifecycle.minors()) | set(extra or []) | set(repo.minors() if repo else [])
     rows = [_row(lifecycle, m, today, repo, advisories) for m in sorted(minors, reverse=True)]
     return StatusResult(today.isoformat(), lifecycle.project, lifecycle.extended_months,

@@ -98,7 +98,7 @@ def build(repo: PatchesRepo, minor: Minor, *, base: str | None = None,
     base_v = base_version(repo.lifecycle(), minor, base)
     ident = ksp_build(base_v, len(repo.series(minor)))
     module = (purl("golang", config.module, base_v),) if config.module else ()
-    advisories = [a for a in repo.index().advisories().values()
+    advisories = [a for a in repo.advisories().values()
                   if a.kind is PatchKind.SECURITY and minor in a.minors]
     if not advisories:
         raise KspError(f"no advisory in index.yaml has a status for {minor}",

@@ -121,7 +121,7 @@ def run_vex_check(args: argparse.Namespace) -> int:
     from ksp.ci import vexcheck
 
     repo = _common.repo_required(args)
-    advisories = list(repo.index().advisories().values())
+    advisories = list(repo.advisories().values())
     problems = vexcheck.check(advisories, args.minor, args.report)
     if args.format == "json":
         _common.emit_json({"minor": str(args.minor), "reports": [str(r) for r in args.report],

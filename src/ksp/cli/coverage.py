@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     repo = _common.repo_required(args)
     filters = coverage.Filters(tuple(args.minor), tuple(args.status), args.severity,
                                args.since, args.until)
-    result = coverage.compute(list(repo.index().advisories().values()), repo.lifecycle(),
+    result = coverage.compute(list(repo.advisories().values()), repo.lifecycle(),
                               _common.today(args), filters)
     _common.emit(report.render(result, report.Format(args.format), color=sys.stdout.isatty()))
     return 0

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Any
 
 import jsonschema
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from ksp._files import atomic_write, dump_yaml, load_yaml, repo_lock
 from ksp.errors import FormatError
@@ -78,18 +80,22 @@ def _line_of(doc: Any, path: list[Any]) -> int | None:
 @dataclass
 class IndexDocument:
     path: Path
-    doc: CommentedMap
+    doc: Any  # a round-trip CommentedMap when loaded for editing, else a plain dict
 
     @classmethod
-    def load(cls, path: Path) -> IndexDocument:
-        doc = load_yaml(path, roundtrip=True)
+    def load(cls, path: Path, *, roundtrip: bool = True) -> IndexDocument:
+        """Load and validate. `roundtrip=False` is for readers: faster, no comments, no lines
+        (a validation error then reloads the file round-trip to name the line)."""
+        doc = load_yaml(path, roundtrip=roundtrip)
         if doc is None:
             raise FormatError("index.yaml is empty", path=path, line=1,
                               hint="it needs at least 'schema: ksp/v1' and 'advisories: {}'")
-        if not isinstance(doc, CommentedMap):
+        if not isinstance(doc, dict):
             raise FormatError("index.yaml must be a mapping", path=path, line=1)
         errors = sorted(_validator().iter_errors(_plain(doc)), key=lambda e: list(e.path))
         if errors:
+            if not roundtrip:
+                return cls.load(path, roundtrip=True)
             err = errors[0]
             where = ".".join(str(p) for p in err.absolute_path) or "(top)"
             raise FormatError(f"index.yaml: {where}: {err.message}", path=path,
@@ -148,7 +154,7 @@ def _fields(adv: Advisory) -> dict[str, Any]:
         if adv.severity.score is not None:
             severity["score"] = adv.severity.score
         if adv.severity.vector:
-            severity["vector"] = adv.severity.vector
+            severity["vector"] = _scalar(adv.severity.vector)
         severity.fa.set_flow_style()
     upstream = CommentedMap()
     if adv.fixes:
@@ -168,8 +174,18 @@ def _fields(adv: Advisory) -> dict[str, Any]:
     }
 
 
+_SPECIAL = re.compile(r"[:,\[\]{}#&*!|>'\"%@`]|^[\s?-]|\s$")
+
+
+def _scalar(value: Any) -> Any:
+    """Quote strings that a YAML 1.1 parser (libyaml, PyYAML, editors) would misread in flow."""
+    if isinstance(value, str) and _SPECIAL.search(value):
+        return DoubleQuotedScalarString(value)
+    return value
+
+
 def _flow(items: list[Any]) -> CommentedSeq:
-    seq = CommentedSeq(items)
+    seq = CommentedSeq([_scalar(i) for i in items])
     seq.fa.set_flow_style()
     return seq
 
@@ -178,7 +194,7 @@ def _state_map(state: MinorState) -> CommentedMap:
     out = CommentedMap(status=state.status.value)
     for key in ("patch", "sha256", "reason", "link", "source"):
         if getattr(state, key):
-            out[key] = getattr(state, key)
+            out[key] = _scalar(getattr(state, key))
     if state.justification:
         out["justification"] = state.justification.value
     if state.patched_on:

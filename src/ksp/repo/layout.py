@@ -7,14 +7,16 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ksp import lifecycle as lifecycle_mod
 from ksp.errors import FormatError, NotAPatchesRepo
-from ksp.lifecycle import Lifecycle
-from ksp.model import PATCH_NAME_RE, AdvisoryId, Minor, PatchRef
+from ksp.model import PATCH_NAME_RE, Advisory, AdvisoryId, Minor, PatchRef
 from ksp.repo import config as config_mod
 from ksp.repo.config import Config
-from ksp.repo.index import IndexDocument
+
+if TYPE_CHECKING:  # imported where used: jsonschema and the lifecycle data cost ~200 ms
+    from ksp.lifecycle import Lifecycle
+    from ksp.repo.index import IndexDocument
 
 FOLDER_RE = re.compile(r"^v\d+\.\d+$")
 CONFIG = "ksp.yaml"
@@ -34,9 +36,19 @@ class PatchesRepo:
         return self.root / INDEX
 
     def index(self) -> IndexDocument:
+        from ksp.repo.index import IndexDocument
+
         return IndexDocument.load(self.index_path)
 
+    def advisories(self) -> dict[AdvisoryId, Advisory]:
+        """The index's advisories, for readers (the faster, line-less load)."""
+        from ksp.repo.index import IndexDocument
+
+        return IndexDocument.load(self.index_path, roundtrip=False).advisories()
+
     def lifecycle(self) -> Lifecycle:
+        from ksp import lifecycle as lifecycle_mod
+
         cfg = self.config
         path = None
         if cfg.lifecycle:
@@ -44,6 +56,10 @@ class PatchesRepo:
             if not path.is_relative_to(self.root.resolve()):
                 raise FormatError("ksp.yaml: lifecycle file must be inside the repo",
                                   path=self.root / CONFIG)
+        if path is None and cfg.project != "kubernetes":
+            # A Go project brings its own dates (`ksp lifecycle import`); Kubernetes' do not apply.
+            name = cfg.upstream.rstrip("/").rsplit("/", 1)[-1] or cfg.project
+            return lifecycle_mod.Lifecycle(name, {}, cfg.extended_months)
         base = lifecycle_mod.embedded() if cfg.project == "kubernetes" and path else None
         return lifecycle_mod.load(path, extended_months=cfg.extended_months, base=base)
 

@@ -187,6 +187,11 @@ def parse_diff(diff: str, path: Path, first_line: int = 1) -> list[DiffFile]:
         raise FormatError("expected 'diff --git' right after the header", path=path,
                           line=first_line,
                           hint="the body must be a git diff (git diff / format-patch)")
+    for number, raw in enumerate(diff.split("\n"), start=first_line):
+        # Hunk lines may carry a CR (a CRLF file's content); git's own lines never do.
+        if raw.endswith("\r") and raw.startswith(("diff --git ", "@@ ", "index ")):
+            raise FormatError("diff has CRLF line ends", path=path, line=number,
+                              hint="save the patch with LF line ends")
     try:
         patch_set = PatchSet(diff)
     except UnidiffParseError as exc:
@@ -235,9 +240,15 @@ def new_header(kind: PatchKind, advisory: str, fields: dict[str, str]) -> PatchH
     required = SECURITY_REQUIRED if kind is PatchKind.SECURITY else INFRA_REQUIRED
     keys = [k for k in ORDER if k and (k in fields or k in required)]
     evidence = ORDER.index("")
+    # Fields outside ORDER (Notes, a project's own keys) go before the evidence block.
+    at = next((i for i, k in enumerate(keys) if _rank(k) > evidence), len(keys))
+    keys[at:at] = [k for k in fields if k not in ORDER]
+    separated = False  # one `#` line before the evidence block, not one per evidence key
     for key in keys:
-        if ORDER.index(key) > evidence and lines[-1].raw != "#":
-            lines.append(HeaderLine("#"))
+        if _rank(key) > evidence and not separated:
+            separated = True
+            if lines[-1].raw != "#":
+                lines.append(HeaderLine("#"))
         value = fields.get(key, "")
         lines.append(HeaderLine(f"# {key}: {value}".rstrip(), key, value))
     lines.append(HeaderLine("#"))

@@ -41,7 +41,7 @@ def no_vex(_minor: Minor) -> tuple[bytes | None, str | None]:
 def gather(repo: PatchesRepo, today: dt.date, vex: VexProvider = no_vex) -> SiteData:
     config = repo.config
     lifecycle = repo.lifecycle()
-    advisories = sorted(repo.index().advisories().values(), key=lambda a: a.id)
+    advisories = sorted(repo.advisories().values(), key=lambda a: a.id)
     matrix = coverage.compute(advisories, lifecycle, today)
     minors = _page_minors(repo, advisories, matrix.minors)
     patches = {m: [_patch_info(repo, ref, advisories) for ref in repo.series(m)] for m in minors}

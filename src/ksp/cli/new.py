@@ -1,0 +1,86 @@
+"""ksp new: add a patch for an advisory and a minor, with its header and index entry."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from ksp.cli import _common
+
+
+def register(sub: Any) -> None:
+    parser = _common.add_command(
+        sub, "new", "add a patch (from a diff, a format-patch mail or upstream commits)",
+        "ksp new CVE-2025-5187 --minor 1.32 --upstream ../kubernetes --commit 1a2b3c4 "
+        "--cve-issue https://github.com/kubernetes/kubernetes/issues/133471 "
+        "--cvss-vector CVSS:3.1/AV:N/AC:L/PR:H/UI:N/S:U/C:H/I:H/A:L "
+        "--components kube-apiserver --fixer @me --backport clean --tests kept",
+    )
+    parser.add_argument("advisory", help="CVE-…, GHSA-… or INFRA-<slug>")
+    parser.add_argument("--minor", required=True, type=_common.parse_minor,
+                        help="target minor, e.g. 1.32 (accepted whatever its window)")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--diff", type=Path, metavar="FILE", help="a plain git diff")
+    source.add_argument("--mail", type=Path, metavar="FILE", help="a git format-patch mail")
+    source.add_argument("--upstream", type=Path, metavar="DIR",
+                        help="a local clone of the upstream (with --commit)")
+    parser.add_argument("--commit", nargs="+", action="extend", default=[], metavar="SHA",
+                        help="upstream commit(s), oldest first, or a range A..B")
+    parser.add_argument("--title", help="advisory title (for a new index entry)")
+    parser.add_argument("--original-patch", metavar="URL", help="the upstream fix (PR/commit)")
+    parser.add_argument("--cve-issue", metavar="URL", help="the CVE's tracking issue")
+    parser.add_argument("--severity", help="RATING or 'RATING (CVSS n.n)'")
+    parser.add_argument("--cvss-vector", metavar="V", help="CVSS 3.x or 4.0 vector")
+    parser.add_argument("--components", type=_csv, default=(), metavar="A,B",
+                        help="affected components, e.g. kube-apiserver,kubelet")
+    parser.add_argument("--fixer", metavar="@HANDLE", help="the CVE fixer")
+    parser.add_argument("--reviewer", metavar="@HANDLE", help="the SRC reviewer, if known")
+    parser.add_argument("--testing", metavar="TEXT",
+                        help="the Testing line (default: pending until `ksp gate --record`)")
+    parser.add_argument("--backport",
+                        choices=("clean", "adjusted", "rewritten", "original-mitigation"))
+    parser.add_argument("--tests", choices=("kept", "adapted", "dropped"))
+    parser.add_argument("--reason", help="why (infrastructure patches)")
+    parser.add_argument("--upstream-ref", metavar="URL",
+                        help="upstream reference (infrastructure patches)")
+    _common.add_format(parser)
+    _common.add_repo(parser)
+    _common.add_date(parser)
+    parser.set_defaults(func=run)
+
+
+def _csv(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def run(args: argparse.Namespace) -> int:
+    from ksp import new
+
+    _common.require(bool(args.commit) == bool(args.upstream),
+                    "--upstream DIR and --commit SHA… go together")
+    repo = _common.repo_required(args)
+    limit = repo.config.policy.max_patch_bytes
+    if args.diff:
+        source = new.from_diff(args.diff, limit)
+    elif args.mail:
+        source = new.from_mail(args.mail, limit)
+    else:
+        source = new.from_upstream(args.upstream, args.commit)
+    request = new.NewRequest(
+        advisory=args.advisory, minor=args.minor, title=args.title,
+        original_patch=args.original_patch, cve_issue=args.cve_issue, severity=args.severity,
+        cvss_vector=args.cvss_vector, components=args.components, fixer=args.fixer,
+        reviewer=args.reviewer, testing=args.testing, backport=args.backport, tests=args.tests,
+        reason=args.reason, upstream_ref=args.upstream_ref,
+    )
+    result = new.create(repo, request, source, _common.today(args))
+    for warning in result.warnings:
+        _common.log(f"ksp: warning: {warning}")
+    if args.format == "json":
+        _common.emit_json(result)
+    else:
+        _common.emit(f"wrote {result.path} ({result.advisory} on {result.minor}: in-progress "
+                     "in index.yaml)")
+        _common.log(f"next: ksp gate --minor {result.minor} --record, then ksp lint")
+    return 0

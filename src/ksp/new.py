@@ -1,0 +1,320 @@
+"""`ksp new`: add a patch for an advisory and minor, from a plain diff, a `git format-patch` mail
+or upstream commits, with a full header and its index entry.
+
+Everything is read and validated before anything is written; the patch and index.yaml are then
+written under the repo lock (patch first, removed again if the index cannot be saved).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import email
+import email.policy
+import hashlib
+import itertools
+import re
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from ksp._files import atomic_write, read_text
+from ksp.errors import FormatError, UsageError
+from ksp.git._run import git, is_repo
+from ksp.lint import severity as sev
+from ksp.lint.headers import PENDING
+from ksp.model import (
+    ADVISORY_ID_RE,
+    Advisory,
+    AdvisoryId,
+    Minor,
+    MinorState,
+    PatchKind,
+    Rating,
+    Severity,
+    Status,
+    Window,
+)
+from ksp.repo import PatchesRepo
+from ksp.repo import index as index_mod
+from ksp.repo.patchfile import SEVERITY_RE, new_header, parse_diff
+
+__all__ = ["NewRequest", "NewResult", "Source", "create", "from_diff", "from_mail",
+           "from_upstream"]
+
+TESTING_PENDING = f"{PENDING}: run `ksp gate --record` to write the evidence"
+
+
+@dataclass(frozen=True)
+class Source:
+    """A validated diff and what is known of where it came from."""
+
+    path: Path  # the file or clone it was read from (named in errors)
+    diff: str
+    subject: str | None = None
+    commits: tuple[str, ...] = ()
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class NewRequest:
+    advisory: str
+    minor: Minor
+    title: str | None = None
+    original_patch: str | None = None
+    cve_issue: str | None = None
+    severity: str | None = None
+    cvss_vector: str | None = None
+    components: tuple[str, ...] = ()
+    fixer: str | None = None
+    reviewer: str | None = None
+    testing: str | None = None
+    backport: str | None = None
+    tests: str | None = None
+    reason: str | None = None
+    upstream_ref: str | None = None
+
+
+@dataclass(frozen=True)
+class NewResult:
+    path: str  # relative to the repo root
+    advisory: str
+    minor: str
+    number: int
+    sha256: str
+    created_advisory: bool
+    window: Window
+    warnings: tuple[str, ...] = ()
+
+
+def create(repo: PatchesRepo, request: NewRequest, source: Source, today: dt.date) -> NewResult:
+    """Write `v<minor>/NNNN_<ID>.patch` and set the minor's state to in-progress."""
+    if not ADVISORY_ID_RE.match(request.advisory):
+        raise UsageError(f"{request.advisory!r} is not an advisory id",
+                         hint="use a CVE id, a GHSA id or INFRA-<slug>")
+    parse_diff(source.diff, source.path)
+    config = repo.config
+    existing = repo.index().advisories().get(AdvisoryId(request.advisory))
+    fields = _fields(request, source, existing, config.upstream, config.components)
+    kind = PatchKind.of(request.advisory)
+    text = new_header(kind, request.advisory, fields).render() + source.diff
+    advisory = _advisory(request, source, fields, kind)
+    if existing is None and not advisory.title:
+        raise UsageError(f"{request.advisory} is not in index.yaml yet: --title is required")
+    window = repo.lifecycle().window(request.minor, today)
+    result = _write(repo, request, text, advisory)
+    return replace(result, created_advisory=existing is None, window=window,
+                   warnings=_window_warnings(request.minor, window))
+
+
+def _write(repo: PatchesRepo, request: NewRequest, text: str, advisory: Advisory) -> NewResult:
+    written: Path | None = None
+    try:
+        with index_mod.edit(repo.index_path) as doc:
+            state = doc.advisories().get(advisory.id, advisory).minors.get(request.minor)
+            if state and state.patch and (repo.root / state.patch).exists():
+                raise UsageError(f"{advisory.id} already has a patch for {request.minor}: "
+                                 f"{state.patch}", hint="edit that file instead")
+            number = repo.next_number(request.minor)
+            rel = f"{request.minor.folder}/{number:04d}_{request.advisory}.patch"
+            written = repo.root / rel
+            atomic_write(written, text)
+            digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+            doc.upsert(advisory)
+            doc.set_state(advisory.id, request.minor,
+                          MinorState(Status.IN_PROGRESS, patch=rel, sha256=digest))
+    except BaseException:
+        if written is not None:
+            with contextlib.suppress(FileNotFoundError):
+                written.unlink()
+        raise
+    return NewResult(rel, request.advisory, str(request.minor), number, digest, False,
+                     Window.UNKNOWN)
+
+
+def _window_warnings(minor: Minor, window: Window) -> tuple[str, ...]:
+    if window is Window.EXPIRED:
+        return (f"minor {minor} is expired: lint will reject patches for it",)
+    if window is Window.UNKNOWN:
+        return (f"lifecycle data does not know minor {minor}",)
+    return ()
+
+
+def _severity(request: NewRequest, existing: Advisory | None) -> Severity | None:
+    vector = request.cvss_vector or None
+    stated = _parse_severity(request.severity) if request.severity else None
+    if vector:
+        try:
+            computed = sev.from_vector(vector)
+            why = sev.disagreement(stated, vector) if stated else None
+        except sev.BadVector as exc:
+            raise UsageError(f"--cvss-vector: {exc}") from None
+        if why:
+            raise UsageError(f"--severity: {why}")
+        return computed
+    if stated:
+        return stated
+    return existing.severity if existing else None
+
+
+def _parse_severity(text: str) -> Severity:
+    value = text.strip()
+    head, _, rest = value.partition(" ")
+    match = SEVERITY_RE.match(f"{head.upper()} {rest}".strip())
+    if not match:
+        raise UsageError(f"--severity {text!r}: expected RATING or 'RATING (CVSS n.n)'",
+                         hint="rating is NONE, LOW, MEDIUM, HIGH or CRITICAL")
+    score = float(match["score"]) if match["score"] else None
+    return Severity(Rating(match["rating"]), score)
+
+
+def _components(request: NewRequest, source: Source, existing: Advisory | None,
+                known: dict[str, str]) -> tuple[str, ...]:
+    if request.components:
+        return request.components
+    if existing and existing.components:
+        return existing.components
+    paths = [p for f in parse_diff(source.diff, source.path) for p in f.paths]
+    return tuple(name for name, target in known.items()
+                 if any(p.startswith(target.rstrip("/") + "/") for p in paths))
+
+
+def _fields(request: NewRequest, source: Source, existing: Advisory | None, upstream: str,
+            known_components: dict[str, str]) -> dict[str, str]:
+    fields: dict[str, str] = {}
+    severity = _severity(request, existing)
+    original = request.original_patch or (
+        f"{upstream.rstrip('/')}/commit/{source.commits[0]}" if source.commits else None)
+    optional = {
+        "Upstream commits": ", ".join(source.commits) or None,
+        "CVSS vector": severity.vector if severity else None,
+        "Backport": request.backport,
+        "Tests": request.tests,
+        "Notes": source.note,
+    }
+    fields.update({k: v for k, v in optional.items() if v})
+    fields["Affected components"] = ", ".join(
+        _components(request, source, existing, known_components))
+    fields["Testing"] = request.testing or TESTING_PENDING
+    fields["SRC Reviewer"] = request.reviewer or ""
+    if PatchKind.of(request.advisory) is PatchKind.SECURITY:
+        fields["Original patch"] = original or ""
+        fields["CVE issue"] = request.cve_issue or (existing.issue if existing else None) or ""
+        fields["Severity"] = sev.render(severity) if severity else ""
+        fields["CVE Fixer"] = request.fixer or ""
+        needed = {"Original patch": "--original-patch URL", "CVE issue": "--cve-issue URL",
+                  "Severity": "--severity or --cvss-vector", "CVE Fixer": "--fixer @handle"}
+    else:
+        fields["Reason"] = request.reason or ""
+        fields["Upstream reference"] = request.upstream_ref or original or ""
+        fields["Fixer"] = request.fixer or ""
+        needed = {"Reason": "--reason TEXT", "Upstream reference": "--upstream-ref URL",
+                  "Fixer": "--fixer @handle"}
+    needed["Affected components"] = "--components a,b"
+    missing = [flag for key, flag in needed.items() if not fields[key]]
+    if missing:
+        raise UsageError(f"{request.advisory}: missing {', '.join(missing)}",
+                         hint="ksp new asks nothing; give the header's values as flags "
+                              "(values already in index.yaml are reused)")
+    return fields
+
+
+def _advisory(request: NewRequest, source: Source, fields: dict[str, str],
+              kind: PatchKind) -> Advisory:
+    title = request.title or source.subject or request.reason
+    vector = fields.get("CVSS vector")
+    severity = None
+    if fields.get("Severity"):
+        severity = replace(_parse_severity(fields["Severity"]), vector=vector)
+    fix = fields.get("Original patch") or fields.get("Upstream reference")
+    return Advisory(
+        id=AdvisoryId(request.advisory),
+        title=title or "",
+        kind=kind,
+        issue=fields.get("CVE issue"),
+        severity=severity,
+        components=tuple(c.strip() for c in fields["Affected components"].split(",")),
+        fixes=(fix,) if fix and fix.startswith("https://") else (),
+        reason=request.reason,
+    )
+
+
+# Sources: each returns a Source whose diff parse_diff accepts, or raises naming the input.
+
+def from_diff(path: Path, limit: int) -> Source:
+    return Source(path, _checked(read_text(path, limit=limit, what="diff"), path))
+
+
+_MAIL_FROM = re.compile(r"^From (?P<sha>[0-9a-f]{40}) ", re.MULTILINE)
+_SUBJECT_TAG = re.compile(r"^(\[[^]]*\]\s*)+")
+
+
+def from_mail(path: Path, limit: int) -> Source:
+    """A `git format-patch` mail: the diff after the `---` stat block, up to the `-- ` line."""
+    text = read_text(path, limit=limit, what="mail")
+    shas = _MAIL_FROM.findall(text)
+    if len(shas) > 1:
+        raise FormatError(f"mail file holds {len(shas)} patches; ksp new takes one", path=path,
+                          hint="squash them, or use --upstream DIR --commit A..B")
+    message = email.message_from_string(text, policy=email.policy.default)
+    if message.is_multipart():
+        raise FormatError("mail is multipart; expected a plain git format-patch mail", path=path)
+    body = str(message.get_content()) if message.get_payload() else ""
+    lines = body.split("\n")
+    start = next((i for i, ln in enumerate(lines) if ln == "---"), 0)
+    first = next((i for i in range(start, len(lines)) if lines[i].startswith("diff --git ")), None)
+    if first is None:
+        raise FormatError("mail has no diff (no 'diff --git' line after '---')", path=path)
+    end = len(lines)
+    signature = [i for i in range(first, len(lines)) if lines[i] == "-- "]
+    if signature and not any(ln.startswith(("diff --git ", "@@ ")) for ln in
+                             lines[signature[-1]:]):
+        end = signature[-1]
+    diff = "\n".join(lines[first:end]).rstrip("\n") + "\n"
+    subject = _SUBJECT_TAG.sub("", " ".join(str(message.get("Subject", "")).split())) or None
+    author = str(message.get("From", "")).strip()
+    note = f"from a format-patch mail by {author}" if author else None
+    return Source(path, _checked(diff, path), subject, tuple(shas), note)
+
+
+_EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+
+
+def from_upstream(clone: Path, specs: list[str]) -> Source:
+    """The combined diff of upstream commits (oldest first, one line of history), read-only."""
+    if not clone.is_dir() or not is_repo(clone):
+        raise UsageError(f"--upstream {clone}: not a git repository")
+    commits: list[str] = []
+    for spec in specs:
+        if ".." in spec:
+            out = git(clone, "rev-list", "--reverse", spec, what=f"--commit {spec}").stdout
+            commits += out.split()
+        else:
+            commits.append(git(clone, "rev-parse", "--verify", "--quiet", f"{spec}^{{commit}}",
+                               what=f"--commit {spec}: not a commit in {clone}").stdout.strip())
+    if not commits:
+        raise UsageError(f"--commit {' '.join(specs)}: no commits in {clone}")
+    for older, newer in itertools.pairwise(commits):
+        if git(clone, "merge-base", "--is-ancestor", older, newer, check=False).returncode:
+            raise UsageError(f"--commit: {older[:12]} is not an ancestor of {newer[:12]}",
+                             hint="give the commits oldest first, on one line of history")
+    parent = git(clone, "rev-parse", "--verify", "--quiet", f"{commits[0]}^", check=False)
+    base = parent.stdout.strip() if parent.returncode == 0 else _EMPTY_TREE
+    diff = git(clone, "diff", "--full-index", "--binary", "--no-color", "--no-ext-diff",
+               "--no-textconv", "--src-prefix=a/", "--dst-prefix=b/", base, commits[-1]).stdout
+    try:
+        diff.encode("utf-8")
+    except UnicodeEncodeError:
+        raise FormatError("the upstream diff is not valid UTF-8", path=clone) from None
+    subject = git(clone, "log", "-1", "--format=%s", commits[0]).stdout.strip() or None
+    return Source(clone, _checked(diff, clone), subject, tuple(commits))
+
+
+def _checked(diff: str, path: Path) -> str:
+    if not diff.strip():
+        raise FormatError("the diff is empty", path=path)
+    for diff_file in parse_diff(diff, path):
+        for name in diff_file.paths:
+            if name.startswith("/") or ".." in name.split("/"):
+                raise FormatError(f"the diff touches {name}, outside the source tree",
+                                  path=path, hint="a patch changes files inside the tree only")
+    return diff if diff.endswith("\n") else diff + "\n"
