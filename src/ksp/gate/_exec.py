@@ -1,0 +1,143 @@
+"""Running build commands: templates, a scrubbed environment, timeouts, one log per step.
+
+Commands come from ksp.yaml templates split with shlex (never a shell). `{targets}` and
+`{packages}` standing alone become one argument per item; inside a word (`WHAT="{targets}"`)
+they become the space-separated list. The environment is built from scratch: a token in the
+user's environment never reaches a build. Each command runs in its own process group, which
+is killed whole on a timeout or an interrupt.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shlex
+import signal
+import subprocess
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from ksp.errors import KspError
+from ksp.gate.toolchains import Toolchain
+
+# Always set last: the tree's `toolchain` line must not trigger a download, builds stay offline.
+_FORCED = {"GOTOOLCHAIN": "local", "GOPROXY": "off", "GOSUMDB": "off"}
+
+
+def go_cache() -> str:
+    """Go's own rule (GOCACHE, else the user cache folder): the cache stays warm across runs."""
+    if os.environ.get("GOCACHE"):
+        return os.environ["GOCACHE"]
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return str(Path(base) / "go-build")
+
+
+def environment(toolchain: Toolchain, tree: Path, extra: Mapping[str, str]) -> dict[str, str]:
+    """PATH, HOME, TMPDIR, LANG and Go's own settings; then ksp.yaml `env`; then the forced."""
+    home = os.environ.get("HOME", str(Path.home()))
+    env = {
+        "PATH": os.pathsep.join([str(toolchain.goroot / "bin"), os.environ.get("PATH", "")]),
+        "HOME": home,
+        "TMPDIR": os.environ.get("TMPDIR", "/tmp"),
+        "LANG": "C",
+        "LC_ALL": "C",
+        "GOROOT": str(toolchain.goroot),
+        "GOCACHE": go_cache(),
+        "GOPATH": os.environ.get("GOPATH", str(Path(home) / "go")),
+        "GOFLAGS": "",
+        "GOWORK": "" if (tree / "go.work").is_file() else "off",
+    }
+    if os.environ.get("GOMODCACHE"):
+        env["GOMODCACHE"] = os.environ["GOMODCACHE"]
+    env.update(extra)
+    env.update(_FORCED)
+    return env
+
+
+def expand(template: str, values: Mapping[str, Sequence[str]]) -> list[str]:
+    try:
+        words = shlex.split(template)
+    except ValueError as exc:
+        raise KspError(f"ksp.yaml: command {template!r} cannot be split: {exc}") from None
+    argv: list[str] = []
+    for word in words:
+        whole = next((k for k in values if word == "{" + k + "}"), None)
+        if whole is not None:
+            argv.extend(values[whole])
+            continue
+        text = word
+        for key, items in values.items():
+            text = text.replace("{" + key + "}", " ".join(items))
+        argv.append(text)
+    return argv
+
+
+def is_go(argv: Sequence[str], sub: str) -> bool:
+    return len(argv) > 1 and Path(argv[0]).name == "go" and argv[1] == sub
+
+
+def with_go_flags(argv: list[str], env: Mapping[str, str], *, vendor: bool,
+                  extra: Sequence[str] = ()) -> list[str]:
+    """`go <sub>` gets -mod=vendor where the tree vendors (unless the template chose) + extra."""
+    flags = list(extra)
+    chosen = any(a.startswith("-mod") for a in argv) or "-mod=" in env.get("GOFLAGS", "")
+    if vendor and not chosen and env.get("GO111MODULE") != "off":
+        flags.append("-mod=vendor")
+    return [argv[0], argv[1], *[f for f in flags if f not in argv], *argv[2:]]
+
+
+@dataclass(frozen=True)
+class Ran:
+    argv: tuple[str, ...]
+    exit_code: int
+    duration: float
+    timed_out: bool = False
+
+    @property
+    def command(self) -> str:
+        return shlex.join(self.argv)
+
+
+def run(argv: Sequence[str], *, cwd: Path, env: Mapping[str, str], timeout: float,
+        log: Path, stdout: Path | None = None) -> Ran:
+    """Run `argv`, appending its output to `log` (stdout to `stdout` if given)."""
+    started = time.monotonic()
+    with log.open("ab") as err:
+        err.write(f"$ {shlex.join(argv)}\n".encode())
+        err.flush()
+        out = stdout.open("wb") if stdout else None
+        try:
+            proc = subprocess.Popen(list(argv), cwd=cwd, env=dict(env), stdin=subprocess.DEVNULL,
+                                    stdout=out or err, stderr=err, start_new_session=True)
+        except OSError as exc:
+            err.write(f"cannot run {argv[0]}: {exc}\n".encode())
+            return Ran(tuple(argv), 127, time.monotonic() - started)
+        finally:
+            if out:
+                out.close()
+        timed_out = _wait(proc, timeout)
+        ran = Ran(tuple(argv), proc.returncode, time.monotonic() - started, timed_out)
+        if timed_out:
+            err.write(f"ksp: killed after {timeout:g} s (step timeout)\n".encode())
+        err.write(f"[exit {ran.exit_code}, {ran.duration:.1f} s]\n".encode())
+    return ran
+
+
+def _wait(proc: subprocess.Popen[bytes], timeout: float) -> bool:
+    try:
+        proc.wait(timeout=timeout)
+        return False
+    except subprocess.TimeoutExpired:
+        _kill_group(proc)
+        return True
+    except BaseException:  # KeyboardInterrupt, SystemExit: leave no build running behind us
+        _kill_group(proc)
+        raise
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
