@@ -46,27 +46,18 @@ def _missing_action(_args: argparse.Namespace) -> int:
     raise UsageError("ksp site needs an action: build or serve", hint="ksp site build --help")
 
 
-def _vex_provider(root: Path) -> Any:
-    """`ksp vex` output per minor, if this ksp has it; the site notes its absence otherwise."""
-    import importlib.util
-
-    if importlib.util.find_spec("ksp.vex") is None or \
-            importlib.util.find_spec("ksp.cli.vex") is None:
-        return lambda _minor: (None, "`ksp vex` is not available in this ksp version")
+def _vex_provider(repo: Any) -> Any:
+    """The broad OpenVEX document of each minor: the site knows no build digests, so it offers
+    the module-level form and says (in the document) that it also matches unpatched builds."""
+    from ksp import vex
+    from ksp.errors import KspError
+    from ksp.report import openvex
 
     def provide(minor: Any) -> tuple[bytes | None, str | None]:
-        import contextlib
-        import io
-
-        from ksp.cli.main import main
-
-        out, err = io.StringIO(), io.StringIO()
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            rc = main(["vex", "--minor", str(minor), "--repo", str(root)])
-        if rc != 0:
-            lines = err.getvalue().strip().splitlines()
-            return None, f"`ksp vex` failed: {lines[0] if lines else f'exit {rc}'}"
-        return out.getvalue().encode("utf-8"), None
+        try:
+            return openvex.render(vex.build(repo, minor, broad=True)).encode("utf-8"), None
+        except KspError as exc:
+            return None, f"no OpenVEX document: {exc.message}"
 
     return provide
 
@@ -76,7 +67,7 @@ def run_build(args: argparse.Namespace) -> int:
     from ksp.report import site as site_report
 
     repo = _common.repo_required(args)
-    data = site.gather(repo, _common.today(args), _vex_provider(repo.root))
+    data = site.gather(repo, _common.today(args), _vex_provider(repo))
     files = site_report.render(data)
     count = site.write(args.out, files, protect=(repo.root,))
     pages = sum(1 for name in files if name.endswith(".html"))
