@@ -29,12 +29,18 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ksp.repo.scaffold import InitOptions, create
+    from ksp._files import load_yaml
+    from ksp.ci import github
+    from ksp.repo import config
+    from ksp.repo.scaffold import InitOptions, create, files
 
     _common.require("{minor}" in args.branch_template, "--branch-template must contain {minor}")
     options = InitOptions(args.project, args.upstream, args.branch_template, args.tag_template,
                           args.module)
-    written = create(args.dir, options)
+    profile = files(options)["ksp.yaml"]
+    cfg = config.parse(load_yaml(args.dir / "ksp.yaml", text=profile), args.dir / "ksp.yaml")
+    workflow = {".github/workflows/ksp.yml": github.render(cfg)}
+    written = create(args.dir, options, extra=workflow)
     if args.format == "json":
         _common.emit_json({"repo": str(args.dir.resolve()), "files": written})
     else:

@@ -30,6 +30,9 @@ def run(args: argparse.Namespace) -> int:
     repo = _common.repo_or_none(args)
     lc = repo.lifecycle() if repo else lifecycle.embedded()
     result = status.compute(lc, _common.today(args), repo, extra=args.minor)
+    if not result.minors:
+        _common.log(f"no lifecycle data for {lc.project}: bring it with `ksp lifecycle import "
+                    "FILE` (an endoflife.date product file, or schedule.yaml / eol.yaml)")
     if args.format == "json":
         _common.emit_json(result)
     else:

@@ -57,9 +57,10 @@ def files(options: InitOptions) -> dict[str, str]:
     }
 
 
-def create(root: Path, options: InitOptions) -> list[str]:
-    """Write the scaffold; refuses to overwrite any existing file (nothing is written then)."""
-    planned = files(options)
+def create(root: Path, options: InitOptions, extra: dict[str, str] | None = None) -> list[str]:
+    """Write the scaffold (plus `extra` files); refuses to overwrite any existing file, and then
+    writes nothing."""
+    planned = {**files(options), **(extra or {})}
     clash = [name for name in planned if (root / name).exists()]
     if clash:
         raise UsageError(f"{root / clash[0]} already exists; nothing was written",
