@@ -13,6 +13,7 @@ import pkgutil
 import sys
 import traceback
 from collections.abc import Sequence
+from pathlib import Path
 
 from ksp import __version__
 from ksp.errors import KspError
@@ -35,7 +36,8 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_USAGE)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser; `only` registers just that command (its module alone is imported)."""
     parser = _Parser(
         prog="ksp",
         description="Community security patches for out-of-support Kubernetes minors.",
@@ -49,15 +51,27 @@ def build_parser() -> argparse.ArgumentParser:
     import ksp.cli as package
 
     for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
-        if info.name.startswith("_") or info.name == "main":
+        if info.name.startswith("_") or info.name == "main" or only not in (None, info.name):
             continue
         module = importlib.import_module(f"ksp.cli.{info.name}")
         module.register(sub)
     return parser
 
 
+def _command(argv: Sequence[str]) -> str | None:
+    """The command named by argv, when it is a plain `ksp [-v] COMMAND …` call."""
+    import ksp.cli as package
+
+    words = [a for a in argv if a not in ("-v", "--verbose")]
+    if not words or words[0].startswith("-") or words[0].startswith("_") or words[0] == "main":
+        return None
+    path = Path(package.__path__[0]) / f"{words[0]}.py"
+    return words[0] if path.is_file() else None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(_command(argv))  # `ksp gate` imports the gate's module only
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:

@@ -34,6 +34,7 @@ class FileDiff:
     new_mode: str | None = None
     binary: bool = False
     hunks: list[Hunk] = field(default_factory=list)
+    old_blob: str | None = None  # the pre-image blob id of the `index` line (for 3-way merges)
 
     @property
     def path(self) -> str:
@@ -110,8 +111,11 @@ def _extended_header(f: FileDiff, line: bytes, i: int) -> int:
         f.old_path = _unquote(line.split(b" ", 2)[2])
     elif line.startswith(b"rename to ") or line.startswith(b"copy to "):
         f.new_path = _unquote(line.split(b" ", 2)[2])
-    elif line.startswith(b"index ") and b" " in line[6:] and f.old_mode is None:
-        f.old_mode = f.new_mode = line.rsplit(b" ", 1)[1].decode()
+    elif line.startswith(b"index "):
+        blobs = line[6:].split(b" ", 1)
+        f.old_blob = blobs[0].split(b"..", 1)[0].decode("ascii", "replace")
+        if len(blobs) == 2 and f.old_mode is None:
+            f.old_mode = f.new_mode = blobs[1].decode().strip()
     elif line.startswith((b"Binary files ", b"GIT binary patch")):
         f.binary = True
     return i

@@ -9,11 +9,14 @@ into the shadow repository. A patch that needs an offset or a 3-way merge is rep
 from __future__ import annotations
 
 import datetime as dt
+import os
 import tempfile
-from collections.abc import Sequence
+import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from ksp.git import _fallback
 from ksp.git import diff as diffmod
 from ksp.git.shadow import ObjectReader, Shadow, ls_tree
 from ksp.model import StrEnum
@@ -143,11 +146,65 @@ def _try(tree: _Tree, files: list[diffmod.FileDiff], *, reverse: bool, exact: bo
 Changes = dict[str, tuple[str, bytes] | None]
 
 
-def _check_one(tree: _Tree, patch: PatchInput) -> tuple[PatchResult, Changes]:
-    files = diffmod.parse(patch.diff)
-    paths = sorted({p for f in files for p in (f.old_path, f.new_path) if p})
+def _merge_file(tree: _Tree, f: diffmod.FileDiff) -> Changes:
+    """One file by a 3-way merge of its pre-image blob, the current content and the patch."""
+    current = tree.get(f.path)
+    if f.old_path != f.new_path or current is None:
+        raise _NoApply(f"{f.path}: hunks do not match", [])
+    base = tree.reader.read(f.old_blob) if f.old_blob else None
+    if base is None or base[0] != "blob":
+        raise _NoApply(f"{f.path}: hunks do not match, and the pre-image blob "
+                       f"{f.old_blob or '(none)'} is unknown, so no 3-way merge", [])
+    theirs, _ = diffmod.apply_hunks(base[1], f.hunks, exact=True)
+    merged = None if theirs is None else _fallback.merge_file(current[1], base[1], theirs)
+    if merged is None:
+        raise _NoApply(f"{f.path}: hunks do not match, and a 3-way merge conflicts", [])
+    return {f.path: (f.new_mode or current[0], merged)}
+
+
+def _try_merge(tree: _Tree, files: list[diffmod.FileDiff]) -> tuple[Changes, list[str]]:
+    """Each file exactly, with offsets, or else by a 3-way merge; raises _NoApply."""
+    changes: Changes = {}
+    merged = []
+    for f in files:
+        try:
+            file_changes, _ = _apply_file(tree, f, reverse=False, exact=False)
+        except _NoApply:
+            file_changes = _merge_file(tree, f)
+            merged.append(f.path)
+        changes.update(file_changes)
+    return changes, merged
+
+
+def _check_with_git(tree: _Tree, patch: PatchInput, names: tuple[str, ...]
+                    ) -> tuple[PatchResult, Changes]:
+    """A patch with binary files: the real `git apply --cached` on a temporary index."""
+    current = {path: tree.get(path) for path in names}
+    forward = _fallback.apply_with_git(tree.shadow, tree.reader, current, patch.diff)
+    if forward and not forward[1]:
+        return PatchResult(patch.name, Outcome.APPLIED, "applies exactly (git apply)",
+                           names), forward[0]
+    if _fallback.apply_with_git(tree.shadow, tree.reader, current, patch.diff, reverse=True):
+        return PatchResult(patch.name, Outcome.ALREADY_APPLIED,
+                           "already in the base: the patch reverse-applies", names), {}
+    if forward:
+        return PatchResult(patch.name, Outcome.DRIFT, "applies only with offsets (git apply)",
+                           names), forward[0]
+    return PatchResult(patch.name, Outcome.FAILED, "binary patch does not apply (git apply)",
+                       names), {}
+
+
+def _paths(files: list[diffmod.FileDiff]) -> list[str]:
+    return sorted({p for f in files for p in (f.old_path, f.new_path) if p})
+
+
+def _check_one(tree: _Tree, patch: PatchInput, files: list[diffmod.FileDiff]
+               ) -> tuple[PatchResult, Changes]:
+    paths = _paths(files)
     tree.preload(paths)
     names = tuple(paths)
+    if any(f.binary for f in files):
+        return _check_with_git(tree, patch, names)
     try:
         changes, _ = _try(tree, files, reverse=False, exact=True)
         return PatchResult(patch.name, Outcome.APPLIED, "applies exactly", names), changes
@@ -163,14 +220,27 @@ def _check_one(tree: _Tree, patch: PatchInput) -> tuple[PatchResult, Changes]:
         changes, notes = _try(tree, files, reverse=False, exact=False)
         return PatchResult(patch.name, Outcome.DRIFT, "applies only with offsets: "
                            + "; ".join(notes), names), changes
-    except _NoApply as loose:
-        hunks = tuple(HunkFailure(_failing_path(files, loose), h.number, 0)
-                      for h in loose.hunks if h.offset is None)
-        detail = loose.reason if not hunks else (
-            f"{hunks[0].path}: hunk(s) " + ", ".join(f"#{h.hunk}" for h in hunks)
-            + " do not apply")
-        return PatchResult(patch.name, Outcome.FAILED, detail or failure.reason, names,
-                           _with_lines(files, hunks)), {}
+    except _NoApply as offset_failure:
+        loose = offset_failure
+    try:
+        changes, merged = _try_merge(tree, files)
+        return PatchResult(patch.name, Outcome.DRIFT, "needs a 3-way merge: "
+                           + ", ".join(merged), names), changes
+    except _NoApply as merge_failure:
+        return _failed(patch, files, names, loose, merge_failure.reason or failure.reason), {}
+
+
+def _failed(patch: PatchInput, files: list[diffmod.FileDiff], names: tuple[str, ...],
+            loose: _NoApply, why: str) -> PatchResult:
+    """The failure as a reviewer needs it: the file, the hunks, and why no merge helped."""
+    hunks = tuple(HunkFailure(_failing_path(files, loose), h.number, 0)
+                  for h in loose.hunks if h.offset is None)
+    detail = loose.reason if not hunks else (
+        f"{hunks[0].path}: hunk(s) " + ", ".join(f"#{h.hunk}" for h in hunks) + " do not apply")
+    if "3-way" in why:
+        detail += "; " + why.split(", and ", 1)[-1]
+    return PatchResult(patch.name, Outcome.FAILED, detail or why, names,
+                       _with_lines(files, hunks))
 
 
 def _failing_path(files: list[diffmod.FileDiff], exc: _NoApply) -> str:
@@ -189,7 +259,8 @@ def _with_lines(files: list[diffmod.FileDiff], hunks: tuple[HunkFailure, ...]
 
 
 def apply_series(shadow: Shadow, base: str, patches: Sequence[PatchInput], *,
-                 allow_drift: bool = False, when: dt.datetime | None = None) -> SeriesResult:
+                 allow_drift: bool = False, when: dt.datetime | None = None,
+                 on_phase: Callable[[str], None] | None = None) -> SeriesResult:
     """Check each patch in order on `base`; write one commit per applied patch (objects only).
 
     Stops at the first failure (later patches are `skipped`); drift continues, so a reviewer sees
@@ -200,18 +271,22 @@ def apply_series(shadow: Shadow, base: str, patches: Sequence[PatchInput], *,
     failed = False
     with ObjectReader(shadow.path) as reader:
         tree = _Tree(shadow, base, reader)
-        for patch in patches:
+        parsed = [diffmod.parse(patch.diff) for patch in patches]
+        tree.preload(sorted({p for files in parsed for p in _paths(files)}))  # one ls-tree
+        for patch, files in zip(patches, parsed, strict=True):
             if failed:
                 results.append(PatchResult(patch.name, Outcome.SKIPPED,
                                            "not tried: an earlier patch failed", ()))
                 continue
-            result, changes = _check_one(tree, patch)
+            result, changes = _check_one(tree, patch, files)
             results.append(result)
             if result.result is Outcome.FAILED:
                 failed = True
             elif changes:
                 tree.files.update(changes)
                 commits.append((patch.message or f"ksp: {patch.name}", changes))
+        if on_phase:
+            on_phase("series")  # every patch checked, nothing written yet
     shas = _write_commits(shadow, base, commits, when) if commits and not failed else []
     results = _attach(results, shas)
     changed = tuple(sorted({p for _, ch in commits for p in ch}))
@@ -237,7 +312,8 @@ def _write_commits(shadow: Shadow, base: str,
                    when: dt.datetime | None) -> list[str]:
     """One fast-import stream: every blob, tree and commit of the series, in the shadow only."""
     stamp = int((when or dt.datetime(2000, 1, 1, tzinfo=dt.UTC)).timestamp())
-    ref = "refs/ksp/series-tmp"
+    # A ref per run: minors checked in parallel must not share (and lock) one.
+    ref = f"refs/ksp/tmp/series-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     stream = bytearray()
     for number, (message, changes) in enumerate(commits, start=1):
         msg = message.encode()
@@ -254,8 +330,10 @@ def _write_commits(shadow: Shadow, base: str,
                                                            len(data), data)
     with tempfile.TemporaryDirectory(prefix="ksp-marks-") as tmp:
         marks = Path(tmp) / "marks"
-        shadow.git("fast-import", "--quiet", "--force", f"--export-marks={marks}",
-                   input=bytes(stream))
-        shadow.git("update-ref", "-d", ref, check=False)
+        try:
+            shadow.git("fast-import", "--quiet", "--force", f"--export-marks={marks}",
+                       input=bytes(stream))
+        finally:
+            shadow.git("update-ref", "-d", ref, check=False)
         found = dict(line.split() for line in marks.read_text().splitlines())
     return [found[f":{n}"] for n in range(1, len(commits) + 1)]

@@ -1,0 +1,131 @@
+"""ksp gate: the KEP's apply-and-test, in ksp-owned state only (the user's clone is read)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from ksp.cli import _common
+
+FORMATS = ("markdown", "junit")
+
+
+def register(sub: Any) -> None:
+    parser = _common.add_command(
+        sub, "gate", "apply each minor's series and the new patches on the base; build and test",
+        "ksp gate --upstream ../kubernetes --since origin/main --format markdown",
+    )
+    _common.add_format(parser, *FORMATS)
+    _common.add_repo(parser)
+    add = parser.add_argument
+    add("--upstream", type=Path, default=None,
+        help="clone of the upstream project, only read (default: $KSP_UPSTREAM, else "
+             "../<upstream name> next to the patches repo)")
+    add("--minor", action="append", type=_common.parse_minor, default=[],
+        help="gate this minor (repeatable; default: the minors of --patch/--since, else all)")
+    add("--patch", action="append", type=Path, default=[], metavar="FILE",
+        help="a new patch, applied after the minor's series (repeatable)")
+    add("--since", metavar="REF", help="new patches: those changed in the patches repo since REF")
+    add("--base", choices=("branch", "tag"), default=None,
+        help="base: the release branch tip or the final tag (default: ksp.yaml's base)")
+    add("--no-build", action="store_true", help="do not build")
+    add("--no-test", action="store_true", help="do not run tests")
+    add("--allow-drift", action="store_true",
+        help="accept patches that apply only with offsets or a 3-way merge")
+    add("--jobs", type=_positive, default=0, help="minors in parallel (default: cores)")
+    add("--go", action="append", default=[], metavar="X",
+        help="a Go toolchain (path or version) to build and test with (repeatable)")
+    add("--timeout", type=_positive, default=None, metavar="S", help="seconds per step")
+    add("--evidence-dir", type=Path, default=None, metavar="DIR",
+        help="where evidence records and logs go (default: <repo>/.ksp/evidence)")
+    add("--record", action="store_true",
+        help="on a pass, write the new patches' Testing: line and their sha256 in index.yaml")
+    parser.set_defaults(func=run)
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def run(args: argparse.Namespace) -> int:
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return _run(args)
+    previous = signal.signal(signal.SIGTERM, _interrupt)  # clean up as on Ctrl-C
+    try:
+        return _run(args)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _run(args: argparse.Namespace) -> int:
+    import datetime as dt
+    import sys
+
+    from ksp.gate.run import GateRequest, run_gate
+
+    repo = _common.repo_required(args)
+    _common.require(not (args.record and args.no_build and args.no_test),
+                    "--record needs a run that builds or tests",
+                    hint="drop --no-build/--no-test: the Testing: line is evidence of testing")
+    request = GateRequest(
+        repo=repo, upstream=_upstream(args, repo), minors=tuple(args.minor),
+        patches=tuple(args.patch), since=args.since, base_mode=args.base,
+        build=not args.no_build, test=not args.no_test, allow_drift=args.allow_drift,
+        jobs=args.jobs, toolchains=tuple(args.go), timeout=args.timeout,
+        evidence_dir=args.evidence_dir.resolve() if args.evidence_dir else None,
+    )
+    result = run_gate(request)
+    for minor in result.minors:
+        if minor.worktree:
+            _common.log(f"ksp gate: {minor.minor}: failing worktree kept at {minor.worktree}")
+    if args.record and result.ok:
+        from ksp.gate import evidence
+
+        for path in evidence.record(repo, result, dt.date.today()):
+            _common.log(f"ksp gate: recorded Testing: in {path}")
+    _common.emit(_render(args.format, result, color=sys.stdout.isatty()))
+    return 0 if result.ok else 1
+
+
+def _render(fmt: str, result: Any, *, color: bool) -> str:
+    if fmt == "json":
+        from ksp.report import gate_json
+
+        return gate_json.render(result)
+    if fmt == "markdown":
+        from ksp.report import gate_markdown
+
+        return gate_markdown.markdown(result)
+    if fmt == "junit":
+        from ksp.report import gate_junit
+
+        return gate_junit.junit(result)
+    from ksp.report import gate_text
+
+    return gate_text.text(result, color=color)
+
+
+def _upstream(args: argparse.Namespace, repo: Any) -> Path:
+    import os
+
+    if args.upstream:
+        return Path(args.upstream)
+    if os.environ.get("KSP_UPSTREAM"):
+        return Path(os.environ["KSP_UPSTREAM"])
+    url: str = repo.config.upstream
+    root: Path = repo.root
+    return root.parent / url.rstrip("/").rsplit("/", 1)[-1].removesuffix(".git")

@@ -1,0 +1,199 @@
+"""The gate workflow: for each minor, base + existing series + new patches, then the steps.
+
+Everything is written into the shadow repository and ksp's cache; the user's upstream clone is
+only read. Minors run in parallel (threads: the work is git and Go subprocesses). An interrupt
+stops every minor at its next phase; context managers clean up temporary state on the way out.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ksp.errors import KspError, UsageError
+from ksp.gate.progress import Progress
+from ksp.gate.select import MinorPlan, PlannedPatch, plan
+from ksp.gate.types import StepName, StepOutcome, StepResult
+from ksp.git._run import git
+from ksp.git.series import Outcome, PatchInput, PatchResult, SeriesResult, apply_series
+from ksp.git.shadow import Shadow
+from ksp.model import Minor
+from ksp.repo.config import Config
+from ksp.repo.layout import PatchesRepo
+
+
+@dataclass(frozen=True)
+class GateRequest:
+    repo: PatchesRepo
+    upstream: Path
+    minors: tuple[Minor, ...] = ()
+    patches: tuple[Path, ...] = ()
+    since: str | None = None
+    base_mode: str | None = None  # branch | tag; None: ksp.yaml's `base`
+    build: bool = True
+    test: bool = True
+    allow_drift: bool = False
+    jobs: int = 0  # 0: one per core
+    toolchains: tuple[str, ...] = ()
+    timeout: int | None = None  # per step; None: ksp.yaml's `timeout`
+    evidence_dir: Path | None = None  # None: <repo>/.ksp/evidence
+    progress: bool | None = None  # None: when stderr is a terminal
+
+    @property
+    def steps_wanted(self) -> bool:
+        return self.build or self.test
+
+
+@dataclass(frozen=True)
+class MinorResult:
+    minor: Minor
+    base_ref: str
+    base: str | None
+    plan: MinorPlan
+    series: SeriesResult | None = None
+    steps: tuple[StepResult, ...] = ()
+    worktree: Path | None = None
+    evidence: Path | None = None
+    evidence_sha256: str | None = None
+    error: str | None = None  # the minor could not be gated at all (no base, bad patch)
+
+    @property
+    def ok(self) -> bool:
+        return (self.error is None and self.series is not None and self.series.ok
+                and all(s.result is not StepOutcome.FAIL for s in self.steps))
+
+    def patch_results(self) -> list[tuple[PlannedPatch, PatchResult | None]]:
+        results = {r.name: r for r in self.series.patches} if self.series else {}
+        return [(p, results.get(p.file)) for p in self.plan.patches]
+
+
+@dataclass(frozen=True)
+class GateResult:
+    upstream: str
+    minors: list[MinorResult] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(m.ok for m in self.minors)
+
+
+def run_gate(request: GateRequest) -> GateResult:
+    """Gate every selected minor; raises KeyboardInterrupt (after cleanup) when interrupted."""
+    config = request.repo.config
+    plans = plan(request.repo, minors=list(request.minors), patches=list(request.patches),
+                 since=request.since)
+    if not plans:
+        return GateResult(config.upstream)
+    shadow = Shadow.open(request.upstream)
+    jobs = max(1, min(request.jobs or os.cpu_count() or 1, len(plans)))
+    with Progress([p.minor for p in plans], live=request.progress) as progress:
+        if jobs == 1:
+            results = [_gate_minor(request, config, shadow, p, progress) for p in plans]
+        else:
+            results = _parallel(request, config, shadow, plans, progress, jobs=jobs)
+    return GateResult(config.upstream, results)
+
+
+def _parallel(request: GateRequest, config: Config, shadow: Shadow, plans: list[MinorPlan],
+              progress: Progress, *, jobs: int) -> list[MinorResult]:
+    from concurrent.futures import ThreadPoolExecutor
+
+    pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="ksp-gate")
+    try:
+        futures = [pool.submit(_gate_minor, request, config, shadow, p, progress) for p in plans]
+        return [f.result() for f in futures]
+    except BaseException:
+        progress.cancel.set()  # workers stop at their next phase
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _gate_minor(request: GateRequest, config: Config, shadow: Shadow, minor_plan: MinorPlan,
+                progress: Progress) -> MinorResult:
+    minor = minor_plan.minor
+    progress.phase(minor, "resolving base")
+    try:
+        base_ref = _base_ref(shadow, config, minor, request.base_mode or config.base)
+        base = shadow.resolve(base_ref)
+    except KspError as exc:
+        return _finish(request, MinorResult(minor, "", None, minor_plan, error=str(exc)),
+                       progress)
+    progress.phase(minor, f"applying {len(minor_plan.patches)} patches on {base[:12]}")
+    inputs = [PatchInput(p.file, p.diff, f"{p.title}\n\n{p.file}\n") for p in minor_plan.patches]
+    try:
+        series = apply_series(shadow, base, inputs, allow_drift=request.allow_drift,
+                              on_phase=lambda phase: progress.phase(minor, phase))
+    except KspError as exc:
+        return _finish(request, MinorResult(minor, base_ref, base, minor_plan, error=str(exc)),
+                       progress)
+    result = MinorResult(minor, base_ref, base, minor_plan, series)
+    progress.phase(minor, "after-series")
+    progress.phase(minor, "steps")
+    result = _steps(request, config, shadow, result, progress)
+    return _finish(request, result, progress)
+
+
+def _steps(request: GateRequest, config: Config, shadow: Shadow, result: MinorResult,
+           progress: Progress) -> MinorResult:
+    series = result.series
+    if not request.steps_wanted or series is None or not series.ok or series.head is None:
+        why = ("not requested (--no-build --no-test)" if not request.steps_wanted
+               else "not run: the series does not apply")
+        skipped = tuple(StepResult(name, StepOutcome.SKIPPED, "", detail=why)
+                        for name in StepName)
+        return _with(result, steps=skipped)
+    from ksp.gate.steps import run_steps
+    from ksp.gate.types import StepsRequest
+
+    progress.phase(result.minor, "build, test, typecheck")
+    outcome = run_steps(StepsRequest(
+        shadow=shadow, minor=result.minor, config=config, base=series.base, head=series.head,
+        changed=series.changed, log_dir=evidence_dir(request, result.minor) / "logs",
+        build=request.build, test=request.test, toolchains=request.toolchains,
+        timeout=request.timeout or config.commands.timeout,
+    ))
+    return _with(result, steps=tuple(outcome.steps), worktree=outcome.worktree)
+
+
+def _finish(request: GateRequest, result: MinorResult, progress: Progress) -> MinorResult:
+    from ksp.gate.evidence import write
+
+    progress.phase(result.minor, "evidence")
+    path, digest = write(request, result)
+    progress.phase(result.minor, "pass" if result.ok else "FAIL")
+    return _with(result, evidence=path, evidence_sha256=digest)
+
+
+def _with(result: MinorResult, **changes: object) -> MinorResult:
+    from dataclasses import replace
+
+    return replace(result, **changes)  # type: ignore[arg-type]
+
+
+def evidence_dir(request: GateRequest, minor: Minor) -> Path:
+    root = request.evidence_dir or request.repo.root / ".ksp" / "evidence"
+    return root / str(minor)
+
+
+def _base_ref(shadow: Shadow, config: Config, minor: Minor, mode: str) -> str:
+    """The release branch, or the minor's final patch tag, as named in the upstream."""
+    if mode == "branch":
+        return config.branch_for(minor)
+    if mode != "tag":
+        raise UsageError(f"--base must be branch or tag, got {mode!r}")
+    pattern = re.escape(config.tag).replace(re.escape("{minor}"), re.escape(str(minor)))
+    pattern = pattern.replace(re.escape("{patch}"), r"(\d+)")
+    tags = git(shadow.upstream, "for-each-ref", "--format=%(refname:strip=2)", "refs/tags/")
+    found = [(int(m[1]), tag) for tag in tags.stdout.split()
+             if (m := re.fullmatch(pattern, tag)) and m.groups()]
+    if not found:
+        raise KspError(f"no release tag of {minor} (like {config.tag_for(minor, 0)}) in "
+                       f"{shadow.upstream}", hint="fetch the upstream's tags, or use --base branch")
+    return max(found)[1]
+
+
+def outcome_of(result: PatchResult | None) -> str:
+    return result.result.value if result else Outcome.SKIPPED.value

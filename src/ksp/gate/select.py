@@ -1,0 +1,119 @@
+"""Which minors the gate runs, and each one's series: the existing patches, then the new ones.
+
+New patches come from `--patch FILE` or, in CI, from `--since REF`: the patch files that a pull
+request adds or changes (`git diff --name-only REF...HEAD` in the patches repo, read only).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from ksp.errors import FormatError, KspError, UsageError
+from ksp.git._run import git, split_z
+from ksp.model import PATCH_NAME_RE, Minor
+from ksp.repo.layout import FOLDER_RE, PatchesRepo
+
+
+@dataclass(frozen=True)
+class PlannedPatch:
+    """One patch of a minor's series as the gate read it."""
+
+    file: str  # relative to the patches repo when inside it, else the path given
+    path: Path
+    new: bool  # given by --patch/--since: the patch under review
+    sha256: str  # of the whole file
+    diff_sha256: str  # of the diff alone: what applies (stable when --record edits the header)
+    diff: bytes
+    title: str
+
+
+@dataclass(frozen=True)
+class MinorPlan:
+    minor: Minor
+    patches: tuple[PlannedPatch, ...]
+
+    @property
+    def new(self) -> tuple[PlannedPatch, ...]:
+        return tuple(p for p in self.patches if p.new)
+
+
+def read_patch(path: Path, file: str, *, new: bool) -> PlannedPatch:
+    """The patch's bytes split into header and diff, without a full parse (the gate is hot)."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise KspError(f"cannot read patch: {exc.strerror}", path=file) from None
+    start = 0 if data.startswith(b"diff --git ") else data.find(b"\ndiff --git ") + 1
+    if start == 0 and not data.startswith(b"diff --git "):
+        line = data.count(b"\n") + 1
+        raise FormatError("no git diff in the patch (expected a 'diff --git' line)",
+                          path=file, line=line, hint="regenerate it with git diff")
+    head = data[:start].split(b"\n", 1)[0]
+    title = head.decode("utf-8", "replace").lstrip("# ").strip() or file
+    return PlannedPatch(file, path, new, hashlib.sha256(data).hexdigest(),
+                        hashlib.sha256(data[start:]).hexdigest(), data[start:], title)
+
+
+def changed_patches(repo: PatchesRepo, since: str) -> dict[Minor, list[str]]:
+    """Per minor, the patch files (repo-relative) changed between `since` and HEAD."""
+    proc = git(repo.root, "diff", "--name-only", "--no-renames", "-z", f"{since}...HEAD",
+               "--", check=False)
+    if proc.returncode != 0:
+        raise UsageError(f"--since {since}: not a commit in {repo.root}",
+                         hint="fetch the base branch first, e.g. git fetch origin main")
+    found: dict[Minor, list[str]] = {}
+    for rel in split_z(proc.stdout):
+        parts = rel.split("/")
+        if len(parts) == 2 and FOLDER_RE.match(parts[0]) and PATCH_NAME_RE.match(parts[1]):
+            found.setdefault(Minor.parse(parts[0]), []).append(rel)
+    return found
+
+
+def _given(repo: PatchesRepo, files: list[Path], minors: list[Minor]) -> dict[Minor, list[str]]:
+    found: dict[Minor, list[str]] = {}
+    for given in files:
+        path = given.resolve()
+        if not path.is_file():
+            raise KspError("patch file not found", path=given)
+        inside = path.is_relative_to(repo.root)
+        file = path.relative_to(repo.root).as_posix() if inside else str(path)
+        folder = path.parent.name
+        targets = [Minor.parse(folder)] if FOLDER_RE.match(folder) else minors
+        if not targets:
+            raise UsageError(f"cannot tell which minor {given} is for",
+                             hint="put it in a v<minor>/ folder, or pass --minor")
+        for minor in targets:
+            found.setdefault(minor, []).append(file)
+    return found
+
+
+def plan(repo: PatchesRepo, *, minors: list[Minor], patches: list[Path],
+         since: str | None) -> list[MinorPlan]:
+    """The minors to gate (newest first) and the series of each, new patches last."""
+    new: dict[Minor, list[str]] = _given(repo, patches, minors)
+    if since:
+        for minor, files in changed_patches(repo, since).items():
+            new.setdefault(minor, []).extend(files)
+    chosen = set(minors) | set(new)
+    if not minors and not patches and not since:
+        chosen = {m for m in repo.minors() if repo.series(m)}
+    return [_series(repo, minor, new.get(minor, [])) for minor in sorted(chosen, reverse=True)]
+
+
+def _series(repo: PatchesRepo, minor: Minor, new_files: list[str]) -> MinorPlan:
+    new_set = dict.fromkeys(f for f in new_files if _resolve(repo, f).is_file())
+    existing = [ref.path for ref in repo.series(minor) if ref.path not in new_set]
+    patches = [read_patch(_resolve(repo, f), f, new=False) for f in existing]
+    patches += [read_patch(_resolve(repo, f), f, new=True) for f in sorted(new_set, key=_name)]
+    return MinorPlan(minor, tuple(patches))
+
+
+def _resolve(repo: PatchesRepo, file: str) -> Path:
+    path = Path(file)
+    return path if path.is_absolute() else repo.root / path
+
+
+def _name(file: str) -> str:
+    return file.rsplit("/", 1)[-1]

@@ -1,0 +1,51 @@
+"""A patch's `Testing:` line against the gate's evidence record (written by `ksp gate --record`).
+
+Records live in the patches repo's `.ksp/evidence/<minor>/evidence.json` (git-ignored), so this
+check runs where the gate ran (the fixer's machine, the CI job); without a record it is silent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterator
+
+from ksp.lint.context import LintContext
+from ksp.lint.findings import Finding
+
+CODE = "KSP190"
+CLAIM_RE = re.compile(
+    r"ksp gate pass on (?P<base>[0-9a-f]{12}) .*evidence sha256:(?P<sha>[0-9a-f]{64})")
+
+
+def check_evidence(ctx: LintContext) -> Iterator[Finding]:
+    for entry in ctx.entries():
+        patch = ctx.patch(entry) if ctx.in_scope(entry.rel) else None
+        claim = CLAIM_RE.search((patch.header.get("Testing") or "") if patch else "")
+        record_path = ctx.root / ".ksp" / "evidence" / str(entry.minor) / "evidence.json"
+        if claim is None or not record_path.is_file():
+            continue
+        data = record_path.read_bytes()
+        if hashlib.sha256(data).hexdigest() != claim["sha"]:
+            yield Finding.warning(CODE, entry.rel, "Testing: names evidence that is not the "
+                                  "local record (a later gate run replaced it?)",
+                                  hint="rerun `ksp gate --record` to refresh the line")
+            continue
+        yield from _against(entry.rel, entry.path.read_bytes(), json.loads(data), claim["base"])
+
+
+def _against(rel: str, raw: bytes, record: dict[str, object], base: str) -> Iterator[Finding]:
+    start = 0 if raw.startswith(b"diff --git ") else raw.find(b"\ndiff --git ") + 1
+    diff_sha = hashlib.sha256(raw[start:]).hexdigest()
+    patches = record.get("patches")
+    gated = [p for p in patches if isinstance(p, dict) and p.get("file") == rel] \
+        if isinstance(patches, list) else []
+    upstream = record.get("upstream")
+    recorded_base = str(upstream.get("base") or "") if isinstance(upstream, dict) else ""
+    if record.get("result") != "pass" or not recorded_base.startswith(base):
+        yield Finding.error(CODE, rel, "Testing: claims a pass that the evidence record does "
+                            "not show", hint="run `ksp gate --record` again")
+    elif not gated or gated[0].get("diff_sha256") != diff_sha:
+        yield Finding.error(CODE, rel, "the diff changed after the gate run named in Testing:",
+                            hint="run `ksp gate --record` on the patch as it is now")

@@ -1,0 +1,46 @@
+"""The gate's JSON contract: `{"result", "minors": [{"minor", "base", "result", "patches",
+"steps"}]}` plus details (hunks, exit codes, durations, toolchains, evidence) for scripts."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ksp.gate.run import GateResult, MinorResult, outcome_of
+
+
+def data(result: GateResult) -> dict[str, Any]:
+    return {"result": "pass" if result.ok else "fail", "upstream": result.upstream,
+            "minors": [_minor(m) for m in result.minors]}
+
+
+def _minor(m: MinorResult) -> dict[str, Any]:
+    series = m.series
+    patches = []
+    for planned, outcome in m.patch_results():
+        patches.append({
+            "file": planned.file, "result": outcome_of(outcome),
+            "detail": outcome.detail if outcome else (m.error or ""), "new": planned.new,
+            "sha256": planned.sha256, "commit": outcome.commit if outcome else None,
+            "failed_hunks": [{"path": h.path, "hunk": h.hunk, "line": h.line}
+                             for h in (outcome.failed_hunks if outcome else ())],
+        })
+    steps = [{
+        "name": s.name.value, "result": s.result.value, "command": s.command, "log": s.log,
+        "toolchain": s.toolchain, "exit_code": s.exit_code, "duration": round(s.duration, 3),
+        "detail": s.detail,
+        "failures": [{"package": f.package, "test": f.test, "kind": f.kind.value,
+                      "detail": f.detail} for f in s.failures],
+    } for s in m.steps]
+    return {
+        "minor": str(m.minor), "base_ref": m.base_ref, "base": m.base,
+        "head": series.head if series else None, "result": "pass" if m.ok else "fail",
+        "error": m.error, "patches": patches, "steps": steps,
+        "worktree": str(m.worktree) if m.worktree else None,
+        "evidence": str(m.evidence) if m.evidence else None,
+        "evidence_sha256": m.evidence_sha256,
+    }
+
+
+def render(result: GateResult) -> str:
+    return json.dumps(data(result), indent=2, ensure_ascii=False) + "\n"

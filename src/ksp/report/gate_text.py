@@ -1,0 +1,100 @@
+"""The gate for a person at a terminal: per minor, the series patch by patch, then the steps.
+
+On a terminal the report is a rich table. Piped (CI logs, scripts, the benchmark) it is plain
+lines, one per patch and step, which grep well and skip rich's ~100 ms of import and layout.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import TYPE_CHECKING
+
+from ksp.gate.run import GateResult, MinorResult, outcome_of
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+STYLES = {"applied": "green", "already-applied": "cyan", "drift": "yellow", "failed": "bold red",
+          "skipped": "dim", "pass": "green", "fail": "bold red"}
+
+
+def _summary(result: GateResult) -> str:
+    failed = [str(m.minor) for m in result.minors if not m.ok]
+    summary = f"gate {'PASS' if result.ok else 'FAIL'}: {len(result.minors)} minor(s)"
+    return summary + (f", failed: {', '.join(failed)}" if failed else "")
+
+
+def plain(result: GateResult) -> str:
+    lines = [] if result.minors else ["ksp gate: no minor to gate (no patches selected)"]
+    for m in result.minors:
+        base = f"  base {m.base[:12]} ({m.base_ref})" if m.base else ""
+        lines.append(f"{m.minor}  {'PASS' if m.ok else 'FAIL'}{base}")
+        lines += [f"  error: {m.error}"] if m.error else []
+        for planned, outcome in m.patch_results():
+            new = " (new)" if planned.new else ""
+            detail = outcome.detail if outcome else ""
+            lines.append(f"  {outcome_of(outcome):<15} {planned.file}{new}  {detail}")
+        for s in m.steps:
+            go = f" [{s.toolchain}]" if s.toolchain else ""
+            log = f"  log: {s.log}" if s.log else ""
+            lines.append(f"  {s.result.value:<15} {s.name.value}{go}  {s.command or s.detail}{log}")
+            lines += [f"    {f.kind.value}: {f.package} {f.test}" for f in s.failures]
+        lines += [f"  kept failing worktree: {m.worktree}"] if m.worktree else []
+        lines += [f"  evidence: {m.evidence}"] if m.evidence else []
+        lines.append("")
+    return "\n".join([*lines, _summary(result)]) + "\n"
+
+
+def text(result: GateResult, *, color: bool = False) -> str:
+    if not color:
+        return plain(result)
+    from rich.console import Console
+    from rich.text import Text
+
+    buf = io.StringIO()
+    console = Console(file=buf, width=140, force_terminal=color, no_color=not color,
+                      highlight=False)
+    if not result.minors:
+        console.print("ksp gate: no minor to gate (no patches selected)")
+    for minor in result.minors:
+        _minor(console, minor)
+    console.print(Text(_summary(result), style=STYLES["pass" if result.ok else "fail"]))
+    return buf.getvalue()
+
+
+def _minor(console: Console, m: MinorResult) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    verdict = "pass" if m.ok else "fail"
+    head = Text(f"{m.minor}  ")
+    head.append(verdict.upper(), style=STYLES[verdict])
+    if m.base:
+        head.append(f"  base {m.base[:12]} ({m.base_ref})")
+    console.print(head)
+    if m.error:
+        console.print(Text(f"  error: {m.error}", style="red"))
+    patches = Table(box=None, pad_edge=False, show_edge=False)
+    for column in ("patch", "result", "detail"):
+        patches.add_column(column)
+    for planned, outcome in m.patch_results():
+        state = outcome_of(outcome)
+        name = planned.file + (" (new)" if planned.new else "")
+        patches.add_row(name, Text(state, style=STYLES.get(state, "")),
+                        outcome.detail if outcome else "")
+    console.print(patches)
+    steps = Table(box=None, pad_edge=False, show_edge=False)
+    for column in ("step", "go", "result", "command / detail", "log"):
+        steps.add_column(column)
+    for s in m.steps:
+        detail = s.command or s.detail
+        for failure in s.failures:
+            detail += f"\n{failure.kind.value}: {failure.package} {failure.test}"
+        steps.add_row(s.name.value, s.toolchain or "", Text(s.result.value,
+                      style=STYLES.get(s.result.value, "")), detail, s.log or "")
+    console.print(steps)
+    if m.worktree:
+        console.print(f"  kept failing worktree: {m.worktree}")
+    if m.evidence:
+        console.print(f"  evidence: {m.evidence}")
+    console.print()
