@@ -1,0 +1,1 @@
+"""Backport: an upstream fix -> classified, sourced, and written per target minor."""

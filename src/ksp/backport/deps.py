@@ -1,0 +1,106 @@
+"""Dependency bumps: a fix that only changes go.mod, go.sum and vendor/.
+
+Such a fix conflicts on every neighbouring line of go.sum and vendor/modules.txt when the target
+is at other versions, which says nothing useful. It is reported as the module versions on the
+source (before and after the fix) and on the target instead; when the target starts from the
+same versions the fix does, the vendored files are the same on both sides and a zero-context
+apply is offered.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+from ksp.backport.model import Conflict, ConflictKind, DependencyBump, ModuleChange
+from ksp.git.shadow import ObjectReader, Shadow
+
+_REQUIRE_LINE = re.compile(r"^\s*(?:require\s+)?(?P<mod>[^\s()]+)\s+(?P<ver>v[^\s]+)(?:\s|$)")
+_MODULES_TXT = re.compile(r"^# (?P<mod>\S+) (?P<ver>v\S+)")
+
+
+def is_dependency_path(path: str) -> bool:
+    name = path.rsplit("/", 1)[-1]
+    return name in ("go.mod", "go.sum") or path.startswith("vendor/") or "/vendor/" in path
+
+
+def only_dependencies(paths: Iterable[str]) -> bool:
+    listed = list(paths)
+    return bool(listed) and all(is_dependency_path(p) for p in listed)
+
+
+def parse_go_mod(text: str) -> dict[str, str]:
+    """Module -> version from the require lines (single and block form) of a go.mod."""
+    found: dict[str, str] = {}
+    in_block = False
+    for raw in text.splitlines():
+        line = raw.split("//", 1)[0].strip()
+        if line.startswith("require ("):
+            in_block = True
+            continue
+        if in_block and line == ")":
+            in_block = False
+            continue
+        if in_block or line.startswith("require "):
+            match = _REQUIRE_LINE.match(line)
+            if match:
+                found[match["mod"]] = match["ver"]
+    return found
+
+
+def parse_modules_txt(text: str) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for line in text.splitlines():
+        match = _MODULES_TXT.match(line)
+        if match:
+            found[match["mod"]] = match["ver"]
+    return found
+
+
+def module_versions(reader: ObjectReader, rev: str | None) -> dict[str, str]:
+    """go.mod's requirements, completed by vendor/modules.txt, at `rev`."""
+    if rev is None:
+        return {}
+    versions: dict[str, str] = {}
+    got = reader.read(f"{rev}:vendor/modules.txt")
+    if got and got[0] == "blob":
+        versions.update(parse_modules_txt(got[1].decode("utf-8", "replace")))
+    got = reader.read(f"{rev}:go.mod")
+    if got and got[0] == "blob":
+        versions.update(parse_go_mod(got[1].decode("utf-8", "replace")))
+    return versions
+
+
+def describe(shadow: Shadow, steps: Sequence[tuple[str | None, str]], target: str
+             ) -> tuple[tuple[ModuleChange, ...], bool]:
+    """Modules the fix changes: (before, after) from the first parent / last commit of `steps`."""
+    with ObjectReader(shadow.path) as reader:
+        before = module_versions(reader, steps[0][0])
+        after = module_versions(reader, steps[-1][1])
+        on_target = module_versions(reader, target)
+    changed = sorted(m for m in set(before) | set(after) if before.get(m) != after.get(m))
+    modules = tuple(ModuleChange(m, before.get(m), after.get(m), on_target.get(m))
+                    for m in changed)
+    same_start = all(c.target == c.source_from for c in modules)
+    return modules, same_start
+
+
+def bump(modules: tuple[ModuleChange, ...], same_start: bool, zero_context: str,
+         vendor_conflicts: int = 0) -> DependencyBump:
+    return DependencyBump(modules, same_start, zero_context, vendor_conflicts)
+
+
+def collapse(conflicts: Sequence[Conflict]) -> tuple[tuple[Conflict, ...], int]:
+    """Keep go.mod/go.sum/modules.txt conflicts; fold vendored sources into one `vendor/` line."""
+    kept = [c for c in conflicts if not _vendored_source(c.path)]
+    folded = [c for c in conflicts if _vendored_source(c.path)]
+    if folded:
+        kept.append(Conflict("vendor/", sum(c.hunks for c in folded), ConflictKind.CONTENT,
+                             f"{len(folded)} vendored file(s) differ: the target vendors other "
+                             "module versions"))
+    return tuple(kept), len(folded)
+
+
+def _vendored_source(path: str) -> bool:
+    return ("vendor/" in path and not path.endswith("vendor/modules.txt")
+            and path.rsplit("/", 1)[-1] not in ("go.mod", "go.sum"))

@@ -1,0 +1,86 @@
+"""`ksp backport --continue`: a resolved worktree becomes the patch; the worktree goes away.
+
+The worktree's HEAD is the target's base + series commit; what the person left in it (no
+conflict markers allowed) is snapshotted in the worktree's own ksp-owned index, the remaining
+commits of the fix are picked on top, and the diff from HEAD is the patch. A later commit that
+conflicts again puts its markers in the same worktree, to resolve and continue once more.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ksp._files import atomic_write
+from ksp.backport.classify import Classifier
+from ksp.backport.model import FixCommit, Result
+from ksp.backport.write import patch_text, save_patches, state_file
+from ksp.errors import KspError
+from ksp.git import merge
+from ksp.git.shadow import Shadow
+from ksp.model import BackportClass, Minor
+from ksp.repo.layout import open_repo
+
+
+@dataclass(frozen=True)
+class Continued:
+    advisory: str
+    minor: Minor
+    patch: str | None = None
+    worktree: str | None = None  # set when a later commit conflicts again
+    conflicts: tuple[str, ...] = ()
+    note: str = ""
+
+
+def resume(state: dict[str, Any], cls: BackportClass,
+           merge_base_option: bool | None = None) -> Continued:
+    minor, advisory = Minor.parse(state["minor"]), state["advisory"]
+    worktree, head = Path(state["worktree"]), state["head"]
+    if not worktree.is_dir():
+        raise KspError(f"backport worktree {worktree} is gone",
+                       hint=f"delete {state_file(worktree)} and run `ksp backport` again")
+    left = merge.files_with_markers(worktree, head)
+    if left:
+        raise KspError(f"conflict markers left in {', '.join(left[:5])}"
+                       + (f" and {len(left) - 5} more" if len(left) > 5 else ""),
+                       path=worktree, hint="resolve them, then run `ksp backport --continue`")
+    repo = open_repo(Path(state["repo"]))
+    shadow = Shadow.open(Path(state["upstream"]))
+    tree = merge.snapshot_worktree(worktree)
+    onto = merge.synthetic_commit(shadow, tree, [head], "ksp backport: resolved by hand")
+    classifier = Classifier(shadow, merge_base_option)
+    remaining = [FixCommit(c["sha"], c["apply"], c["parent"], c.get("subject", ""))
+                 for c in state["remaining"]]
+    for i, commit in enumerate(remaining):
+        result, new_head, pick = classifier.one(commit, onto, state.get("base") or head)
+        if result.result is Result.CONFLICT or new_head is None:
+            if pick is None:
+                raise KspError(f"{commit.sha[:12]} does not apply after the resolution")
+            merge.update_worktree(worktree, tree, pick.tree)
+            merge.relabel_markers(worktree, [c.path for c in result.conflicts], {
+                pick.label_ours: f"{state['branch']} (target, resolved so far)",
+                pick.label_theirs: f"{commit.apply[:12]} ({commit.subject[:50]})"})
+            state["remaining"] = state["remaining"][i + 1 :]
+            atomic_write(state_file(worktree), json.dumps(state, indent=2) + "\n")
+            return Continued(advisory, minor, worktree=str(worktree),
+                             conflicts=tuple(c.path for c in result.conflicts),
+                             note=f"{commit.sha[:12]} conflicts: resolve, then --continue again")
+        onto = new_head
+    text = patch_text(repo, shadow, advisory, state["commits"], cls=cls,
+                      fixer=state.get("fixer", ""), old=head, new=onto)
+    if text is None:
+        raise KspError("the resolved worktree changes nothing against the target",
+                       path=worktree, hint="nothing to write; remove it with --abort")
+    saved = save_patches(repo, advisory, {minor: text})
+    abort(state)
+    return Continued(advisory, minor, patch=saved[minor])
+
+
+def abort(state: dict[str, Any]) -> None:
+    """Remove the worktree and its state."""
+    worktree = Path(state["worktree"])
+    shadow = Shadow.open(Path(state["upstream"]))
+    merge.remove_worktree(shadow, worktree)
+    state_file(worktree).unlink(missing_ok=True)

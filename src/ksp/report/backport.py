@@ -1,0 +1,135 @@
+"""`ksp backport` reports: the JSON contract, and a terminal table with the details below it."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from ksp.backport.model import BackportResult, CommitResult, DependencyBump, TargetResult
+from ksp.backport.resume import Continued
+from ksp.report.json import plain
+
+_STYLE = {"clean": "green", "adjusted": "yellow", "conflict": "red", "error": "magenta",
+          "skipped": "dim"}
+
+
+def to_json(result: BackportResult) -> dict[str, Any]:
+    """`{"advisory", "targets": [{"minor", "branch", "result", "commits", "prerequisites",
+    "patch", …}]}`: the documented contract, plus fields that only add."""
+    return {
+        "advisory": result.advisory,
+        "mode": result.mode,
+        "upstream": result.upstream,
+        "commits": [{"sha": c.sha, "subject": c.subject} for c in result.commits],
+        "targets": [_target(t) for t in result.targets],
+    }
+
+
+def _target(t: TargetResult) -> dict[str, Any]:
+    return {
+        "minor": str(t.minor),
+        "branch": t.branch,
+        "result": t.result.value,
+        "window": t.window,
+        "base": t.base,
+        "series": t.series,
+        "source": t.source,
+        "sources_tried": plain(list(t.sources_tried)),
+        "commits": [_commit(c) for c in t.commits],
+        "prerequisites": list(t.prerequisites),
+        "prerequisites_verified": t.prerequisites_verified,
+        "dependency_bump": _bump(t.dependency_bump),
+        "patch": t.patch,
+        "worktree": t.worktree,
+        "error": t.error,
+    }
+
+
+def _commit(c: CommitResult) -> dict[str, Any]:
+    return {
+        "sha": c.sha,
+        "result": c.result.value,
+        "conflicts": [{"path": x.path, "hunks": x.hunks, "kind": x.kind.value,
+                       "detail": x.detail} for x in c.conflicts],
+        "offsets": [{"path": o.path, "hunk": o.hunk, "offset": o.offset} for o in c.offsets],
+        "applied_from": c.applied_from,
+        "already_applied": c.already_applied,
+        "method": c.method,
+        "detail": c.detail,
+    }
+
+
+def _bump(bump: DependencyBump | None) -> dict[str, Any] | None:
+    return plain(bump) if bump else None
+
+
+def text(result: BackportResult) -> str:
+    table = Table(title=f"backport of {result.advisory} ({len(result.commits)} commit(s), "
+                        f"{result.mode})", title_justify="left")
+    for column in ("minor", "branch", "result", "source", "commits", "next step"):
+        table.add_column(column)
+    for t in result.targets:
+        commits = " ".join(f"{c.sha[:8]}:{c.result}" for c in t.commits) or "-"
+        table.add_row(str(t.minor), t.branch, f"[{_STYLE.get(t.result.value, '')}]{t.result}[/]",
+                      t.source or "-", commits, _next(t))
+    buf = io.StringIO()
+    Console(file=buf, width=160, no_color=True).print(table)
+    lines = [buf.getvalue().rstrip("\n")]
+    for t in result.targets:
+        lines += _details(t)
+    return "\n".join(lines) + "\n"
+
+
+def _next(t: TargetResult) -> str:
+    if t.patch:
+        return f"wrote {t.patch}"
+    if t.worktree:
+        return "resolve in the worktree below"
+    if t.error:
+        return "see below"
+    return {"clean": "--write", "adjusted": "--write, then review"}.get(t.result.value,
+                                                                       "resolve by hand")
+
+
+def _details(t: TargetResult) -> list[str]:
+    out = []
+    for c in t.commits:
+        for x in c.conflicts:
+            out.append(f"{t.minor}: {c.sha[:12]}: {x.kind} conflict in {x.path} "
+                       f"({x.hunks} hunk{'s' if x.hunks != 1 else ''})")
+        if c.offsets:
+            where = ", ".join(f"{o.path} #{o.hunk} {o.offset:+d}" for o in c.offsets[:6])
+            out.append(f"{t.minor}: {c.sha[:12]}: offsets {where}")
+        if c.already_applied:
+            out.append(f"{t.minor}: {c.sha[:12]}: already on the target")
+    if t.prerequisites:
+        state = "verified" if t.prerequisites_verified else "not verified"
+        out.append(f"{t.minor}: prerequisites ({state}): "
+                   + " ".join(s[:12] for s in t.prerequisites))
+    if t.worktree:
+        out.append(f"{t.minor}: conflict markers in {t.worktree}; resolve them, then "
+                   f"`ksp backport --continue --minor {t.minor}`")
+    if t.error:
+        out.append(f"{t.minor}: {t.error}")
+    if t.dependency_bump:
+        for m in t.dependency_bump.modules:
+            out.append(f"{t.minor}: dependency {m.module}: {m.source_from} -> {m.source_to} "
+                       f"upstream, {m.target} on the target")
+        out.append(f"{t.minor}: zero-context apply: {t.dependency_bump.zero_context}")
+    return out
+
+
+def continued_json(done: Continued) -> dict[str, Any]:
+    return {"advisory": done.advisory, "minor": str(done.minor), "patch": done.patch,
+            "worktree": done.worktree, "conflicts": list(done.conflicts), "note": done.note}
+
+
+def continued(done: Continued) -> str:
+    if done.patch:
+        return f"{done.advisory} {done.minor}: wrote {done.patch}\n"
+    files = ", ".join(done.conflicts)
+    return f"{done.advisory} {done.minor}: {done.note}; conflicts in {files}; " \
+           f"worktree {done.worktree}\n"
