@@ -12,6 +12,7 @@ from __future__ import annotations
 import atexit
 import functools
 import os
+import pwd
 import shutil
 import subprocess
 import tempfile
@@ -46,7 +47,9 @@ class GitCommandError(subprocess.CalledProcessError):
     """A failed git call whose message carries stderr, so test output says why."""
 
     def __str__(self) -> str:
-        err = self.stderr.decode(errors="replace") if isinstance(self.stderr, bytes) else self.stderr
+        err = (
+            self.stderr.decode(errors="replace") if isinstance(self.stderr, bytes) else self.stderr
+        )
         return f"{super().__str__()}\nstderr:\n{err}"
 
 
@@ -132,18 +135,28 @@ def git(
     return git_bytes(repo, *args, env=env, input=data).decode("utf-8", errors="surrogateescape")
 
 
-@functools.cache
-def _user_gocache() -> str:
-    """The developer's Go build cache, found once with their real environment.
+def _find_user_gocache() -> str:
+    """Where ``go`` keeps the developer's build cache, as ``os.UserCacheDir`` finds it.
 
-    Tests point HOME at a temporary folder; without this, every session would
-    start with a cold cache and rebuild the standard library (~10 s).
+    Read when this module is imported (at collection, before fixtures point
+    HOME and XDG_CACHE_HOME at temporary folders); the passwd entry backs up
+    HOME.  Without it every test session starts cold and rebuilds the
+    standard library (15-60 s).
     """
     if os.environ.get("GOCACHE"):
         return os.environ["GOCACHE"]
-    out = subprocess.run(["go", "env", "GOCACHE"], capture_output=True, text=True, check=False)
-    cache = out.stdout.strip()
-    return cache if out.returncode == 0 and cache else str(Path.home() / ".cache" / "go-build")
+    cache = os.environ.get("XDG_CACHE_HOME") or str(
+        Path(pwd.getpwuid(os.getuid()).pw_dir) / ".cache"
+    )
+    return str(Path(cache) / "go-build")
+
+
+_USER_GOCACHE = _find_user_gocache()
+
+
+def _user_gocache() -> str:
+    """The developer's Go build cache (kept for tests that import it by this name)."""
+    return _USER_GOCACHE
 
 
 def go_env(base: Mapping[str, str]) -> dict[str, str]:
@@ -157,7 +170,7 @@ def go_env(base: Mapping[str, str]) -> dict[str, str]:
         GOPROXY="off",
         GOSUMDB="off",
         GOFLAGS="",
-        GOCACHE=_user_gocache(),
+        GOCACHE=_USER_GOCACHE,
         CGO_ENABLED="0",
     )
     return env
@@ -239,8 +252,16 @@ def scratch_objects(repo: Path, env: Mapping[str, str]) -> Iterator[dict[str, st
 def plain_diff(repo: Path, env: Mapping[str, str], old: str, new: str) -> str:
     """``git diff --full-index`` between two tree-ishes: the body of a ksp ``.patch``."""
     return git(
-        repo, "diff", "--no-color", "--no-ext-diff", "--no-textconv",
-        "--full-index", "--binary", old, new, env=env,
+        repo,
+        "diff",
+        "--no-color",
+        "--no-ext-diff",
+        "--no-textconv",
+        "--full-index",
+        "--binary",
+        old,
+        new,
+        env=env,
     )
 
 
@@ -268,11 +289,16 @@ class FastImport:
     def commit(
         self, branch: str, files: Mapping[str, FileValue], message: str, *, start: str | None = None
     ) -> int:
-        """Commit ``files`` on ``branch`` (new branches start at ``start``'s tip); return the mark."""
+        """Commit ``files`` on ``branch`` (reset to ``start``'s tip if given); return the mark."""
         self._count += 1
         mark, when = self._count, self._epoch + self._step * self._count
         ident = f"{AUTHOR_NAME} <{AUTHOR_EMAIL}> {when} +0000"
-        out = [f"commit refs/heads/{branch}", f"mark :{mark}", f"author {ident}", f"committer {ident}"]
+        out = [
+            f"commit refs/heads/{branch}",
+            f"mark :{mark}",
+            f"author {ident}",
+            f"committer {ident}",
+        ]
         self._chunks.append("\n".join(out).encode() + b"\n" + _data(message))
         parent = self.tips.get(branch) if start is None else self.tips[start]
         tree = dict(self.trees.get(start or branch, {}))
