@@ -9,7 +9,6 @@ record, with its own section of the text when the item has one (`### CVE-2023-27
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +16,7 @@ from typing import Any
 
 from ksp.advisories import _json
 from ksp.advisories.project import Profile
-from ksp.advisories.records import ZERO, Event, Package, Range, Record, Version
+from ksp.advisories.records import ZERO, Event, Package, Range, Record, Version, parse_timestamp
 from ksp.errors import FormatError
 from ksp.model import ADVISORY_ID_RE
 
@@ -87,7 +86,7 @@ def _record(ident: str, item: dict[str, Any], text: str, title: str | None, *, o
         id=ident, source="feed", origin=origin,
         title=(title or "").strip() or None,
         issue=_issue(item, profile),
-        published=_date(item.get("date_published")),
+        published=parse_timestamp(item.get("date_published")),
         vector=vector.group(0) if vector else None,
         components=tuple(dict.fromkeys(components)),
         fixed_in=tuple(f"v{v}" for v in fixed),
@@ -184,10 +183,3 @@ def _issue(item: dict[str, Any], profile: Profile) -> str | None:
     return None
 
 
-def _date(value: Any) -> dt.date | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return dt.datetime.fromisoformat(value.replace("Z", "+00:00")).date()
-    except ValueError:
-        return None

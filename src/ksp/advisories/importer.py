@@ -26,7 +26,7 @@ from ksp.advisories.records import Record, Version
 from ksp.errors import UsageError
 from ksp.model import Advisory, AdvisoryId, Minor, MinorState, Rating, Severity, Status, Window
 from ksp.repo import PatchesRepo
-from ksp.repo.index import IndexDocument
+from ksp.repo.index import IndexDocument, plain_data
 
 _AFFECTED = {Status.NEEDED, Status.IN_PROGRESS, Status.PATCHED, Status.WONT_FIX}
 
@@ -143,7 +143,7 @@ def _version_key(text: str) -> tuple[int, ...]:
 def _merge(document: IndexDocument, advisory: Advisory, derived: dict[Minor, Derived],
            report: ImportReport) -> None:
     entries = document.doc["advisories"]
-    before = _plain(entries.get(advisory.id))
+    before = plain_data(entries.get(advisory.id))
     had_minors = before is not None and "minors" in before
     created = document.upsert(advisory)
     entry = entries[advisory.id]
@@ -156,7 +156,7 @@ def _merge(document: IndexDocument, advisory: Advisory, derived: dict[Minor, Der
         _state(document, advisory.id, minor, result, report)
     if not entry.get("minors") and not had_minors:
         del entry["minors"]  # upsert adds an empty map; keep the entry as it was
-    after = _plain(entry)
+    after = plain_data(entry)
     if created:
         report.added.append(advisory.id)
     elif after != before:
@@ -187,7 +187,7 @@ def _state(document: IndexDocument, ident: str, minor: Minor, result: Derived,
     new = MinorState(result.status, reason=result.reason, justification=result.justification,
                      source="import")
     if existing is None or existing.get("source") == "import":
-        if existing is None or _plain(existing) != _wanted(new):
+        if existing is None or plain_data(existing) != _wanted(new):
             document.set_state(ident, minor, new)
         return
     recorded = Status(existing["status"])
@@ -212,13 +212,3 @@ def _wanted(state: MinorState) -> dict[str, Any]:
     if state.justification:
         out["justification"] = state.justification.value
     return out
-
-
-def _plain(node: Any) -> Any:
-    if isinstance(node, dict):
-        return {str(k): _plain(v) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_plain(v) for v in node]
-    if isinstance(node, dt.date):
-        return node.isoformat()
-    return node

@@ -7,7 +7,6 @@ accepted, anything else the schema rejects is an error naming the file and the f
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import re
 from functools import cache
@@ -19,7 +18,7 @@ import jsonschema
 
 from ksp.advisories import _json
 from ksp.advisories.project import Profile
-from ksp.advisories.records import Event, Package, Range, Record, Version
+from ksp.advisories.records import Event, Package, Range, Record, Version, parse_timestamp
 from ksp.errors import FormatError
 from ksp.model import ADVISORY_ID_RE
 
@@ -123,7 +122,7 @@ def parse(raw: Any, origin: str, profile: Profile) -> Record:
         id=ident, source="osv", origin=origin,
         title=(item.get("summary") or "").strip() or _first_line(item.get("details")),
         issue=next((u for u in refs if _ISSUE_RE.match(u)), None),
-        published=_date(item.get("published")),
+        published=parse_timestamp(item.get("published")),
         vector=_vector(item),
         aliases=aliases,
         components=tuple(dict.fromkeys(
@@ -185,13 +184,6 @@ def _vector(item: dict[str, Any]) -> str | None:
     return None
 
 
-def _date(value: Any) -> dt.date | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return dt.datetime.fromisoformat(value.replace("Z", "+00:00")).date()
-    except ValueError:
-        return None
 
 
 def _first_line(text: Any) -> str | None:

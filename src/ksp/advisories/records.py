@@ -118,3 +118,13 @@ class Record:
     fixed_in: tuple[str, ...] = ()
     fixes: tuple[str, ...] = ()
     packages: tuple[Package, ...] = field(default_factory=tuple)
+
+
+def parse_timestamp(value: object) -> dt.date | None:
+    """The day of an RFC 3339 timestamp as feeds and OSV write it; None if it is not one."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return dt.datetime.fromisoformat(value.replace("Z", "+00:00")).date()
+    except ValueError:
+        return None

@@ -48,12 +48,12 @@ def _validator() -> jsonschema.Draft202012Validator:
     return _VALIDATOR
 
 
-def _plain(node: Any) -> Any:
+def plain_data(node: Any) -> Any:
     """The round-trip tree as plain JSON-like data (dates as ISO strings) for validation."""
     if isinstance(node, dict):
-        return {str(k): _plain(v) for k, v in node.items()}
+        return {str(k): plain_data(v) for k, v in node.items()}
     if isinstance(node, list):
-        return [_plain(v) for v in node]
+        return [plain_data(v) for v in node]
     if isinstance(node, dt.date):
         return node.isoformat()
     return node
@@ -92,7 +92,7 @@ class IndexDocument:
                               hint="it needs at least 'schema: ksp/v1' and 'advisories: {}'")
         if not isinstance(doc, dict):
             raise FormatError("index.yaml must be a mapping", path=path, line=1)
-        errors = sorted(_validator().iter_errors(_plain(doc)), key=lambda e: list(e.path))
+        errors = sorted(_validator().iter_errors(plain_data(doc)), key=lambda e: list(e.path))
         if errors:
             if not roundtrip:
                 return cls.load(path, roundtrip=True)
