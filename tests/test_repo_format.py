@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from ksp._files import atomic_write, load_yaml
+from ksp._files import atomic_write
+from ksp._yaml import load_yaml
 from ksp.errors import FormatError
 from ksp.model import Advisory, AdvisoryId, Minor, MinorState, PatchKind, Status
 from ksp.repo import index as index_mod

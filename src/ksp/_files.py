@@ -8,24 +8,22 @@ rename so that an interrupted run leaves the old file or the new one, never half
 from __future__ import annotations
 
 import contextlib
-import io
 import os
-import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
-
-from ruamel.yaml import YAML
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEvent
 
 from ksp.errors import FormatError
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
-# Anchors, aliases or deep flow nesting: only then is the (slower) event walk needed.
-_MAYBE_HOSTILE = re.compile(r"(?:^|[\s\[{,:?-])[&*][^\s,\]}]|[\[{]{8}", re.MULTILINE)
-MAX_YAML_DEPTH = 32
+
+
+def cache_dir() -> Path:
+    """KSP_CACHE_DIR, else $XDG_CACHE_HOME/ksp, else ~/.cache/ksp."""
+    if os.environ.get("KSP_CACHE_DIR"):
+        return Path(os.environ["KSP_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME")
+    return (Path(base) if base else Path.home() / ".cache") / "ksp"
 
 
 def read_text(path: Path, *, limit: int = MAX_FILE_BYTES, what: str = "file") -> str:
@@ -54,86 +52,6 @@ def read_text(path: Path, *, limit: int = MAX_FILE_BYTES, what: str = "file") ->
             path=path,
             line=line,
         ) from None
-
-
-def _check_events(yaml: YAML, text: str, path: Path) -> None:
-    depth = 0
-    for event in yaml.parse(io.StringIO(text)):
-        if isinstance(event, AliasEvent):
-            line = event.start_mark.line + 1 if event.start_mark else None
-            raise FormatError(
-                "YAML aliases are not allowed (they can expand without bound)",
-                path=path,
-                line=line,
-                hint="write the value out instead of using &anchor / *alias",
-            )
-        if isinstance(event, CollectionStartEvent):
-            depth += 1
-            if depth > MAX_YAML_DEPTH:
-                line = event.start_mark.line + 1 if event.start_mark else None
-                raise FormatError(f"YAML nested deeper than {MAX_YAML_DEPTH}", path=path, line=line)
-        elif isinstance(event, CollectionEndEvent):
-            depth -= 1
-
-
-_FAILED = object()
-try:
-    import ruamel.yaml.clib  # noqa: F401 - libyaml: a read-only load about ten times faster
-
-    _HAVE_LIBYAML = True
-except ImportError:  # pragma: no cover - the pure parser is used then
-    _HAVE_LIBYAML = False
-
-
-def _load_fast(text: str) -> Any:
-    """libyaml's parser for read-only loads; anything it finds odd goes to the pure parser,
-    which is authoritative (YAML 1.2) and gives the error messages."""
-    if _MAYBE_HOSTILE.search(text):
-        return _FAILED
-    yaml = YAML(typ="safe", pure=False)
-    yaml.allow_duplicate_keys = False
-    try:
-        return yaml.load(text)
-    except (YAMLError, RecursionError, ValueError):
-        return _FAILED
-
-
-def load_yaml(path: Path, *, roundtrip: bool = False, text: str | None = None) -> Any:
-    """Parse YAML safely; errors name the file and line. `roundtrip` keeps comments and order."""
-    if text is None:
-        text = read_text(path, what="YAML file")
-    if not roundtrip and _HAVE_LIBYAML:
-        fast = _load_fast(text)
-        if fast is not _FAILED:
-            return fast
-    yaml = YAML(typ="rt" if roundtrip else "safe", pure=True)
-    yaml.allow_duplicate_keys = False
-    yaml.preserve_quotes = roundtrip  # an edit leaves the quoting of untouched values alone
-    try:
-        if _MAYBE_HOSTILE.search(text):
-            _check_events(yaml, text, path)
-        return yaml.load(text)
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        problem = (exc.problem or exc.context or "malformed YAML").strip()
-        if "duplicate key" in str(exc):
-            problem = "duplicate key " + str(exc).split("duplicate key", 1)[1].split("\n")[0]
-        raise FormatError(f"malformed YAML: {problem}", path=path, line=line) from None
-    except RecursionError:
-        raise FormatError("YAML nested too deeply", path=path) from None
-    except YAMLError as exc:
-        raise FormatError(f"malformed YAML: {str(exc).splitlines()[0]}", path=path) from None
-
-
-def dump_yaml(data: Any) -> str:
-    yaml = YAML(typ="rt", pure=True)
-    yaml.default_flow_style = False
-    yaml.width = 4096
-    yaml.indent(mapping=2, sequence=4, offset=2)
-    buf = io.StringIO()
-    yaml.dump(data, buf)
-    return buf.getvalue()
 
 
 def atomic_write(path: Path, data: str | bytes, *, mode: int = 0o644) -> None:

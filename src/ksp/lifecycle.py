@@ -15,7 +15,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ksp._files import dump_yaml, load_yaml, read_text
+from ksp._files import read_text
+from ksp._yaml import dump_yaml, load_yaml
 from ksp.errors import LifecycleError
 from ksp.model import Minor, Release, Window
 
@@ -172,7 +173,7 @@ def read_releases(path: Path) -> tuple[str, list[Release]]:
     text = read_text(path, what="lifecycle file")
     if path.suffix == ".md" or (text.startswith("---\n") and text.count("\n---") >= 1):
         text = _front_matter(text)
-    return parse_releases(load_yaml(path, text=text), path)
+    return parse_releases(load_yaml(path, text=text, cache=True), path)
 
 
 def _front_matter(text: str) -> str:

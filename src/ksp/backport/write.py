@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ksp._files import atomic_write
+from ksp._files import atomic_write, cache_dir
 from ksp.backport.model import BackportResult, FixCommit, Result, Source, TargetResult
 from ksp.errors import KspError
 from ksp.git import merge
-from ksp.git.shadow import Shadow, cache_dir
+from ksp.git.shadow import Shadow
 from ksp.model import Advisory, AdvisoryId, BackportClass, Minor, MinorState, PatchKind, Status
 from ksp.repo import index as index_mod
 from ksp.repo.layout import PatchesRepo

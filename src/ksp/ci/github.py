@@ -15,7 +15,7 @@ from typing import Any
 from ruamel.yaml.scalarstring import LiteralScalarString
 
 from ksp import __version__
-from ksp._files import dump_yaml
+from ksp._yaml import dump_yaml
 from ksp.repo.config import Config
 
 MARKER = "<!-- ksp-gate-summary -->"

@@ -13,7 +13,7 @@ from typing import Any
 from ruamel.yaml.scalarstring import LiteralScalarString
 
 from ksp import __version__
-from ksp._files import dump_yaml
+from ksp._yaml import dump_yaml
 from ksp.errors import UsageError
 from ksp.model import Minor
 from ksp.repo.config import Config

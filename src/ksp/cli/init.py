@@ -29,7 +29,7 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ksp._files import load_yaml
+    from ksp._yaml import load_yaml
     from ksp.ci import github
     from ksp.repo import config
     from ksp.repo.scaffold import InitOptions, create, files

@@ -85,7 +85,8 @@ def _table(lc: Lifecycle, day: Any, rows: list[dict[str, Any]]) -> str:
 
 def _import(args: argparse.Namespace) -> int:
     from ksp import lifecycle
-    from ksp._files import atomic_write, load_yaml, repo_lock
+    from ksp._files import atomic_write, repo_lock
+    from ksp._yaml import load_yaml
     from ksp.errors import LifecycleError
 
     project, releases = lifecycle.read_releases(args.file)
@@ -144,7 +145,8 @@ def _base(repo: PatchesRepo | None, project: str) -> Lifecycle:
 
 def _point_config_at(repo: PatchesRepo, target: Path) -> bool:
     """Set `lifecycle:` in ksp.yaml by a round-trip edit (comments and order kept)."""
-    from ksp._files import atomic_write, dump_yaml, load_yaml
+    from ksp._files import atomic_write
+    from ksp._yaml import dump_yaml, load_yaml
     from ksp.repo import config
     from ksp.repo.layout import CONFIG
 

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from ksp._files import cache_dir
 from ksp.errors import KspError
 from ksp.gate import _exec, goimports, gotest, toolchains
 from ksp.gate.goimports import TestPackage
@@ -33,7 +34,6 @@ from ksp.gate.types import (
     TestFailure,
 )
 from ksp.gate.worktree import Worktree, worktree
-from ksp.git.shadow import cache_dir
 
 
 @dataclass

@@ -18,9 +18,10 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
+from ksp._files import cache_dir
 from ksp.errors import KspError
 from ksp.git._run import git
-from ksp.git.shadow import Shadow, cache_dir
+from ksp.git.shadow import Shadow
 from ksp.model import Minor
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import tempfile
-import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -313,7 +312,7 @@ def _write_commits(shadow: Shadow, base: str,
     """One fast-import stream: every blob, tree and commit of the series, in the shadow only."""
     stamp = int((when or dt.datetime(2000, 1, 1, tzinfo=dt.UTC)).timestamp())
     # A ref per run: minors checked in parallel must not share (and lock) one.
-    ref = f"refs/ksp/tmp/series-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    ref = f"refs/ksp/tmp/series-{os.getpid()}-{os.urandom(4).hex()}"
     stream = bytearray()
     for number, (message, changes) in enumerate(commits, start=1):
         msg = message.encode()

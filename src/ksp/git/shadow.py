@@ -9,23 +9,14 @@ HEAD, index, working tree, stash and worktree list stay exactly as they were, wh
 from __future__ import annotations
 
 import hashlib
-import os
 import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from ksp._files import atomic_write
+from ksp._files import atomic_write, cache_dir
 from ksp.errors import GitError, KspError
 from ksp.git._run import git, git_env
-
-
-def cache_dir() -> Path:
-    """KSP_CACHE_DIR, else $XDG_CACHE_HOME/ksp, else ~/.cache/ksp."""
-    if os.environ.get("KSP_CACHE_DIR"):
-        return Path(os.environ["KSP_CACHE_DIR"])
-    base = os.environ.get("XDG_CACHE_HOME")
-    return (Path(base) if base else Path.home() / ".cache") / "ksp"
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Iterator
 
-from ksp._files import load_yaml
+from ksp._yaml import load_yaml
 from ksp.errors import KspError
 from ksp.lint.context import LintContext, PatchEntry
 from ksp.lint.findings import Finding

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ksp._files import load_yaml
+from ksp._yaml import load_yaml
 from ksp.errors import FormatError
 from ksp.model import Minor
 
@@ -214,7 +214,7 @@ def _policy(data: Any, path: Path) -> Policy:
 
 
 def load(path: Path) -> Config:
-    return parse(load_yaml(path), path)
+    return parse(load_yaml(path, cache=True), path)
 
 
 def render(project: str, upstream: str, branch: str, tag: str, module: str) -> str:

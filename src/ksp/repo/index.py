@@ -18,7 +18,8 @@ import jsonschema
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
-from ksp._files import atomic_write, dump_yaml, load_yaml, repo_lock
+from ksp._files import atomic_write, repo_lock
+from ksp._yaml import dump_yaml, load_yaml
 from ksp.errors import FormatError
 from ksp.model import (
     Advisory,
@@ -86,7 +87,7 @@ class IndexDocument:
     def load(cls, path: Path, *, roundtrip: bool = True) -> IndexDocument:
         """Load and validate. `roundtrip=False` is for readers: faster, no comments, no lines
         (a validation error then reloads the file round-trip to name the line)."""
-        doc = load_yaml(path, roundtrip=roundtrip)
+        doc = load_yaml(path, roundtrip=roundtrip, cache=not roundtrip)
         if doc is None:
             raise FormatError("index.yaml is empty", path=path, line=1,
                               hint="it needs at least 'schema: ksp/v1' and 'advisories: {}'")

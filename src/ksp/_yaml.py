@@ -1,0 +1,149 @@
+"""YAML in and out: hostile input refused, errors with file and line, and a parse cache.
+
+Every YAML file ksp reads may come from a pull request, so aliases (billion laughs) and deep
+nesting are refused. Read-only loads go through libyaml when it is installed, with the pure
+parser (YAML 1.2, authoritative) as the fallback that also words the errors.
+
+Read-only loads can also use a cache keyed by the file's bytes: the parsed data as JSON in ksp's
+cache folder. `ksp gate` reads ksp.yaml on every run, and parsing it costs more than the rest of
+a series check; with the cache, ruamel is not even imported on that path. Cached loads always
+return JSON types (dates as ISO strings), hit or miss, so callers see one shape.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import io
+import json
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ksp import __version__
+from ksp._files import atomic_write, cache_dir, read_text
+from ksp.errors import FormatError
+
+if TYPE_CHECKING:
+    from ruamel.yaml import YAML
+
+# Anchors, aliases or deep flow nesting: only then is the (slower) event walk needed.
+_MAYBE_HOSTILE = re.compile(r"(?:^|[\s\[{,:?-])[&*][^\s,\]}]|[\[{]{8}", re.MULTILINE)
+MAX_YAML_DEPTH = 32
+_FAILED = object()
+
+
+def _check_events(yaml: YAML, text: str, path: Path) -> None:
+    from ruamel.yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEvent
+
+    depth = 0
+    for event in yaml.parse(io.StringIO(text)):
+        if isinstance(event, AliasEvent):
+            line = event.start_mark.line + 1 if event.start_mark else None
+            raise FormatError(
+                "YAML aliases are not allowed (they can expand without bound)",
+                path=path,
+                line=line,
+                hint="write the value out instead of using &anchor / *alias",
+            )
+        if isinstance(event, CollectionStartEvent):
+            depth += 1
+            if depth > MAX_YAML_DEPTH:
+                line = event.start_mark.line + 1 if event.start_mark else None
+                raise FormatError(f"YAML nested deeper than {MAX_YAML_DEPTH}", path=path, line=line)
+        elif isinstance(event, CollectionEndEvent):
+            depth -= 1
+
+
+def _load_fast(text: str) -> Any:
+    """libyaml's parser for read-only loads; anything it finds odd goes to the pure parser."""
+    if _MAYBE_HOSTILE.search(text):
+        return _FAILED
+    try:
+        import ruamel.yaml.clib  # noqa: F401 - libyaml: a read-only load about ten times faster
+        from ruamel.yaml import YAML
+        from ruamel.yaml.error import YAMLError
+    except ImportError:  # pragma: no cover - the pure parser is used then
+        return _FAILED
+    yaml = YAML(typ="safe", pure=False)
+    yaml.allow_duplicate_keys = False
+    try:
+        return yaml.load(text)
+    except (YAMLError, RecursionError, ValueError):
+        return _FAILED
+
+
+def _parse(path: Path, text: str, roundtrip: bool) -> Any:
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+    if not roundtrip:
+        fast = _load_fast(text)
+        if fast is not _FAILED:
+            return fast
+    yaml = YAML(typ="rt" if roundtrip else "safe", pure=True)
+    yaml.allow_duplicate_keys = False
+    yaml.preserve_quotes = roundtrip  # an edit leaves the quoting of untouched values alone
+    try:
+        if _MAYBE_HOSTILE.search(text):
+            _check_events(yaml, text, path)
+        return yaml.load(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        problem = (exc.problem or exc.context or "malformed YAML").strip()
+        if "duplicate key" in str(exc):
+            problem = "duplicate key " + str(exc).split("duplicate key", 1)[1].split("\n")[0]
+        raise FormatError(f"malformed YAML: {problem}", path=path, line=line) from None
+    except RecursionError:
+        raise FormatError("YAML nested too deeply", path=path) from None
+    except YAMLError as exc:
+        raise FormatError(f"malformed YAML: {str(exc).splitlines()[0]}", path=path) from None
+
+
+def json_types(node: Any) -> Any:
+    """Parsed YAML as JSON types: mappings with string keys, lists, dates as ISO strings."""
+    if isinstance(node, dict):
+        return {str(k): json_types(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [json_types(v) for v in node]
+    if isinstance(node, dt.date):
+        return node.isoformat()
+    return node
+
+
+def _cache_file(text: str) -> Path:
+    key = hashlib.sha256(f"ksp {__version__}\0{text}".encode()).hexdigest()[:40]
+    return cache_dir() / "parsed" / f"{key}.json"
+
+
+def load_yaml(path: Path, *, roundtrip: bool = False, text: str | None = None,
+              cache: bool = False) -> Any:
+    """Parse YAML safely; errors name the file and line. `roundtrip` keeps comments and order;
+    `cache` keeps the parsed data keyed by content (JSON types, see the module docstring)."""
+    if text is None:
+        text = read_text(path, what="YAML file")
+    if not cache or roundtrip:
+        return _parse(path, text, roundtrip)
+    stored = _cache_file(text)
+    try:
+        return json.loads(stored.read_text("utf-8"))
+    except (OSError, ValueError):
+        pass
+    data = json_types(_parse(path, text, roundtrip=False))
+    with contextlib.suppress(OSError):  # a read-only cache folder only costs speed
+        atomic_write(stored, json.dumps(data))
+    return data
+
+
+def dump_yaml(data: Any) -> str:
+    from ruamel.yaml import YAML
+
+    yaml = YAML(typ="rt", pure=True)
+    yaml.default_flow_style = False
+    yaml.width = 4096
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    buf = io.StringIO()
+    yaml.dump(data, buf)
+    return buf.getvalue()
