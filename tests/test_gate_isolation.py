@@ -103,3 +103,31 @@ def test_the_pause_hook_is_inert_without_its_variable(setup: tuple[Upstream, Pat
         check=False)
     assert proc.returncode == 0, proc.stderr
     assert "test pause" not in proc.stderr
+
+
+def test_an_interrupt_kills_a_build_running_in_a_worker(setup: tuple[Upstream, Path],
+                                                         tmp_path: Path) -> None:
+    """Steps run in their own sessions, so Ctrl-C reaches only ksp: it must kill them itself."""
+    up, repo = setup
+    started = tmp_path / "build-started"
+    marker = f"sleep 299.{os.getpid()}"  # a unique command line to look for afterwards
+    config = (repo / "ksp.yaml").read_text().replace(
+        "build: 'go build {targets}'", f"build: 'sh -c \"touch {started}; {marker}\"'")
+    assert config != (repo / "ksp.yaml").read_text()
+    (repo / "ksp.yaml").write_text(config)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ksp", "gate", "--repo", str(repo), "--upstream", str(up.path),
+         "--minor", "1.30", "--minor", "1.31", "--jobs", "2", "--no-test"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for _ in range(600):  # a bound, not a timing: wait until the build step runs
+        if started.exists() or proc.poll() is not None:
+            break
+        subprocess.run(["sleep", "0.1"], check=True)
+    assert started.exists(), proc.communicate()[1]
+    running = subprocess.run(["pgrep", "-f", marker], capture_output=True, text=True).stdout
+    assert running, "the build step is running when the interrupt comes"
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    left = subprocess.run(["pgrep", "-f", marker], capture_output=True, text=True).stdout
+    assert left == "", "the build step must not outlive the interrupted gate"

@@ -14,6 +14,7 @@ import os
 import shlex
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -111,6 +112,8 @@ def run(argv: Sequence[str], *, cwd: Path, env: Mapping[str, str], timeout: floa
         try:
             proc = subprocess.Popen(list(argv), cwd=cwd, env=dict(env), stdin=subprocess.DEVNULL,
                                     stdout=out or err, stderr=err, start_new_session=True)
+            with _LOCK:
+                _LIVE.add(proc)
         except OSError as exc:
             err.write(f"cannot run {argv[0]}: {exc}\n".encode())
             return Ran(tuple(argv), 127, time.monotonic() - started)
@@ -135,6 +138,24 @@ def _wait(proc: subprocess.Popen[bytes], timeout: float) -> bool:
     except BaseException:  # KeyboardInterrupt, SystemExit: leave no build running behind us
         _kill_group(proc)
         raise
+    finally:
+        with _LOCK:
+            _LIVE.discard(proc)
+
+
+# Steps run in their own sessions (so a timeout kills the whole build), which also keeps a
+# terminal's Ctrl-C from reaching them: the gate kills what is live when it is interrupted.
+_LIVE: set[subprocess.Popen[bytes]] = set()
+_LOCK = threading.Lock()
+
+
+def kill_all() -> None:
+    """Kill every step still running (called when the gate is interrupted)."""
+    with _LOCK:
+        live = list(_LIVE)
+    for proc in live:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:

@@ -106,6 +106,9 @@ def _parallel(request: GateRequest, config: Config, shadow: Shadow, plans: list[
         return [f.result() for f in futures]
     except BaseException:
         progress.cancel.set()  # workers stop at their next phase
+        from ksp.gate import _exec
+
+        _exec.kill_all()  # and a build or test running in a worker stops now, not when done
         raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
