@@ -146,6 +146,20 @@ def test_newer_branch_backport_is_the_best_source(tmp_path: Path) -> None:
     assert attempt.result is Result.CONFLICT
 
 
+def test_fix_already_merged_into_the_target_branch_is_found_by_its_trailer(
+        tmp_path: Path) -> None:
+    """The fix landed upstream in that release branch as an adjusted cherry-pick: its main
+    commit conflicts there, but there is nothing to backport."""
+    sc = scenario("newer-branch", tmp_path)
+    (target,) = run(sc, "1.33").targets
+    assert target.result is Result.CLEAN
+    assert target.source == "release-1.33 (already there)"
+    (commit,) = target.commits
+    assert commit.already_applied and commit.applied_from == sc.up.rev("release-1.33")
+    assert commit.method == "trailer"
+    assert target.prerequisites == ()
+
+
 def test_from_branch_restricts_the_sources(tmp_path: Path) -> None:
     sc = scenario("newer-branch", tmp_path)
     (target,) = run(sc, from_branch="release-1.33").targets

@@ -11,6 +11,7 @@ from ksp.backport.classify import Classifier
 from ksp.backport.model import (
     Attempt,
     BackportResult,
+    CommitResult,
     DependencyBump,
     FixCommit,
     Result,
@@ -115,6 +116,9 @@ def _one_target(classifier: Classifier, target: targets.Target, found: list[Sour
     if target.error or target.head is None or target.base is None:
         return TargetResult(target.minor, target.branch, Result.ERROR, str(target.window),
                             target.base, None, target.series, error=target.error)
+    there = _already_there(classifier.shadow, target, found)
+    if there is not None:
+        return there
     best: Attempt | None = None
     tried = []
     for source in sources.order(found, original, target.minor):
@@ -139,6 +143,29 @@ def _one_target(classifier: Classifier, target: targets.Target, found: list[Sour
         result = replace(result, prerequisites=found_pre.commits,
                          prerequisites_verified=found_pre.verified)
     return result
+
+
+def _already_there(shadow: Shadow, target: targets.Target, found: list[Source]
+                   ) -> TargetResult | None:
+    """The fix is already in the target's base (merged upstream into that release branch, found
+    by trailer, patch-id or subject): nothing to backport, and no conflict to report."""
+    own = next((s for s in found if s.minor == target.minor), None)
+    if own is None or target.base is None or target.head is None:
+        return None
+    for version in own.commits:
+        inside = shadow.git("merge-base", "--is-ancestor", version.apply, target.base,
+                            check=False)
+        if inside.returncode != 0:
+            return None  # on the branch, but after the base (e.g. the final tag)
+    commits = tuple(CommitResult(
+        c.sha, Result.CLEAN, applied_from=c.apply, already_applied=True, method=c.method,
+        detail=f"already on {target.branch} as {c.apply[:12]} (found by {c.method})")
+        for c in own.commits)
+    attempt = Attempt(own, commits, Result.CLEAN, target.head)
+    return TargetResult(target.minor, target.branch, Result.CLEAN, str(target.window),
+                        target.base, target.head, target.series, commits,
+                        f"{target.branch} (already there)", (SourceTry(own.name, Result.CLEAN),),
+                        attempt=attempt)
 
 
 def _dependency_bump(classifier: Classifier, best: Attempt, head: str) -> DependencyBump | None:
