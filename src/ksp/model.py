@@ -141,6 +141,8 @@ class Rating(StrEnum):
 
 @dataclass(frozen=True)
 class Severity:
+    """A rating, with the CVSS score and vector it was computed from when known."""
+
     rating: Rating
     score: float | None = None
     vector: str | None = None
@@ -162,6 +164,8 @@ class MinorState:
 
 @dataclass(frozen=True)
 class Advisory:
+    """One index.yaml entry: the facts of an advisory and its state on each minor."""
+
     id: AdvisoryId
     title: str
     kind: PatchKind = PatchKind.SECURITY

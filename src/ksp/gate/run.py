@@ -26,6 +26,8 @@ from ksp.repo.layout import PatchesRepo
 
 @dataclass(frozen=True)
 class GateRequest:
+    """A gate run as the command line asked for it."""
+
     repo: PatchesRepo
     upstream: Path
     minors: tuple[Minor, ...] = ()
@@ -48,6 +50,8 @@ class GateRequest:
 
 @dataclass(frozen=True)
 class MinorResult:
+    """One minor's gate: its base, the series verdicts and the steps."""
+
     minor: Minor
     base_ref: str
     base: str | None
@@ -71,6 +75,8 @@ class MinorResult:
 
 @dataclass(frozen=True)
 class GateResult:
+    """Every minor's result; the gate passes when all of them pass."""
+
     upstream: str
     minors: list[MinorResult] = field(default_factory=list)
 

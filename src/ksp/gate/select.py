@@ -31,6 +31,8 @@ class PlannedPatch:
 
 @dataclass(frozen=True)
 class MinorPlan:
+    """A minor to gate: its existing series and the new patches, in order."""
+
     minor: Minor
     patches: tuple[PlannedPatch, ...]
 

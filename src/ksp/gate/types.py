@@ -33,6 +33,8 @@ class FailureKind(StrEnum):
 
 @dataclass(frozen=True)
 class TestFailure:
+    """A failing test and why it does or does not fail the gate."""
+
     package: str
     test: str
     kind: FailureKind
@@ -41,6 +43,8 @@ class TestFailure:
 
 @dataclass(frozen=True)
 class StepResult:
+    """One build, test or typecheck run, with what the evidence needs of it."""
+
     name: StepName
     result: StepOutcome
     command: str
@@ -54,6 +58,8 @@ class StepResult:
 
 @dataclass(frozen=True)
 class StepsRequest:
+    """What the steps half of the gate needs from the series half."""
+
     shadow: Shadow
     minor: Minor
     config: Config
@@ -70,6 +76,8 @@ class StepsRequest:
 
 @dataclass(frozen=True)
 class StepsOutcome:
+    """The steps' results, and the worktree kept when one of them failed."""
+
     steps: list[StepResult] = field(default_factory=list)
     worktree: Path | None = None  # kept for inspection when a step failed
     targets: tuple[str, ...] = ()

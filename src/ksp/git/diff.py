@@ -18,6 +18,8 @@ _ESCAPES = {b"n": b"\n", b"t": b"\t", b'"': b'"', b"\\": b"\\", b"a": b"\a", b"b
 
 @dataclass
 class Hunk:
+    """One hunk, as the lines it expects (old) and the lines it leaves (new)."""
+
     old_start: int
     old_len: int
     new_start: int
@@ -28,6 +30,8 @@ class Hunk:
 
 @dataclass
 class FileDiff:
+    """One file of a git diff: paths, modes, the pre-image blob and its hunks."""
+
     old_path: str | None
     new_path: str | None
     old_mode: str | None = None
@@ -170,6 +174,8 @@ def split_lines(data: bytes) -> list[bytes]:
 
 @dataclass(frozen=True)
 class HunkResult:
+    """Where a hunk applied, as an offset from where it said, or None."""
+
     number: int
     offset: int | None  # None: no place in the file matches
 

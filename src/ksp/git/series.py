@@ -33,6 +33,8 @@ class Outcome(StrEnum):
 
 @dataclass(frozen=True)
 class PatchInput:
+    """A patch as the series engine needs it: a name for reports and the diff."""
+
     name: str  # e.g. v1.30/0003_CVE-2025-1234.patch
     diff: bytes  # the git diff (a patch file's header is ignored)
     message: str = ""
@@ -40,6 +42,8 @@ class PatchInput:
 
 @dataclass(frozen=True)
 class HunkFailure:
+    """A hunk that matches nowhere in its file: what a reviewer must look at."""
+
     path: str
     hunk: int
     line: int  # where the hunk expected to apply, in the pre-image
@@ -47,6 +51,8 @@ class HunkFailure:
 
 @dataclass(frozen=True)
 class PatchResult:
+    """The verdict on one patch of a series, and the commit it became."""
+
     name: str
     result: Outcome
     detail: str
@@ -57,6 +63,8 @@ class PatchResult:
 
 @dataclass(frozen=True)
 class SeriesResult:
+    """A whole series on one base: per-patch verdicts and the final commit."""
+
     base: str
     patches: list[PatchResult]
     head: str | None  # the last commit written (base if nothing applied); None on failure

@@ -21,6 +21,8 @@ from ksp.git._run import git, git_env
 
 @dataclass(frozen=True)
 class Shadow:
+    """The upstream clone (read only) and the shadow repository ksp writes in."""
+
     upstream: Path  # the user's clone (read only)
     path: Path  # the shadow bare repository (ours)
 

@@ -26,6 +26,8 @@ DEFAULT_FORBIDDEN = (".github/", ".ci/", "hack/", "build/", "Makefile", "Dockerf
 
 @dataclass(frozen=True)
 class Policy:
+    """What a patch may touch without a waiver; lint enforces it on every diff."""
+
     forbidden_paths: tuple[str, ...] = DEFAULT_FORBIDDEN
     waivers: tuple[str, ...] = ()  # patch file names allowed to touch forbidden paths
     allow_binary: bool = False
@@ -37,6 +39,8 @@ class Policy:
 
 @dataclass(frozen=True)
 class KnownFailure:
+    """A test that fails on a minor's base for a known reason, until `expires`."""
+
     test: str  # "<package>.<TestName>" or a package path
     reason: str
     expires: dt.date
@@ -44,6 +48,8 @@ class KnownFailure:
 
 @dataclass(frozen=True)
 class Commands:
+    """The build, test and typecheck templates, and the environment they run in."""
+
     build: str
     test: str
     typecheck: str
@@ -53,6 +59,8 @@ class Commands:
 
 @dataclass(frozen=True)
 class Config:
+    """ksp.yaml: the project profile (upstream, branches, components) and policy."""
+
     project: str = "kubernetes"
     upstream: str = "https://github.com/kubernetes/kubernetes"
     branch: str = "release-{minor}"
