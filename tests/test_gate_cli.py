@@ -185,6 +185,35 @@ def test_record_rewrites_only_the_testing_line_and_the_index_sha(
         f"sha256: {digest}" in (repo / "index.yaml").read_text()
 
 
+def test_lint_checks_the_testing_line_against_the_evidence_record(
+        capsys: pytest.CaptureFixture[str], repo: Path, up: Upstream) -> None:
+    import datetime as dt
+
+    from ksp.gate import evidence
+    from ksp.gate.run import GateRequest, run_gate
+    from ksp.repo import open_repo
+
+    patch = add_patch(repo, "1.30", 1, good_patch(up, "1.30"), index=True)
+    patches = open_repo(repo)
+    result = run_gate(GateRequest(patches, up.path, patches=(patch,), build=False, test=False,
+                                  progress=False))
+    evidence.record(patches, result, dt.date(2026, 11, 22))
+
+    def evidence_findings() -> list[dict[str, object]]:
+        capsys.readouterr()
+        main(["lint", "--repo", str(repo), "--pre-review", "--format", "json"])
+        findings = json.loads(capsys.readouterr().out)["findings"]
+        return [f for f in findings if f["code"] == "KSP190"]
+
+    assert evidence_findings() == []
+    text = patch.read_text()
+    added = next(line for line in text.splitlines() if line.startswith("+") and
+                 not line.startswith("+++"))
+    patch.write_text(text.replace(added, added + " // changed after the gate", 1))
+    (finding,) = evidence_findings()
+    assert finding["severity"] == "error" and "diff changed" in str(finding["message"])
+
+
 def test_record_needs_a_run_that_builds_or_tests(capsys: pytest.CaptureFixture[str],
                                                  repo: Path, up: Upstream) -> None:
     add_patch(repo, "1.30", 1, good_patch(up, "1.30"))
