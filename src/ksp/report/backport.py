@@ -90,6 +90,8 @@ def _next(t: TargetResult) -> str:
         return "resolve in the worktree below"
     if t.error:
         return "see below"
+    if t.commits and all(c.already_applied for c in t.commits):
+        return "none: already there"
     return {"clean": "--write", "adjusted": "--write, then review"}.get(t.result.value,
                                                                        "resolve by hand")
 
