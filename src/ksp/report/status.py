@@ -16,9 +16,9 @@ _STYLE = {Window.SUPPORTED: "green", Window.EXTENDED: "yellow", Window.EXPIRED: 
 
 def text(result: StatusResult, *, color: bool = False) -> str:
     in_repo = result.repo is not None
-    table = Table(title=f"{result.project} minors on {result.date} "
-                        f"(extended window: EOL + {result.extended_months} months)",
-                  title_justify="left")
+    table = Table(title=f"{result.project} minors on {result.date}", title_justify="left",
+                  caption=f"extended window: end of life + {result.extended_months} months",
+                  caption_justify="left")
     for column in ("minor", "window", "released", "end of life", "extended until"):
         table.add_column(column)
     if in_repo:
