@@ -166,6 +166,17 @@ def test_commit_writes_one_commit_per_patch_with_trailers(
     assert git(consumer, "status", "--porcelain") == ""
 
 
+def test_build_id_names_the_release_tag_the_tree_is_on(
+        tmp_path: Path, consumer: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A tree on v1.30.9 is not the lifecycle's final v1.30.14: the trailer says what it is."""
+    git(consumer, "tag", "v1.30.9")
+    repo = make_series(tmp_path, EDITS[:1])
+    rc = main(["apply", "--repo", str(repo), "--minor", "1.30", "--to", str(consumer),
+               "--commit"])
+    assert rc == 0, capsys.readouterr().err
+    assert "Ksp-Build: v1.30.9+ksp.1" in git(consumer, "log", "-1", "--format=%B")
+
+
 def test_failure_midway_restores_tree(tmp_path: Path, consumer: Path,
                                       capsys: pytest.CaptureFixture[str]) -> None:
     """The check passes, then the second commit fails (a hook refuses it): all is undone."""

@@ -163,6 +163,18 @@ def test_output_is_stable_and_follows_input(repo: Path, tmp_path: Path,
     assert json.loads(out.read_bytes())["@id"] != json.loads(first)["@id"]
 
 
+def test_an_index_without_dates_is_issued_on_the_given_day(
+        repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    index = repo / "index.yaml"
+    text = index.read_text().replace("    published: 2025-08-11\n", "")
+    text = text.replace(",\n               patched_on: 2025-09-01", "")
+    assert "published" not in text and "patched_on" not in text
+    index.write_text(text)
+    doc = vex(capsys, "--repo", str(repo), "--minor", "1.30", "--image", f"a@sha256:{DIGEST}",
+              "--date", "2026-11-22")
+    assert doc["timestamp"] == "2026-11-22T00:00:00Z"
+
+
 def test_every_extended_minor_of_an_imported_repo_validates(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     root = tmp_path / "imported"

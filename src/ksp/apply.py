@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -61,7 +62,8 @@ def run(repo: PatchesRepo, minor: Minor, target: Path, *, dry_run: bool = False,
     if not force and _dirty(top):
         raise UsageError(f"{top} has uncommitted changes; nothing was applied",
                          hint="commit or stash them, or pass --force")
-    build = ksp_build(base_version(repo.lifecycle(), minor), len(series))
+    build = ksp_build(base_version(repo.lifecycle(), minor, _tree_release(top, minor)),
+                      len(series))
     result = ApplyResult(str(minor), str(top), build, dry_run, commit)
     result.patches = check(repo, series, top)
     failed = [p for p in result.patches if p.action == "fail"]
@@ -81,6 +83,15 @@ def _work_tree(target: Path) -> Path:
         raise UsageError(f"{target} is not a git work tree",
                          hint="ksp apply works on a git checkout (a tag or your fork)")
     return Path(git(target, "rev-parse", "--show-toplevel").stdout.strip())
+
+
+def _tree_release(top: Path, minor: Minor) -> str | None:
+    """The release tag the consumer's tree is on (`v1.30.12`), which names their build better
+    than the minor's final release from the lifecycle data; None when the tree has no such tag."""
+    proc = git(top, "describe", "--tags", "--abbrev=0", "--match", f"v{minor}.*", check=False)
+    tag = proc.stdout.strip()
+    return tag if proc.returncode == 0 and re.fullmatch(rf"v{re.escape(str(minor))}\.\d+", tag) \
+        else None
 
 
 def _dirty(top: Path) -> bool:

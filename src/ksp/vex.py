@@ -50,7 +50,7 @@ class VexResult:
     build: str
     broad: bool
     author: str
-    newest: dt.date | None
+    issued: dt.date  # the newest date in the input, so that unchanged input gives the same bytes
     statements: list[Statement] = field(default_factory=list)
 
 
@@ -86,7 +86,8 @@ def image_product(ref: str, subcomponents: tuple[str, ...]) -> Product:
 
 def build(repo: PatchesRepo, minor: Minor, *, base: str | None = None,
           artifacts: tuple[Path, ...] = (), images: tuple[str, ...] = (), broad: bool = False,
-          author: str = "ksp community security patches") -> VexResult:
+          author: str = "ksp community security patches", today: dt.date | None = None
+          ) -> VexResult:
     if broad and (artifacts or images):
         raise UsageError("--broad makes a separate document; leave out --artifact and --image",
                          hint="run ksp vex twice: once pinned, once with --broad")
@@ -112,7 +113,9 @@ def build(repo: PatchesRepo, minor: Minor, *, base: str | None = None,
         statements += [_statement(adv, minor, adv.minors[minor], p, ident=ident, base=base_v,
                                   broad=broad)
                        for p in products]
-    return VexResult(str(minor), base_v, ident, broad, author, _newest(advisories), statements)
+    # The newest date of the input keeps the document stable; with no date at all, today.
+    issued = _newest(advisories) or today or dt.date.today()
+    return VexResult(str(minor), base_v, ident, broad, author, issued, statements)
 
 
 def _broad(adv: Advisory, components: dict[str, str], module: str, project: str,

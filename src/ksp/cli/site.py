@@ -46,7 +46,7 @@ def _missing_action(_args: argparse.Namespace) -> int:
     raise UsageError("ksp site needs an action: build or serve", hint="ksp site build --help")
 
 
-def _vex_provider(repo: Any) -> Any:
+def _vex_provider(repo: Any, today: Any) -> Any:
     """The broad OpenVEX document of each minor: the site knows no build digests, so it offers
     the module-level form and says (in the document) that it also matches unpatched builds."""
     from ksp import vex
@@ -55,7 +55,8 @@ def _vex_provider(repo: Any) -> Any:
 
     def provide(minor: Any) -> tuple[bytes | None, str | None]:
         try:
-            return openvex.render(vex.build(repo, minor, broad=True)).encode("utf-8"), None
+            result = vex.build(repo, minor, broad=True, today=today)
+            return openvex.render(result).encode("utf-8"), None
         except KspError as exc:
             return None, f"no OpenVEX document: {exc.message}"
 
@@ -67,7 +68,7 @@ def run_build(args: argparse.Namespace) -> int:
     from ksp.report import site as site_report
 
     repo = _common.repo_required(args)
-    data = site.gather(repo, _common.today(args), _vex_provider(repo))
+    data = site.gather(repo, _common.today(args), _vex_provider(repo, _common.today(args)))
     files = site_report.render(data)
     count = site.write(args.out, files, protect=(repo.root,))
     pages = sum(1 for name in files if name.endswith(".html"))

@@ -37,6 +37,7 @@ def register(sub: Any) -> None:
                         help="the document's author")
     parser.add_argument("--out", metavar="FILE", type=Path, default=None,
                         help="write here (atomically) instead of stdout")
+    _common.add_date(parser)
     parser.set_defaults(func=run)
 
 
@@ -47,7 +48,8 @@ def run(args: argparse.Namespace) -> int:
 
     repo = _common.repo_required(args)
     result = vex.build(repo, args.minor, base=args.base, artifacts=tuple(args.artifact),
-                       images=tuple(args.image), broad=args.broad, author=args.author)
+                       images=tuple(args.image), broad=args.broad, author=args.author,
+                       today=_common.today(args))
     problems = openvex.errors(openvex.document(result))
     if problems:  # our bug, not the user's: never hand out an invalid document
         raise RuntimeError(f"generated OpenVEX document is invalid: {problems[0]}")

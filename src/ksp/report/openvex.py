@@ -19,7 +19,6 @@ from ksp import __version__
 from ksp.vex import Product, Statement, VexResult
 
 CONTEXT = "https://openvex.dev/ns/v0.2.0"
-EPOCH = "1970-01-01T00:00:00Z"
 
 
 def _product(product: Product) -> dict[str, Any]:
@@ -52,7 +51,7 @@ def document(result: VexResult) -> dict[str, Any]:
     digest = hashlib.sha256(json.dumps(
         [result.minor, result.build, result.author, scope, statements], sort_keys=True,
     ).encode("utf-8")).hexdigest()
-    timestamp = f"{result.newest.isoformat()}T00:00:00Z" if result.newest else EPOCH
+    timestamp = f"{result.issued.isoformat()}T00:00:00Z"
     return {
         "@context": CONTEXT,
         "@id": f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'ksp-vex:' + digest)}",
