@@ -46,18 +46,38 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "json":
         _common.emit_json(report)
     else:
-        _common.emit(_text(report))
+        _common.emit(_text(report) + _by_minor(repo, report.minors))
     for warning in report.warnings:
         _common.log(f"ksp: warning: {warning}")
     return 0
 
 
+def _by_minor(repo: Any, minors: list[str]) -> str:
+    """What the index now says of each extended-window minor, status by status."""
+    from collections import Counter
+
+    from ksp.model import Minor
+
+    advisories = repo.advisories().values()
+    lines = []
+    for name in minors:
+        minor = Minor.parse(name)
+        counts = Counter(a.minors[minor].status.value for a in advisories if minor in a.minors)
+        summary = ", ".join(f"{n} {status}" for status, n in counts.most_common())
+        lines.append(f"  {name}: {summary or 'no advisory'}")
+    return "\nstatus per minor in index.yaml:\n" + "\n".join(lines) if lines else ""
+
+
 def _text(report: Any) -> str:
+    import textwrap
+
     verb = "would add" if report.dry_run else "added"
+    added = textwrap.fill(", ".join(report.added), width=96, initial_indent="  ",
+                          subsequent_indent="  ") if report.added else "  -"
     lines = [
         f"{report.records} records; extended-window minors on {report.date}: "
         f"{', '.join(report.minors) or 'none'}",
-        f"{verb} {len(report.added)} advisories: {', '.join(report.added) or '-'}",
+        f"{verb} {len(report.added)} advisories:", added,
         f"{'would update' if report.dry_run else 'updated'} {len(report.updated)} advisories",
     ]
     lines += [f"  {u.advisory}: {', '.join(u.changes)}" for u in report.updated]

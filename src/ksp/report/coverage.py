@@ -67,7 +67,7 @@ def text(result: Coverage, *, color: bool = False) -> str:
     for minor in result.minors:
         table.add_column(f"{minor}\n[{WINDOW_STYLE[windows[minor]]}]{windows[minor]}[/]")
     for row in result.rows:
-        score = f" {row.score:g}" if row.score is not None else ""
+        score = f" {row.score:.1f}" if row.score is not None else ""
         cells = [f"[{STATUS_STYLE[c.status]}]{_cell_text(c)}[/]" if c.status else _cell_text(c)
                  for c in row.cells]
         table.add_row(row.advisory, f"{row.rating}{score}", row.published or "-", *cells)
@@ -98,7 +98,7 @@ def markdown(result: Coverage) -> str:
              "|" + "---|" * len(head)]
     for row in result.rows:
         name = f"[{row.advisory}]({row.issue})" if row.issue else row.advisory
-        score = f" {row.score:g}" if row.score is not None else ""
+        score = f" {row.score:.1f}" if row.score is not None else ""
         cells = [name, f"{row.rating}{score}", row.published or "-",
                  *(_md(_cell_text(c)) for c in row.cells)]
         lines.append("| " + " | ".join(_md(c) if i else c for i, c in enumerate(cells)) + " |")
