@@ -11,7 +11,14 @@ from _backportkit import SCENARIOS, Scenario, Upstream, base_upstream, edit, fix
 from ksp import lifecycle
 from ksp.backport import deps
 from ksp.backport.classify import Classifier
-from ksp.backport.model import BackportResult, ConflictKind, FixCommit, Result, Source
+from ksp.backport.model import (
+    BackportResult,
+    Conflict,
+    ConflictKind,
+    FixCommit,
+    Result,
+    Source,
+)
 from ksp.backport.run import Request, triage
 from ksp.git import merge
 from ksp.git.shadow import Shadow
@@ -239,3 +246,13 @@ def test_modules_txt_lines() -> None:
     assert deps.parse_modules_txt(text) == {"a.io/x": "v1.0.0", "b.io/y": "v2.0.0"}
     assert deps.only_dependencies(["go.mod", "go.sum", "vendor/a/b.go"])
     assert not deps.only_dependencies(["go.mod", "pkg/a.go"])
+
+
+def test_folded_vendor_conflicts_are_counted_in_words() -> None:
+    def vendored(n: int) -> str:
+        return f"vendor/github.com/foo/m{n}/m.go"
+
+    one = deps.collapse([Conflict(vendored(1), 1, ConflictKind.CONTENT)])[0]
+    two = deps.collapse([Conflict(vendored(n), 1, ConflictKind.CONTENT) for n in (1, 2)])[0]
+    assert one[0].detail.startswith("1 vendored file differs:")
+    assert two[0].detail.startswith("2 vendored files differ:")

@@ -5,16 +5,21 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
+import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from _backportkit import SCENARIOS, Scenario, base_upstream, edit, fix_line
+from ksp.backport import write
 from ksp.cli.main import main
 from ksp.git.series import Outcome, PatchInput, apply_series
 from ksp.git.shadow import Shadow
+from ksp.headerfields import TESTING_PENDING
+from ksp.model import AdvisoryId
 from ksp.repo import patchfile
+from ksp.repo.index import IndexDocument
 
 DATE = "2026-11-22"  # extended window: 1.34, 1.33, 1.32
 EXPECTED = {
@@ -33,12 +38,21 @@ ADVISORY_ENTRY = """advisories:
       fixes: [https://github.com/example/up/pull/2]
 """
 
+HEADER_FLAGS = ("--cve-issue", "https://github.com/example/up/issues/1", "--cvss-vector",
+                "CVSS:3.1/AV:N/AC:L/PR:L/UI:N/S:U/C:H/I:N/A:N", "--components", "auth")
+COMPONENTS = "components:\n  auth: pkg/auth\n"
 
-def patches_repo(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
+
+def patches_repo(tmp_path: Path, capsys: pytest.CaptureFixture[str], *,
+                 entry: str = ADVISORY_ENTRY, user: str | None = "Patch Person") -> Path:
+    """A patches repo (a git repository whose `user.name` is `user`) with the advisory's entry."""
     root = tmp_path / "patches"
     assert main(["init", str(root), "--upstream", "https://github.com/example/up"]) == 0
     index = root / "index.yaml"
-    index.write_text(index.read_text().replace("advisories: {}\n", ADVISORY_ENTRY))
+    index.write_text(index.read_text().replace("advisories: {}\n", entry))
+    subprocess.run(["git", "-C", str(root), "init", "-q"], check=True)
+    if user:
+        subprocess.run(["git", "-C", str(root), "config", "user.name", user], check=True)
     capsys.readouterr()
     return root
 
@@ -148,7 +162,7 @@ def test_write_numbers_after_the_existing_series(tmp_path: Path,
                                                "    title: second\n  CVE-2099-0001:", 1))
     rc, data, _ = run_json(["backport", "CVE-2099-0002", "--upstream", str(sc.up.path),
                             "--commit", "main", "--to", "1.32", "--write", "--repo", str(repo),
-                            "--date", DATE], capsys)
+                            "--date", DATE, *HEADER_FLAGS], capsys)
     # the first patch is now part of the minor's series: the same fix is already there
     assert data["targets"][0]["series"] == 1
     assert data["targets"][0]["commits"][0]["already_applied"] is True
@@ -163,7 +177,7 @@ def test_conflict_leaves_a_worktree_and_continue_turns_it_into_the_patch(
     rc, data, err = run_json(backport(sc, "--to", "1.32", "--write", repo=repo), capsys)
     assert rc == 1
     worktree = Path(data["targets"][0]["worktree"])
-    assert str(worktree) in err and worktree.is_dir()
+    assert str(worktree) not in err and worktree.is_dir()  # the result is on stdout only
     assert not worktree.is_relative_to(sc.up.path)
     check = worktree / "pkg/auth/check.go"
     assert "<<<<<<< release-1.32 (target)" in check.read_text()
@@ -181,7 +195,8 @@ def test_conflict_leaves_a_worktree_and_continue_turns_it_into_the_patch(
     patch = (repo / done["patch"]).read_text()
     assert "+\tline 25 branch-only checked\n" in patch and "+\tguard(strict)\n" in patch
     assert "<<<<<<<" not in patch
-    assert f"# Upstream commits: {' '.join(sc.fix)}\n" in patch
+    assert f"# Upstream commits: {', '.join(sc.fix)}\n" in patch
+    assert "# CVE Fixer: Patch Person\n" in patch
     assert not worktree.exists()
     assert "in-progress" in (repo / "index.yaml").read_text()
     assert sc.up.snapshot() == before
@@ -297,3 +312,132 @@ def test_upstream_defaults_to_the_clone_next_to_the_patches_repo(
     rc, data, _ = run_json(["backport", "CVE-2099-0001", "--repo", str(repo), "--commit",
                             sc.fix[0], "--to", "1.32", "--date", DATE], capsys)
     assert rc == 0 and data["upstream"] == str(sc.up.path.resolve())
+
+
+# --- the header: ksp new's flags and defaults, also for an advisory not in index.yaml yet ------
+
+def _no_entry_repo(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                   user: str | None = "Patch Person") -> Path:
+    repo = patches_repo(tmp_path, capsys, entry="advisories: {}\n", user=user)
+    with (repo / "ksp.yaml").open("a") as config:
+        config.write(COMPONENTS)
+    return repo
+
+
+def _lint(repo: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    capsys.readouterr()
+    rc = main(["lint", "--repo", str(repo), "--pre-review", "--date", DATE])
+    out, err = capsys.readouterr()
+    return rc, out + err
+
+
+def test_write_without_an_index_entry_takes_the_header_from_flags_and_lint_accepts_it(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    sc = SCENARIOS["three-way"](tmp_path)
+    repo = _no_entry_repo(tmp_path, capsys)
+    flags = HEADER_FLAGS[:4]  # no --components: ksp.yaml maps pkg/auth to `auth`
+    rc, data, _ = run_json(backport(sc, "--to", "1.32", "--write", *flags, repo=repo), capsys)
+    assert rc == 0
+    text = (repo / data["targets"][0]["patch"]).read_text()
+    assert "# CVE issue: https://github.com/example/up/issues/1\n" in text
+    assert "# Severity: MEDIUM (CVSS 6.5)\n" in text
+    assert "# CVSS vector: CVSS:3.1/AV:N/AC:L/PR:L/UI:N/S:U/C:H/I:N/A:N\n" in text
+    assert "# Affected components: auth\n" in text
+    assert "# CVE Fixer: Patch Person\n" in text and "Up Stream" not in text
+    entry = IndexDocument.load(repo / "index.yaml").advisories()[AdvisoryId("CVE-2099-0001")]
+    assert entry.title == "Fix the check (CVE-2099-0001)"  # the fix's subject
+    assert entry.issue == "https://github.com/example/up/issues/1"
+    assert entry.severity is not None and entry.severity.score == 6.5
+    assert entry.components == ("auth",)
+    rc, lint_out = _lint(repo, capsys)
+    assert rc == 0, lint_out
+
+
+@pytest.mark.parametrize("name", ["clean", "unresolvable"])  # a patch, a worktree
+def test_write_with_missing_header_values_exits_2_and_writes_nothing(
+        name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    sc = SCENARIOS[name](tmp_path)
+    repo = patches_repo(tmp_path, capsys, entry="advisories: {}\n", user=None)
+    index = (repo / "index.yaml").read_bytes()
+    rc = main(backport(sc, "--to", "1.32", "--write", repo=repo))
+    err = capsys.readouterr().err
+    assert rc == 2
+    for flag in ("--cve-issue URL", "--severity or --cvss-vector", "--components a,b",
+                 "--fixer @handle"):
+        assert flag in err
+    assert not (repo / "v1.32").exists()
+    assert (repo / "index.yaml").read_bytes() == index
+    assert write.pending(None, None, None) == []  # no worktree left either
+
+
+def test_flags_come_before_the_index_entry(tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    sc = SCENARIOS["clean"](tmp_path)
+    repo = patches_repo(tmp_path, capsys)
+    rc, data, _ = run_json(backport(sc, "--to", "1.32", "--write", "--fixer", "@dee",
+                                    "--reviewer", "@rev", "--components", "kubelet",
+                                    "--original-patch", "https://github.com/example/up/pull/9",
+                                    "--tests", "adapted", repo=repo), capsys)
+    assert rc == 0
+    text = (repo / data["targets"][0]["patch"]).read_text()
+    assert "# CVE Fixer: @dee\n" in text and "# SRC Reviewer: @rev\n" in text
+    assert "# Affected components: kubelet\n" in text and "# Tests: adapted\n" in text
+    assert "# Original patch: https://github.com/example/up/pull/9\n" in text
+    assert "# CVE issue: https://github.com/example/up/issues/1\n" in text  # from the index
+
+
+def test_new_and_backport_write_the_same_fixer_and_pending_testing_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    sc = SCENARIOS["clean"](tmp_path)
+    repo = patches_repo(tmp_path, capsys)
+    assert main(backport(sc, "--to", "1.32", "--write", repo=repo)) == 0
+    assert main(["new", "CVE-2099-0001", "--minor", "1.33", "--upstream", str(sc.up.path),
+                 "--commit", sc.fix[0], "--repo", str(repo), "--date", DATE]) == 0
+    made = [patchfile.load(p) for p in sorted(repo.glob("v1.3*/*.patch"))]
+    assert len(made) == 2
+    for patch in made:
+        assert patch.header.get("CVE Fixer") == "Patch Person"  # not the upstream's "Up Stream"
+        assert patch.header.get("Testing") == TESTING_PENDING
+
+
+def test_continue_writes_the_header_values_given_to_write(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    sc = SCENARIOS["unresolvable"](tmp_path)
+    repo = _no_entry_repo(tmp_path, capsys)
+    rc, data, _ = run_json(backport(sc, "--to", "1.32", "--write", *HEADER_FLAGS, repo=repo),
+                           capsys)
+    assert rc == 1
+    _resolve(Path(data["targets"][0]["worktree"]) / "pkg/auth/check.go",
+             "\tline 15 branch-only checked\n")
+    rc, done, _ = run_json(["backport", "--continue", "--repo", str(repo), "--reviewer", "@rev"],
+                           capsys)
+    assert rc == 0
+    text = (repo / done["patch"]).read_text()
+    assert "# CVE issue: https://github.com/example/up/issues/1\n" in text
+    assert "# Affected components: auth\n" in text and "# SRC Reviewer: @rev\n" in text
+    assert "# CVE Fixer: Patch Person\n" in text
+    rc, lint_out = _lint(repo, capsys)
+    assert rc == 0, lint_out
+
+
+# --- text output -------------------------------------------------------------------------------
+
+def test_conflict_is_reported_once_on_stdout(tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    sc = SCENARIOS["unresolvable"](tmp_path)
+    repo = patches_repo(tmp_path, capsys)
+    assert main(backport(sc, "--to", "1.32", "--write", repo=repo)) == 1
+    out, err = capsys.readouterr()
+    (worktree,) = [p for p in write.state_dir().glob("*/*") if p.is_dir()]
+    assert out.count(str(worktree)) == 1 and out.count("backport --continue") == 1
+    assert str(worktree) not in err and "conflict" not in err
+
+
+def test_text_title_counts_commits_in_words(tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    one = SCENARIOS["clean"](tmp_path / "one")
+    assert main(backport(one, "--to", "1.32")) == 0
+    assert "(1 commit, series)" in capsys.readouterr().out
+    three = SCENARIOS["multi"](tmp_path / "three")
+    assert main(backport(three, "--to", "1.32")) == 1
+    assert "(3 commits, series)" in capsys.readouterr().out

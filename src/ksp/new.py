@@ -14,34 +14,21 @@ import email.policy
 import hashlib
 import itertools
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from ksp import headerfields
 from ksp._files import atomic_write, read_text
 from ksp.errors import FormatError, UsageError
 from ksp.git._run import git, is_repo
-from ksp.lint import severity as sev
-from ksp.lint.headers import PENDING
-from ksp.model import (
-    ADVISORY_ID_RE,
-    Advisory,
-    AdvisoryId,
-    Minor,
-    MinorState,
-    PatchKind,
-    Rating,
-    Severity,
-    Status,
-    Window,
-)
+from ksp.headerfields import HeaderValues, Origin
+from ksp.model import ADVISORY_ID_RE, Advisory, AdvisoryId, Minor, MinorState, Status, Window
 from ksp.repo import PatchesRepo
 from ksp.repo import index as index_mod
-from ksp.repo.patchfile import SEVERITY_RE, new_header, parse_diff
+from ksp.repo.patchfile import parse_diff
 
 __all__ = ["NewRequest", "NewResult", "Source", "create", "from_diff", "from_mail",
            "from_upstream"]
-
-TESTING_PENDING = f"{PENDING}: run `ksp gate --record` to write the evidence"
 
 
 @dataclass(frozen=True)
@@ -59,19 +46,7 @@ class Source:
 class NewRequest:
     advisory: str
     minor: Minor
-    title: str | None = None
-    original_patch: str | None = None
-    cve_issue: str | None = None
-    severity: str | None = None
-    cvss_vector: str | None = None
-    components: tuple[str, ...] = ()
-    fixer: str | None = None
-    reviewer: str | None = None
-    testing: str | None = None
-    backport: str | None = None
-    tests: str | None = None
-    reason: str | None = None
-    upstream_ref: str | None = None
+    header: HeaderValues = field(default_factory=HeaderValues)
 
 
 @dataclass(frozen=True)
@@ -91,15 +66,12 @@ def create(repo: PatchesRepo, request: NewRequest, source: Source, today: dt.dat
     if not ADVISORY_ID_RE.match(request.advisory):
         raise UsageError(f"{request.advisory!r} is not an advisory id",
                          hint="use a CVE id, a GHSA id or INFRA-<slug>")
-    parse_diff(source.diff, source.path)
-    config = repo.config
     existing = repo.index().advisories().get(AdvisoryId(request.advisory))
-    fields = _fields(request, source, existing, config.upstream, config.components)
-    kind = PatchKind.of(request.advisory)
-    text = new_header(kind, request.advisory, fields).render() + source.diff
-    advisory = _advisory(request, source, fields, kind)
-    if existing is None and not advisory.title:
-        raise UsageError(f"{request.advisory} is not in index.yaml yet: --title is required")
+    paths = tuple(p for f in parse_diff(source.diff, source.path) for p in f.paths)
+    origin = Origin(source.commits, paths, source.subject, source.note)
+    header, advisory = headerfields.build(request.advisory, request.header, origin, existing,
+                                          repo.config)
+    text = header + source.diff
     window = repo.lifecycle().window(request.minor, today)
     result = _write(repo, request, text, advisory)
     return replace(result, created_advisory=existing is None, window=window,
@@ -137,105 +109,6 @@ def _window_warnings(minor: Minor, window: Window) -> tuple[str, ...]:
     if window is Window.UNKNOWN:
         return (f"lifecycle data does not know minor {minor}",)
     return ()
-
-
-def _severity(request: NewRequest, existing: Advisory | None) -> Severity | None:
-    vector = request.cvss_vector or None
-    stated = _parse_severity(request.severity) if request.severity else None
-    if vector:
-        try:
-            computed = sev.from_vector(vector)
-            why = sev.disagreement(stated, vector) if stated else None
-        except sev.BadVector as exc:
-            raise UsageError(f"--cvss-vector: {exc}") from None
-        if why:
-            raise UsageError(f"--severity: {why}")
-        return computed
-    if stated:
-        return stated
-    return existing.severity if existing else None
-
-
-def _parse_severity(text: str) -> Severity:
-    value = text.strip()
-    head, _, rest = value.partition(" ")
-    match = SEVERITY_RE.match(f"{head.upper()} {rest}".strip())
-    if not match:
-        raise UsageError(f"--severity {text!r}: expected RATING or 'RATING (CVSS n.n)'",
-                         hint="rating is NONE, LOW, MEDIUM, HIGH or CRITICAL")
-    score = float(match["score"]) if match["score"] else None
-    return Severity(Rating(match["rating"]), score)
-
-
-def _components(request: NewRequest, source: Source, existing: Advisory | None,
-                known: dict[str, str]) -> tuple[str, ...]:
-    if request.components:
-        return request.components
-    if existing and existing.components:
-        return existing.components
-    paths = [p for f in parse_diff(source.diff, source.path) for p in f.paths]
-    return tuple(name for name, target in known.items()
-                 if any(p.startswith(target.rstrip("/") + "/") for p in paths))
-
-
-def _fields(request: NewRequest, source: Source, existing: Advisory | None, upstream: str,
-            known_components: dict[str, str]) -> dict[str, str]:
-    fields: dict[str, str] = {}
-    severity = _severity(request, existing)
-    original = request.original_patch or (
-        f"{upstream.rstrip('/')}/commit/{source.commits[0]}" if source.commits else None)
-    optional = {
-        "Upstream commits": ", ".join(source.commits) or None,
-        "CVSS vector": severity.vector if severity else None,
-        "Backport": request.backport,
-        "Tests": request.tests,
-        "Notes": source.note,
-    }
-    fields.update({k: v for k, v in optional.items() if v})
-    fields["Affected components"] = ", ".join(
-        _components(request, source, existing, known_components))
-    fields["Testing"] = request.testing or TESTING_PENDING
-    fields["SRC Reviewer"] = request.reviewer or ""
-    if PatchKind.of(request.advisory) is PatchKind.SECURITY:
-        fields["Original patch"] = original or ""
-        fields["CVE issue"] = request.cve_issue or (existing.issue if existing else None) or ""
-        fields["Severity"] = sev.render(severity) if severity else ""
-        fields["CVE Fixer"] = request.fixer or ""
-        needed = {"Original patch": "--original-patch URL", "CVE issue": "--cve-issue URL",
-                  "Severity": "--severity or --cvss-vector", "CVE Fixer": "--fixer @handle"}
-    else:
-        fields["Reason"] = request.reason or ""
-        fields["Upstream reference"] = request.upstream_ref or original or ""
-        fields["Fixer"] = request.fixer or ""
-        needed = {"Reason": "--reason TEXT", "Upstream reference": "--upstream-ref URL",
-                  "Fixer": "--fixer @handle"}
-    needed["Affected components"] = "--components a,b"
-    missing = [flag for key, flag in needed.items() if not fields[key]]
-    if missing:
-        raise UsageError(f"{request.advisory}: missing {', '.join(missing)}",
-                         hint="ksp new asks nothing; give the header's values as flags "
-                              "(values already in index.yaml are reused)")
-    return fields
-
-
-def _advisory(request: NewRequest, source: Source, fields: dict[str, str],
-              kind: PatchKind) -> Advisory:
-    title = request.title or source.subject or request.reason
-    vector = fields.get("CVSS vector")
-    severity = None
-    if fields.get("Severity"):
-        severity = replace(_parse_severity(fields["Severity"]), vector=vector)
-    fix = fields.get("Original patch") or fields.get("Upstream reference")
-    return Advisory(
-        id=AdvisoryId(request.advisory),
-        title=title or "",
-        kind=kind,
-        issue=fields.get("CVE issue"),
-        severity=severity,
-        components=tuple(c.strip() for c in fields["Affected components"].split(",")),
-        fixes=(fix,) if fix and fix.startswith("https://") else (),
-        reason=request.reason,
-    )
 
 
 # Sources: each returns a Source whose diff parse_diff accepts, or raises naming the input.

@@ -96,8 +96,9 @@ def collapse(conflicts: Sequence[Conflict]) -> tuple[tuple[Conflict, ...], int]:
     folded = [c for c in conflicts if _vendored_source(c.path)]
     if folded:
         kept.append(Conflict("vendor/", sum(c.hunks for c in folded), ConflictKind.CONTENT,
-                             f"{len(folded)} vendored file(s) differ: the target vendors other "
-                             "module versions"))
+                             ("1 vendored file differs" if len(folded) == 1 else
+                              f"{len(folded)} vendored files differ")
+                             + ": the target vendors other module versions"))
     return tuple(kept), len(folded)
 
 

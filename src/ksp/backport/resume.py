@@ -20,6 +20,7 @@ from ksp.backport.write import patch_text, save_patches, state_file
 from ksp.errors import KspError
 from ksp.git import merge
 from ksp.git.shadow import Shadow
+from ksp.headerfields import HeaderValues
 from ksp.model import BackportClass, Minor
 from ksp.repo.layout import open_repo
 
@@ -35,7 +36,9 @@ class Continued:
 
 
 def resume(state: dict[str, Any], cls: BackportClass,
-           merge_base_option: bool | None = None) -> Continued:
+           merge_base_option: bool | None = None, values: HeaderValues | None = None
+           ) -> Continued:
+    """`values` (flags given to --continue) override the header values saved by --write."""
     minor, advisory = Minor.parse(state["minor"]), state["advisory"]
     worktree, head = Path(state["worktree"]), state["head"]
     if not worktree.is_dir():
@@ -68,14 +71,23 @@ def resume(state: dict[str, Any], cls: BackportClass,
                              conflicts=tuple(c.path for c in result.conflicts),
                              note=f"{commit.sha[:12]} conflicts: resolve, then --continue again")
         onto = new_head
-    text = patch_text(repo, shadow, advisory, state["commits"], cls=cls,
-                      fixer=state.get("fixer", ""), old=head, new=onto)
-    if text is None:
+    made = patch_text(repo, shadow, advisory, state["commits"], cls=cls,
+                      values=(values or HeaderValues()).over(saved_values(state)), old=head,
+                      new=onto, subject=state.get("subject"))
+    if made is None:
         raise KspError("the resolved worktree changes nothing against the target",
                        path=worktree, hint="nothing to write; remove it with --abort")
-    saved = save_patches(repo, advisory, {minor: text})
+    text, entry = made
+    saved = save_patches(repo, advisory, {minor: text}, entry)
     abort(state)
     return Continued(advisory, minor, patch=saved[minor])
+
+
+def saved_values(state: dict[str, Any]) -> HeaderValues:
+    """The header values --write saved (a state from before they were saved has the fixer)."""
+    if "header" in state:
+        return HeaderValues.from_json(state["header"])
+    return HeaderValues(fixer=state.get("fixer") or None)
 
 
 def abort(state: dict[str, Any]) -> None:

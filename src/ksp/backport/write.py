@@ -10,21 +10,20 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from ksp import headerfields
 from ksp._files import atomic_write, cache_dir
 from ksp.backport.model import BackportResult, FixCommit, Result, Source, TargetResult
 from ksp.errors import KspError
 from ksp.git import merge
 from ksp.git.shadow import Shadow
+from ksp.headerfields import HeaderValues, Origin
 from ksp.model import Advisory, AdvisoryId, BackportClass, Minor, MinorState, PatchKind, Status
 from ksp.repo import index as index_mod
 from ksp.repo.layout import PatchesRepo
-from ksp.repo.patchfile import new_header
-
-TESTING_PENDING = "pending (run `ksp gate --record`)"
 
 
 @dataclass(frozen=True)
@@ -36,35 +35,20 @@ class Written:
 
 
 def header_text(repo: PatchesRepo, advisory: str, commits: Sequence[str], *, cls: BackportClass,
-                fixer: str, diff: str, notes: str | None = None) -> str:
-    adv = repo.index().advisories().get(AdvisoryId(advisory))
-    kind = PatchKind.of(advisory)
-    origin = (adv.fixes[0] if adv and adv.fixes
-              else f"{repo.config.upstream.rstrip('/')}/commit/{commits[0]}")
-    fields = {"Upstream commits": " ".join(commits), "Backport": cls.value,
-              "Testing": TESTING_PENDING, "Affected components": ", ".join(
-                  adv.components if adv else ())}
-    if "_test.go" in diff:
-        fields["Tests"] = "kept"
-    if kind is PatchKind.SECURITY:
-        fields.update({"Original patch": origin, "CVE issue": (adv.issue if adv else None) or "",
-                       "CVE Fixer": fixer})
-        if adv and adv.severity:
-            score = adv.severity.score
-            fields["Severity"] = adv.severity.rating.value + (
-                f" (CVSS {score:g})" if score is not None else "")
-            if adv.severity.vector:
-                fields["CVSS vector"] = adv.severity.vector
-    else:
-        fields.update({"Upstream reference": origin, "Fixer": fixer,
-                       "Reason": (adv.reason or adv.title) if adv else ""})
-    header = new_header(kind, advisory, fields)
-    return (header.set("Notes", notes) if notes else header).render()
+                values: HeaderValues, paths: Sequence[str], subject: str | None = None,
+                notes: str | None = None) -> tuple[str, Advisory]:
+    """The header (ksp new's, with the triage's class) and the index entry it implies."""
+    existing = repo.index().advisories().get(AdvisoryId(advisory))
+    tests = values.tests or ("kept" if any(p.endswith("_test.go") for p in paths) else None)
+    origin = Origin(tuple(commits), tuple(paths), subject, notes)
+    return headerfields.build(advisory, replace(values, backport=cls.value, tests=tests), origin,
+                              existing, repo.config)
 
 
 def patch_text(repo: PatchesRepo, shadow: Shadow, advisory: str, commits: Sequence[str], *,
-               cls: BackportClass, fixer: str, old: str, new: str,
-               source: Source | None = None) -> str | None:
+               cls: BackportClass, values: HeaderValues, old: str, new: str,
+               subject: str | None = None, source: Source | None = None
+               ) -> tuple[str, Advisory] | None:
     body = merge.tree_diff(shadow, old, new)
     if not body.strip():
         return None
@@ -72,12 +56,16 @@ def patch_text(repo: PatchesRepo, shadow: Shadow, advisory: str, commits: Sequen
     if source is not None and source.name != "upstream":
         notes = f"backported from {source.name} (" + " ".join(
             c.apply[:12] for c in source.commits) + ")"
-    return header_text(repo, advisory, commits, cls=cls, fixer=fixer, diff=body,
-                       notes=notes) + body
+    header, entry = header_text(repo, advisory, commits, cls=cls, values=values,
+                                paths=merge.changed_paths(shadow, old, new), subject=subject,
+                                notes=notes)
+    return header + body, entry
 
 
-def save_patches(repo: PatchesRepo, advisory: str, texts: dict[Minor, str]) -> dict[Minor, str]:
-    """Write each minor's patch after its series, then set the index entries (one locked edit)."""
+def save_patches(repo: PatchesRepo, advisory: str, texts: dict[Minor, str],
+                 entry: Advisory | None = None) -> dict[Minor, str]:
+    """Write each minor's patch after its series, then set the index entries (one locked edit);
+    `entry` fills what the advisory's index entry lacks (it is created if missing)."""
     paths: dict[Minor, str] = {}
     for minor in sorted(texts):
         rel = f"{minor.folder}/{repo.next_number(minor):04d}_{advisory}.patch"
@@ -85,9 +73,8 @@ def save_patches(repo: PatchesRepo, advisory: str, texts: dict[Minor, str]) -> d
     for minor, rel in paths.items():
         atomic_write(repo.root / rel, texts[minor])
     with index_mod.edit(repo.index_path) as doc:
-        if advisory not in doc.doc["advisories"]:
-            doc.upsert(Advisory(AdvisoryId(advisory), title=advisory,
-                                kind=PatchKind.of(advisory)))
+        doc.upsert(entry or Advisory(AdvisoryId(advisory), title=advisory,
+                                     kind=PatchKind.of(advisory)))
         for minor, rel in paths.items():
             digest = hashlib.sha256((repo.root / rel).read_bytes()).hexdigest()
             doc.set_state(advisory, minor, MinorState(Status.IN_PROGRESS, patch=rel,
@@ -99,11 +86,14 @@ def backport_class(result: Result) -> BackportClass:
     return BackportClass.CLEAN if result is Result.CLEAN else BackportClass.ADJUSTED
 
 
-def write(repo: PatchesRepo, shadow: Shadow, result: BackportResult, fixer: str
+def write(repo: PatchesRepo, shadow: Shadow, result: BackportResult, values: HeaderValues
           ) -> list[Written]:
-    """Patches for targets that apply, worktrees for conflicts; checks all before writing."""
+    """Patches for targets that apply, worktrees for conflicts; checks all (the header's values
+    included) before writing anything."""
     shas = [c.sha for c in result.commits]
+    subject = result.commits[0].subject if result.commits else None
     texts: dict[Minor, str] = {}
+    entry: Advisory | None = None
     conflicts: list[TargetResult] = []
     out: list[Written] = []
     for target in result.targets:
@@ -112,19 +102,23 @@ def write(repo: PatchesRepo, shadow: Shadow, result: BackportResult, fixer: str
             continue
         if attempt.head:
             applied = attempt.series_result or target.result
-            text = patch_text(repo, shadow, result.advisory, shas, cls=backport_class(applied),
-                              fixer=fixer, old=target.head, new=attempt.head,
-                              source=attempt.source)
-            if text is None:
+            made = patch_text(repo, shadow, result.advisory, shas, cls=backport_class(applied),
+                              values=values, old=target.head, new=attempt.head,
+                              subject=subject, source=attempt.source)
+            if made is None:
                 out.append(Written(target.minor, note="already applied: nothing to write"))
             else:
-                texts[target.minor] = text
+                texts[target.minor], entry = made
         elif attempt.conflict_tree:
+            # --continue makes this patch later: check now that its header can be built
+            header_text(repo, result.advisory, shas, cls=BackportClass.ADJUSTED, values=values,
+                        paths=merge.changed_paths(shadow, target.head, attempt.conflict_tree),
+                        subject=subject)
             conflicts.append(target)
     _check_free(repo, shadow, result.advisory, texts, conflicts)
-    out += [Written(t.minor, worktree=str(open_worktree(repo, shadow, result, t, fixer)))
+    out += [Written(t.minor, worktree=str(open_worktree(repo, shadow, result, t, values)))
             for t in conflicts]
-    saved = save_patches(repo, result.advisory, texts) if texts else {}
+    saved = save_patches(repo, result.advisory, texts, entry) if texts else {}
     out += [Written(m, patch=p) for m, p in saved.items()]
     return out
 
@@ -159,7 +153,7 @@ def state_file(worktree: Path) -> Path:
 
 
 def open_worktree(repo: PatchesRepo, shadow: Shadow, result: BackportResult,
-                  target: TargetResult, fixer: str) -> Path:
+                  target: TargetResult, values: HeaderValues) -> Path:
     attempt = target.attempt
     assert attempt and attempt.conflict_tree and target.head
     path = worktree_path(shadow, result.advisory, target.minor)
@@ -179,8 +173,9 @@ def open_worktree(repo: PatchesRepo, shadow: Shadow, result: BackportResult,
         "upstream": str(shadow.upstream), "shadow": str(shadow.path), "repo": str(repo.root),
         "head": target.head, "base": target.base, "worktree": str(path),
         "commits": [c.sha for c in result.commits],
+        "subject": result.commits[0].subject if result.commits else None,
         "remaining": [_commit_json(c) for c in remaining], "source": attempt.source.name,
-        "fixer": fixer,
+        "header": values.to_json(),
     }  # fmt: skip
     atomic_write(state_file(path), json.dumps(state, indent=2) + "\n")
     return path

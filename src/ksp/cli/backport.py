@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from ksp.cli import _common
+from ksp.cli import _common, _headerflags
 
 
 def register(sub: Any) -> None:
@@ -43,9 +43,9 @@ def register(sub: Any) -> None:
     parser.add_argument("--minor", type=_common.parse_minor, help="with --continue/--abort")
     parser.add_argument("--class", dest="cls", choices=("adjusted", "rewritten"),
                         default="adjusted", help="Backport: class of a hand-resolved patch")
-    parser.add_argument("--fixer", help="CVE Fixer for the header (default: your git name)")
     parser.add_argument("--no-prerequisites", action="store_true",
                         help="do not search for prerequisite commits of conflicts")
+    _headerflags.add(parser)
     _common.add_format(parser)
     _common.add_repo(parser)
     _common.add_date(parser)
@@ -102,22 +102,14 @@ def _write(repo: Any, shadow: Any, result: Any, args: argparse.Namespace) -> Any
 
     from ksp.backport import write
 
-    fixer = args.fixer or _git_name(shadow)
-    by_minor = {w.minor: w for w in write.write(repo, shadow, result, fixer)}
+    values = _headerflags.values(args, repo)
+    by_minor = {w.minor: w for w in write.write(repo, shadow, result, values)}
     targets = []
     for t in result.targets:
         done = by_minor.get(t.minor)
-        if done and done.worktree:
-            _common.log(f"ksp: {t.minor}: conflict left in {done.worktree}; resolve it, then "
-                        f"`ksp backport --continue --minor {t.minor}`")
         targets.append(replace(t, patch=done.patch if done else None,
                                worktree=done.worktree if done else None))
     return replace(result, targets=tuple(targets))
-
-
-def _git_name(shadow: Any) -> str:
-    proc = shadow.git("-C", str(shadow.upstream), "var", "GIT_AUTHOR_IDENT", check=False)
-    return proc.stdout.split(" <", 1)[0].strip() if proc.returncode == 0 else ""
 
 
 def _render(result: Any, fmt: str) -> None:
@@ -148,7 +140,8 @@ def _resume(args: argparse.Namespace) -> int:
         resume.abort(states[0])
         _common.log(f"ksp: removed {states[0]['worktree']}")
         return 0
-    done = resume.resume(states[0], BackportClass(args.cls))
+    flags = _headerflags.values(args, None)  # over the values --write saved
+    done = resume.resume(states[0], BackportClass(args.cls), values=flags)
     if args.format == "json":
         _common.emit_json(report.continued_json(done))
     else:

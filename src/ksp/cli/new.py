@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from ksp.cli import _common
+from ksp.cli import _common, _headerflags
 
 
 def register(sub: Any) -> None:
@@ -27,31 +27,15 @@ def register(sub: Any) -> None:
                         help="a local clone of the upstream (with --commit)")
     parser.add_argument("--commit", nargs="+", action="extend", default=[], metavar="SHA",
                         help="upstream commit(s), oldest first, or a range A..B")
-    parser.add_argument("--title", help="advisory title (for a new index entry)")
-    parser.add_argument("--original-patch", metavar="URL", help="the upstream fix (PR/commit)")
-    parser.add_argument("--cve-issue", metavar="URL", help="the CVE's tracking issue")
-    parser.add_argument("--severity", help="RATING or 'RATING (CVSS n.n)'")
-    parser.add_argument("--cvss-vector", metavar="V", help="CVSS 3.x or 4.0 vector")
-    parser.add_argument("--components", type=_csv, default=(), metavar="A,B",
-                        help="affected components, e.g. kube-apiserver,kubelet")
-    parser.add_argument("--fixer", metavar="@HANDLE", help="the CVE fixer")
-    parser.add_argument("--reviewer", metavar="@HANDLE", help="the SRC reviewer, if known")
     parser.add_argument("--testing", metavar="TEXT",
                         help="the Testing line (default: pending until `ksp gate --record`)")
     parser.add_argument("--backport",
                         choices=("clean", "adjusted", "rewritten", "original-mitigation"))
-    parser.add_argument("--tests", choices=("kept", "adapted", "dropped"))
-    parser.add_argument("--reason", help="why (infrastructure patches)")
-    parser.add_argument("--upstream-ref", metavar="URL",
-                        help="upstream reference (infrastructure patches)")
+    _headerflags.add(parser)
     _common.add_format(parser)
     _common.add_repo(parser)
     _common.add_date(parser)
     parser.set_defaults(func=run)
-
-
-def _csv(text: str) -> tuple[str, ...]:
-    return tuple(part.strip() for part in text.split(",") if part.strip())
 
 
 def run(args: argparse.Namespace) -> int:
@@ -67,13 +51,8 @@ def run(args: argparse.Namespace) -> int:
         source = new.from_mail(args.mail, limit)
     else:
         source = new.from_upstream(args.upstream, args.commit)
-    request = new.NewRequest(
-        advisory=args.advisory, minor=args.minor, title=args.title,
-        original_patch=args.original_patch, cve_issue=args.cve_issue, severity=args.severity,
-        cvss_vector=args.cvss_vector, components=args.components, fixer=args.fixer,
-        reviewer=args.reviewer, testing=args.testing, backport=args.backport, tests=args.tests,
-        reason=args.reason, upstream_ref=args.upstream_ref,
-    )
+    header = _headerflags.values(args, repo, testing=args.testing, backport=args.backport)
+    request = new.NewRequest(args.advisory, args.minor, header)
     result = new.create(repo, request, source, _common.today(args))
     for warning in result.warnings:
         _common.log(f"ksp: warning: {warning}")

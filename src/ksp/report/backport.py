@@ -67,7 +67,7 @@ def _bump(bump: DependencyBump | None) -> dict[str, Any] | None:
 
 
 def text(result: BackportResult) -> str:
-    table = Table(title=f"backport of {result.advisory} ({len(result.commits)} commit(s), "
+    table = Table(title=f"backport of {result.advisory} ({_count(len(result.commits), 'commit')}, "
                         f"{result.mode})", title_justify="left")
     for column in ("minor", "branch", "result", "source", "commits", "next step"):
         table.add_column(column)
@@ -81,6 +81,10 @@ def text(result: BackportResult) -> str:
     for t in result.targets:
         lines += _details(t)
     return "\n".join(lines) + "\n"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 def _next(t: TargetResult) -> str:
@@ -101,7 +105,7 @@ def _details(t: TargetResult) -> list[str]:
     for c in t.commits:
         for x in c.conflicts:
             out.append(f"{t.minor}: {c.sha[:12]}: {x.kind} conflict in {x.path} "
-                       f"({x.hunks} hunk{'s' if x.hunks != 1 else ''})")
+                       f"({_count(x.hunks, 'hunk')})")
         if c.offsets:
             where = ", ".join(f"{o.path} #{o.hunk} {o.offset:+d}" for o in c.offsets[:6])
             out.append(f"{t.minor}: {c.sha[:12]}: offsets {where}")
