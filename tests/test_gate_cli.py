@@ -249,3 +249,257 @@ def test_build_and_test_catch_a_patch_that_breaks_a_test(
     assert rc == 1
     assert [p["result"] for p in minor["patches"]] == ["applied"]
     assert {s["name"]: s["result"] for s in minor["steps"]}["test"] == "fail"
+
+
+# Issue 3, documentation run: --record, --since, warnings, output, evidence.
+
+def test_record_without_patch_or_since_is_a_one_line_usage_error(
+        capsys: pytest.CaptureFixture[str], repo: Path, up: Upstream) -> None:
+    add_patch(repo, "1.32", 1, good_patch(up, "1.32"))
+    capsys.readouterr()
+    rc = main(["gate", "--repo", str(repo), "--upstream", str(up.path), "--minor", "1.32",
+               "--record"])
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert err.count("\n") == 1 and "--patch" in err and "--since" in err
+    assert not (repo / ".ksp").exists()  # refused before anything ran
+
+
+def test_since_gates_untracked_patch_files_as_lint_does(
+        capsys: pytest.CaptureFixture[str], repo: Path, up: Upstream) -> None:
+    add_patch(repo, "1.30", 1, good_patch(up, "1.30"))
+    base = commit_all(repo, "existing series")
+    add_patch(repo, "1.30", 2, good_patch_stacked(up, "1.30"))  # not added to git
+    rc, out = gate(capsys, repo, up, "--no-build", "--no-test", "--since", base)
+    assert rc == 0
+    [minor] = json.loads(out)["minors"]
+    assert [(p["file"], p["new"]) for p in minor["patches"]] == [
+        ("v1.30/0001_CVE-2025-1001.patch", False), ("v1.30/0002_CVE-2025-1002.patch", True)]
+
+
+def test_since_leaves_out_what_the_base_branch_changed_after_the_fork(
+        capsys: pytest.CaptureFixture[str], repo: Path, up: Upstream) -> None:
+    first = add_patch(repo, "1.30", 1, good_patch(up, "1.30"))
+    commit_all(repo, "existing series")
+    git(repo, "checkout", "-q", "-b", "pr")
+    add_patch(repo, "1.32", 1, good_patch(up, "1.32"))
+    commit_all(repo, "the pull request")
+    git(repo, "checkout", "-q", "main")
+    first.write_text(first.read_text().replace("# Testing: pending", "# Testing: by hand"))
+    commit_all(repo, "main moves on")
+    git(repo, "checkout", "-q", "pr")
+    rc, out = gate(capsys, repo, up, "--no-build", "--no-test", "--since", "main")
+    assert rc == 0
+    assert [m["minor"] for m in json.loads(out)["minors"]] == ["1.32"]
+
+
+def test_since_with_no_changed_patch_says_nothing_to_gate(
+        capsys: pytest.CaptureFixture[str], repo: Path, up: Upstream) -> None:
+    add_patch(repo, "1.30", 1, good_patch(up, "1.30"))
+    base = commit_all(repo, "existing series")
+    capsys.readouterr()
+    rc = main(["gate", "--repo", str(repo), "--upstream", str(up.path), "--since", base])
+    out, err = capsys.readouterr()
+    assert rc == 0
+    assert "gate PASS" not in out and "minor(s)" not in out
+    assert f"nothing to gate: no patch changed since {base}" in err
+    rc, out = gate(capsys, repo, up, "--since", base)
+    assert rc == 0
+    assert json.loads(out) == {"result": "pass", "upstream": "https://example.com/demo/demo",
+                               "minors": [],
+                               "note": f"nothing to gate: no patch changed since {base}"}
+
+
+def test_an_expired_or_unknown_minor_named_by_minor_is_gated_with_a_warning(
+        capsys: pytest.CaptureFixture[str], repo: Path, up: Upstream) -> None:
+    import datetime as dt
+
+    (repo / "lifecycle.yaml").write_text(
+        "schema: ksp-lifecycle/v1\nproject: demo\nreleases:\n"
+        "  - {minor: '1.30', eol_planned: '2020-01-15'}\n"
+        "  - {minor: '1.31', eol_planned: '2999-01-15'}\n")
+    config = repo / "ksp.yaml"
+    config.write_text(config.read_text().replace("lifecycle: embedded",
+                                                 "lifecycle: lifecycle.yaml"))
+    add_patch(repo, "1.30", 1, good_patch(up, "1.30"))
+    add_patch(repo, "1.31", 1, good_patch(up, "1.31"))
+    capsys.readouterr()
+    rc = main(["gate", "--repo", str(repo), "--upstream", str(up.path), "--no-build",
+               "--no-test", "--minor", "1.30", "--minor", "1.31", "--minor", "1.33"])
+    err = capsys.readouterr().err
+    today = dt.date.today()
+    assert rc == 0
+    assert (f"ksp: warning: 1.30 is expired on {today} (extended window ended 2021-01-15); "
+            "gating anyway because --minor names it") in err.splitlines()
+    assert (f"ksp: warning: 1.33 is unknown on {today} (not in the lifecycle data); "
+            "gating anyway because --minor names it") in err.splitlines()
+    assert "1.31 is" not in err
+
+
+def test_backport_uses_the_same_warning() -> None:
+    import datetime as dt
+
+    from ksp.backport.targets import select
+    from ksp.lifecycle import Lifecycle
+    from ksp.model import Minor, Release
+
+    old = Minor.parse("1.28")
+    lifecycle = Lifecycle("demo", {old: Release(old, None, dt.date(2024, 2, 28))})
+    warned: list[str] = []
+    select(lifecycle, dt.date(2026, 11, 22), [old], warned.append)
+    assert warned == ["ksp: warning: 1.28 is expired on 2026-11-22 (extended window ended "
+                      "2025-02-28); backporting anyway because --to names it"]
+
+
+def index_state(repo: Path, advisory: str, minor: str) -> dict[str, object]:
+    from ksp.repo import open_repo
+
+    state = open_repo(repo).advisories()[advisory].minors  # type: ignore[index]
+    found = {str(m): s for m, s in state.items()}[minor]
+    return {"status": found.status.value, "patch": found.patch, "sha256": found.sha256,
+            "patched_on": found.patched_on}
+
+
+def test_record_sets_the_advisory_patched_on_the_minor(repo: Path, up: Upstream) -> None:
+    import datetime as dt
+    import hashlib
+
+    from ksp.gate import evidence
+    from ksp.gate.run import GateRequest, run_gate
+    from ksp.repo import open_repo
+
+    patch = add_patch(repo, "1.30", 1, good_patch(up, "1.30"), index=True)
+    index = repo / "index.yaml"
+    index.write_text(index.read_text().replace("status: patched", "status: in-progress"))
+    patches = open_repo(repo)
+    result = run_gate(GateRequest(patches, up.path, patches=(patch,), build=False, test=False,
+                                  progress=False))
+    evidence.record(patches, result, dt.date(2026, 11, 22))
+    assert index_state(repo, "CVE-2025-1001", "1.30") == {
+        "status": "patched", "patch": "v1.30/0001_CVE-2025-1001.patch",
+        "sha256": hashlib.sha256(patch.read_bytes()).hexdigest(),
+        "patched_on": dt.date(2026, 11, 22)}
+
+
+def test_record_creates_no_entry_for_an_infrastructure_patch(repo: Path, up: Upstream) -> None:
+    import datetime as dt
+
+    from ksp.gate import evidence
+    from ksp.gate.run import GateRequest, run_gate
+    from ksp.repo import open_repo
+
+    patch = add_patch(repo, "1.30", 1, good_patch(up, "1.30"), advisory="INFRA-go-bump")
+    before = (repo / "index.yaml").read_bytes()
+    patches = open_repo(repo)
+    result = run_gate(GateRequest(patches, up.path, patches=(patch,), build=False, test=False,
+                                  progress=False))
+    assert evidence.record(patches, result, dt.date(2026, 11, 22)) == [patch]
+    assert "ksp gate pass on" in patch.read_text()
+    assert (repo / "index.yaml").read_bytes() == before
+
+
+def test_a_failing_run_records_nothing(capsys: pytest.CaptureFixture[str], repo: Path,
+                                       up: Upstream) -> None:
+    new = add_patch(repo, "1.31", 1, bad_context(up, "1.31"), index=True)
+    before = (new.read_bytes(), (repo / "index.yaml").read_bytes())
+    rc, _ = gate(capsys, repo, up, "--no-test", "--patch", str(new), "--record")
+    assert rc == 1
+    assert (new.read_bytes(), (repo / "index.yaml").read_bytes()) == before
+    assert [p.name for p in (repo / ".ksp" / "evidence" / "1.31").glob("*.json")] == \
+        ["evidence.json"]
+
+
+def test_progress_says_one_patch(capsys: pytest.CaptureFixture[str], repo: Path,
+                                 up: Upstream) -> None:
+    add_patch(repo, "1.30", 1, good_patch(up, "1.30"))
+    capsys.readouterr()
+    main(["gate", "--repo", str(repo), "--upstream", str(up.path), "--no-build", "--no-test"])
+    err = capsys.readouterr().err
+    assert "1.30: applying 1 patch on " in err and "patches" not in err
+
+
+def synthetic_result(repo: Path) -> object:
+    """A gate result as steps.py makes it when the tree's Go is missing (no Go run needed)."""
+    from ksp.gate.run import GateResult, MinorResult
+    from ksp.gate.select import MinorPlan
+    from ksp.gate.types import StepName, StepOutcome, StepResult
+    from ksp.model import Minor
+
+    note = "warning: tree wants go1.24.13, not found; using go1.27.3 from PATH"
+    logs = repo / ".ksp" / "evidence" / "1.30" / "logs"
+    steps = tuple(StepResult(name, StepOutcome.PASS, f"/opt/go/bin/go {name.value} ./cmd/x",
+                             str(logs / f"{name.value}.log"), 0, 1.0, "go1.27.3", (), note)
+                  for name in (StepName.BUILD, StepName.TEST))
+    minor = MinorResult(Minor.parse("1.30"), "release-1.30", "a" * 40,
+                        MinorPlan(Minor.parse("1.30"), ()), steps=steps)
+    return GateResult("https://example.com/demo/demo", [minor], repo_root=repo)
+
+
+def test_reports_show_the_toolchain_warning_short_commands_and_repo_relative_logs(
+        tmp_path: Path) -> None:
+    from ksp.report import gate_json, gate_markdown, gate_text
+
+    result = synthetic_result(tmp_path)
+    text = gate_text.plain(result)  # type: ignore[arg-type]
+    assert text.count("warning: tree wants go1.24.13, not found; using go1.27.3 from PATH") == 1
+    assert "  pass            build [go1.27.3]  go build ./cmd/x  log: " \
+           ".ksp/evidence/1.30/logs/build.log" in text
+    assert "/opt/go" not in text and str(tmp_path) not in text
+    rich = gate_text.text(result, color=True)  # type: ignore[arg-type]
+    assert "tree wants go1.24.13" in rich and "/opt/go" not in rich
+    md = gate_markdown.markdown(result)  # type: ignore[arg-type]
+    assert "### 1.30: ❌ fail on `aaaaaaaaaaaa` (release-1.30)\n\n> ⚠️ tree wants go1.24.13, " \
+           "not found; using go1.27.3 from PATH\n" in md
+    assert "| `go build ./cmd/x` | `.ksp/evidence/1.30/logs/build.log` |" in md
+    steps = gate_json.data(result)["minors"][0]["steps"]  # type: ignore[arg-type]
+    assert steps[0]["command"] == "/opt/go/bin/go build ./cmd/x"  # JSON keeps it all
+    assert steps[0]["log"] == str(tmp_path / ".ksp/evidence/1.30/logs/build.log")
+
+
+@pytest.mark.go
+def test_the_toolchain_fallback_warning_reaches_stderr_once_per_minor(
+        capsys: pytest.CaptureFixture[str], repo: Path, up: Upstream,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    go = shutil.which("go")
+    assert go is not None
+    monkeypatch.setenv("PATH", f"{Path(go).parent}:/usr/bin:/bin")  # only the PATH's go
+    monkeypatch.delenv("KSP_GO_TOOLCHAINS", raising=False)
+    patch = add_patch(repo, "1.30", 1, good_patch(up, "1.30"))
+    capsys.readouterr()
+    rc = main(["gate", "--repo", str(repo), "--upstream", str(up.path), "--format", "text",
+               "--no-test", "--patch", str(patch)])
+    out, err = capsys.readouterr()
+    wanted = up.go_version("1.30")
+    line = f"ksp: warning: 1.30: tree wants go{wanted}, not found; using go"
+    assert rc == 0, out
+    assert sum(1 for e in err.splitlines() if e.startswith(line)) == 1
+    assert f"  warning: tree wants go{wanted}, not found" in out
+    assert "  go build ./cmd/demo-server  log: .ksp/evidence/1.30/logs/build.log" in out
+
+
+def test_a_later_run_does_not_break_the_evidence_a_testing_line_names(
+        capsys: pytest.CaptureFixture[str], repo: Path, up: Upstream) -> None:
+    import datetime as dt
+    import hashlib
+
+    from ksp.gate import evidence
+    from ksp.gate.run import GateRequest, run_gate
+    from ksp.repo import open_repo
+
+    patch = add_patch(repo, "1.30", 1, good_patch(up, "1.30"), index=True)
+    patches = open_repo(repo)
+    result = run_gate(GateRequest(patches, up.path, patches=(patch,), build=False, test=False,
+                                  progress=False))
+    evidence.record(patches, result, dt.date(2026, 11, 22))
+    cited = result.minors[0].evidence_sha256
+    kept = repo / ".ksp" / "evidence" / "1.30" / f"{cited}.json"
+    assert kept.is_file() and hashlib.sha256(kept.read_bytes()).hexdigest() == cited
+    extra = add_patch(repo, "1.30", 2, bad_context(up, "1.30"))
+    rc, _ = gate(capsys, repo, up, "--no-build", "--no-test", "--patch", str(extra))
+    assert rc == 1  # the latest record is now a failing run with another patch
+    capsys.readouterr()
+    main(["lint", "--repo", str(repo), "--pre-review", "--format", "json"])
+    findings = json.loads(capsys.readouterr().out)["findings"]
+    assert [f for f in findings if f["code"] == "KSP190"] == []

@@ -83,6 +83,22 @@ class Lifecycle:
         return Lifecycle(self.project, releases, self.extended_months)
 
 
+def named_anyway(lifecycle: Lifecycle, minor: Minor, today: dt.date, *, doing: str,
+                 flag: str) -> str | None:
+    """The warning for a minor named on the command line that is expired or unknown, e.g.
+    `ksp: warning: 1.30 is expired on 2026-11-22 (extended window ended 2026-07-15); gating
+    anyway because --minor names it`; None for a minor in its support or extended window."""
+    window = lifecycle.window(minor, today)
+    if window is Window.EXPIRED:
+        why = f"extended window ended {lifecycle.extended_until(minor)}"
+    elif window is Window.UNKNOWN:
+        why = "not in the lifecycle data"
+    else:
+        return None
+    return f"ksp: warning: {minor} is {window} on {today} ({why}); {doing} anyway because " \
+           f"{flag} names it"
+
+
 def _date(value: Any, path: Path, what: str) -> dt.date | None:
     if value in (None, "", False):
         return None

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from ksp.errors import KspError
 from ksp.git.series import Outcome, PatchInput, apply_series
 from ksp.git.shadow import Shadow
-from ksp.lifecycle import Lifecycle
+from ksp.lifecycle import Lifecycle, named_anyway
 from ksp.model import Minor, Window
 from ksp.repo import patchfile
 from ksp.repo.config import Config
@@ -35,10 +35,9 @@ def select(lifecycle: Lifecycle, today: dt.date, explicit: Iterable[Minor],
     if not named:
         return lifecycle.in_window(today, Window.EXTENDED)
     for minor in named:
-        window = lifecycle.window(minor, today)
-        if window in (Window.EXPIRED, Window.UNKNOWN):
-            warn(f"ksp: warning: {minor} is {window} on {today} (not in the extended window); "
-                 "backporting anyway because --to names it")
+        warning = named_anyway(lifecycle, minor, today, doing="backporting", flag="--to")
+        if warning:
+            warn(warning)
     return named
 
 

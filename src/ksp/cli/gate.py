@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ksp.cli import _common
+
+if TYPE_CHECKING:
+    from ksp.model import Minor
+    from ksp.repo.layout import PatchesRepo
 
 FORMATS = ("markdown", "junit")
 
@@ -72,7 +77,6 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    import datetime as dt
     import sys
 
     from ksp.gate.run import GateRequest, run_gate
@@ -81,6 +85,11 @@ def _run(args: argparse.Namespace) -> int:
     _common.require(not (args.record and args.no_build and args.no_test),
                     "--record needs a run that builds or tests",
                     hint="drop --no-build/--no-test: the Testing: line is evidence of testing")
+    _common.require(not args.record or bool(args.patch or args.since),
+                    "--record needs --patch FILE or --since REF: they select the patches whose "
+                    "Testing: line it writes")
+    today = dt.date.today()
+    _warn_named(repo, args.minor, today)
     request = GateRequest(
         repo=repo, upstream=_upstream(args, repo), minors=tuple(args.minor),
         patches=tuple(args.patch), since=args.since, base_mode=args.base,
@@ -89,16 +98,39 @@ def _run(args: argparse.Namespace) -> int:
         evidence_dir=args.evidence_dir.resolve() if args.evidence_dir else None,
     )
     result = run_gate(request)
+    if result.note:
+        _common.log(f"ksp gate: nothing to gate: {result.note}")
     for minor in result.minors:
+        for note in minor.toolchain_notes:
+            _common.log(f"ksp: warning: {minor.minor}: {note.removeprefix('warning: ')}")
         if minor.worktree:
             _common.log(f"ksp gate: {minor.minor}: failing worktree kept at {minor.worktree}")
     if args.record and result.ok:
         from ksp.gate import evidence
 
-        for path in evidence.record(repo, result, dt.date.today()):
+        for path in evidence.record(repo, result, today):
             _common.log(f"ksp gate: recorded Testing: in {path}")
     _common.emit(_render(args.format, result, color=sys.stdout.isatty()))
     return 0 if result.ok else 1
+
+
+def _warn_named(repo: PatchesRepo, minors: list[Minor], today: dt.date) -> None:
+    """A minor named by --minor that is expired or unknown is gated, with a warning."""
+    if not minors:
+        return
+    from ksp.errors import KspError
+    from ksp.lifecycle import named_anyway
+
+    try:
+        lifecycle = repo.lifecycle()
+    except KspError as exc:
+        _common.log(f"ksp: warning: cannot read the lifecycle data ({exc}); not checking "
+                    "whether the --minor minors are still in their window")
+        return
+    for minor in sorted(set(minors), reverse=True):
+        warning = named_anyway(lifecycle, minor, today, doing="gating", flag="--minor")
+        if warning:
+            _common.log(warning)
 
 
 def _render(fmt: str, result: Any, *, color: bool) -> str:

@@ -4,7 +4,8 @@ The record says what was gated (upstream, base commit, the sha256 of every patch
 whole file and of the diff alone) and what ran (each command, exit code, duration, log, Go). The
 `Testing:` line that `--record` writes names the record by its sha256, so a reviewer (or
 `ksp lint`) can check the claim against the file. The diff hash stays valid when `--record`
-rewrites the header, which changes the file's own hash.
+rewrites the header, which changes the file's own hash. `evidence.json` is the latest run's
+record; `--record` keeps the one it cites as `<sha256>.json`, where lint looks first.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +23,7 @@ from ksp.errors import UsageError
 
 if TYPE_CHECKING:
     from ksp.gate.run import GateRequest, GateResult, MinorResult
+    from ksp.repo.index import IndexDocument
     from ksp.repo.layout import PatchesRepo
 
 SCHEMA = "ksp-evidence/v1"
@@ -81,8 +84,11 @@ def testing_line(result: MinorResult, today: dt.date) -> str:
 
 
 def record(repo: PatchesRepo, gate: GateResult, today: dt.date) -> list[Path]:
-    """Rewrite the `Testing:` line of each new patch and its sha256 in index.yaml.
+    """Rewrite the `Testing:` line of each new patch, and in index.yaml set its advisory's state
+    on the minor to `patched` (patch, sha256 of the rewritten file, patched_on: `today`).
 
+    The evidence record each line names is kept as `<minor>/<sha256>.json` next to the latest
+    `evidence.json`, so that a later run does not replace what a committed line points to.
     Everything is computed first; the patch files are written under the repo lock, inside the
     index edit, so a failure leaves index.yaml unchanged.
     """
@@ -91,7 +97,7 @@ def record(repo: PatchesRepo, gate: GateResult, today: dt.date) -> list[Path]:
 
     if not gate.ok:
         raise UsageError("--record needs a passing gate", hint="fix the failures first")
-    updates: dict[Path, tuple[str, str]] = {}
+    updates: dict[Path, _Update] = {}
     for minor in gate.minors:
         for planned in minor.plan.new:
             if planned.path in updates:
@@ -99,15 +105,39 @@ def record(repo: PatchesRepo, gate: GateResult, today: dt.date) -> list[Path]:
                                  "needs one", hint="pass a single --minor")
             parsed = patchfile.load(planned.path)
             text = parsed.header.set("Testing", testing_line(minor, today)).render() + parsed.diff
-            updates[planned.path] = (planned.file, text)
+            updates[planned.path] = _Update(minor, planned.file, text)
     if not updates:
         return []
     with index_mod.edit(repo.index_path) as document:
-        for file, text in updates.values():
-            _set_sha(document.doc, file, hashlib.sha256(text.encode()).hexdigest())
-        for path, (_file, text) in updates.items():
-            atomic_write(path, text)
+        for update in updates.values():
+            digest = hashlib.sha256(update.text.encode()).hexdigest()
+            _set_sha(document.doc, update.file, digest)
+            _set_patched(document, update, digest, today)
+        for minor in {id(u.minor): u.minor for u in updates.values()}.values():
+            keep(minor)
+        for path, update in updates.items():
+            atomic_write(path, update.text)
     return list(updates)
+
+
+@dataclass(frozen=True)
+class _Update:
+    minor: MinorResult
+    file: str  # as the index names it: relative to the repo when inside it
+    text: str  # the patch with its new Testing: line
+
+
+def keep(minor: MinorResult) -> Path:
+    """Copy the minor's latest record to `<sha256>.json`, the name a Testing: line gives."""
+    if minor.evidence is None or minor.evidence_sha256 is None:
+        raise UsageError(f"{minor.minor}: no evidence record to point Testing: to")
+    data = minor.evidence.read_bytes()
+    if hashlib.sha256(data).hexdigest() != minor.evidence_sha256:
+        raise UsageError(f"{minor.evidence} changed since the gate wrote it",
+                         hint="another gate run wrote it meanwhile; run the gate again")
+    kept = minor.evidence.parent / f"{minor.evidence_sha256}.json"
+    atomic_write(kept, data)
+    return kept
 
 
 def _set_sha(doc: Any, file: str, digest: str) -> None:
@@ -115,3 +145,26 @@ def _set_sha(doc: Any, file: str, digest: str) -> None:
         for state in (entry.get("minors") or {}).values():
             if state.get("patch") == file:
                 state["sha256"] = digest
+
+
+def _set_patched(document: IndexDocument, update: _Update, digest: str, today: dt.date) -> None:
+    """The patch's advisory is `patched` on the minor (DESIGN: a patch exists here and passed
+    the gate). An infrastructure patch changes the index only when it has an entry there."""
+    from ksp.model import PATCH_NAME_RE, Advisory, AdvisoryId, MinorState, PatchKind, Status
+
+    minor = update.minor.minor
+    folder, _, name = update.file.rpartition("/")
+    match = PATCH_NAME_RE.match(name)
+    if folder != minor.folder or match is None:
+        return  # outside the minor's folder: the index cannot name it
+    advisory = match["id"]
+    entries = document.doc["advisories"]
+    if advisory not in entries:
+        if PatchKind.of(advisory) is PatchKind.INFRASTRUCTURE:
+            return
+        document.upsert(Advisory(AdvisoryId(advisory), title=advisory,
+                                 kind=PatchKind.of(advisory)))
+    old = (entries[advisory].get("minors") or {}).get(str(minor)) or {}
+    document.set_state(advisory, minor, MinorState(
+        Status.PATCHED, patch=update.file, sha256=digest, link=old.get("link"),
+        patched_on=today))

@@ -23,6 +23,11 @@ from ksp.model import Minor
 from ksp.repo.config import Config
 from ksp.repo.layout import PatchesRepo
 
+# The note toolchains.default() adds to each step's detail when the tree's own Go is not used.
+TOOLCHAIN_NOTE_RE = re.compile(
+    r"(?:warning: )?tree (?:wants go[\w.+-]+(?:, not found)?|names no Go version); "
+    r"using \S+?(?: from PATH)?(?=;|$)")
+
 
 @dataclass(frozen=True)
 class GateRequest:
@@ -68,6 +73,12 @@ class MinorResult:
         return (self.error is None and self.series is not None and self.series.ok
                 and all(s.result is not StepOutcome.FAIL for s in self.steps))
 
+    @property
+    def toolchain_notes(self) -> list[str]:
+        """The toolchain choice's warnings (e.g. the tree's Go not found), each once."""
+        found = (TOOLCHAIN_NOTE_RE.search(s.detail) for s in self.steps)
+        return list(dict.fromkeys(m.group(0) for m in found if m))
+
     def patch_results(self) -> list[tuple[PlannedPatch, PatchResult | None]]:
         results = {r.name: r for r in self.series.patches} if self.series else {}
         return [(p, results.get(p.file)) for p in self.plan.patches]
@@ -79,6 +90,8 @@ class GateResult:
 
     upstream: str
     minors: list[MinorResult] = field(default_factory=list)
+    repo_root: Path | None = None  # the patches repo: reports show paths inside it relative
+    note: str | None = None  # why nothing was gated, when nothing was
 
     @property
     def ok(self) -> bool:
@@ -90,8 +103,11 @@ def run_gate(request: GateRequest) -> GateResult:
     config = request.repo.config
     plans = plan(request.repo, minors=list(request.minors), patches=list(request.patches),
                  since=request.since)
+    root = request.repo.root
     if not plans:
-        return GateResult(config.upstream)
+        why = (f"no patch changed since {request.since}" if request.since
+               else "no minor has a patch series")
+        return GateResult(config.upstream, repo_root=root, note=why)
     shadow = Shadow.open(request.upstream)
     jobs = max(1, min(request.jobs or os.cpu_count() or 1, len(plans)))
     with Progress([p.minor for p in plans], live=request.progress) as progress:
@@ -99,7 +115,7 @@ def run_gate(request: GateRequest) -> GateResult:
             results = [_gate_minor(request, config, shadow, p, progress) for p in plans]
         else:
             results = _parallel(request, config, shadow, plans, progress, jobs=jobs)
-    return GateResult(config.upstream, results)
+    return GateResult(config.upstream, results, repo_root=root)
 
 
 def _parallel(request: GateRequest, config: Config, shadow: Shadow, plans: list[MinorPlan],
@@ -130,7 +146,8 @@ def _gate_minor(request: GateRequest, config: Config, shadow: Shadow, minor_plan
     except KspError as exc:
         return _finish(request, MinorResult(minor, "", None, minor_plan, error=str(exc)),
                        progress)
-    progress.phase(minor, f"applying {len(minor_plan.patches)} patches on {base[:12]}")
+    count = len(minor_plan.patches)
+    progress.phase(minor, f"applying {count} patch{'' if count == 1 else 'es'} on {base[:12]}")
     inputs = [PatchInput(p.file, p.diff, f"{p.title}\n\n{p.file}\n") for p in minor_plan.patches]
     try:
         series = apply_series(shadow, base, inputs, allow_drift=request.allow_drift,

@@ -1,7 +1,7 @@
 """Which minors the gate runs, and each one's series: the existing patches, then the new ones.
 
 New patches come from `--patch FILE` or, in CI, from `--since REF`: the patch files that a pull
-request adds or changes (`git diff --name-only REF...HEAD` in the patches repo, read only).
+request adds or changes, untracked ones included (repo/changes.py, shared with `ksp lint`).
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ksp.errors import FormatError, KspError, UsageError
-from ksp.git._run import git, split_z
 from ksp.model import PATCH_NAME_RE, Minor
+from ksp.repo.changes import changed_files
 from ksp.repo.layout import FOLDER_RE, PatchesRepo
 
 
@@ -59,14 +59,10 @@ def read_patch(path: Path, file: str, *, new: bool) -> PlannedPatch:
 
 
 def changed_patches(repo: PatchesRepo, since: str) -> dict[Minor, list[str]]:
-    """Per minor, the patch files (repo-relative) changed between `since` and HEAD."""
-    proc = git(repo.root, "diff", "--name-only", "--no-renames", "-z", f"{since}...HEAD",
-               "--", check=False)
-    if proc.returncode != 0:
-        raise UsageError(f"--since {since}: not a commit in {repo.root}",
-                         hint="fetch the base branch first, e.g. git fetch origin main")
+    """Per minor, the patch files (repo-relative) changed since `since`: committed, staged,
+    modified or untracked, as `ksp lint --since` sees them (deleted ones drop out later)."""
     found: dict[Minor, list[str]] = {}
-    for rel in split_z(proc.stdout):
+    for rel in sorted(changed_files(repo.root, since)):
         parts = rel.split("/")
         if len(parts) == 2 and FOLDER_RE.match(parts[0]) and PATCH_NAME_RE.match(parts[1]):
             found.setdefault(Minor.parse(parts[0]), []).append(rel)

@@ -11,13 +11,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ksp import lifecycle as lifecycle_mod
-from ksp.errors import KspError, UsageError
-from ksp.git._run import git, is_repo, split_z
+from ksp.errors import KspError
 from ksp.lifecycle import Lifecycle
 from ksp.lint.findings import Finding, from_error
 from ksp.model import PATCH_NAME_RE, Minor
 from ksp.repo import PatchesRepo
 from ksp.repo import patchfile as patchfile_mod
+from ksp.repo.changes import changed_files
 from ksp.repo.config import Config
 from ksp.repo.index import IndexDocument
 from ksp.repo.layout import CONFIG, FOLDER_RE, INDEX
@@ -124,17 +124,3 @@ class LintContext:
     def parsed(self) -> list[tuple[PatchEntry, PatchFile]]:
         pairs = [(e, self.patch(e)) for e in self.entries()]
         return [(e, p) for e, p in pairs if p is not None]
-
-
-def changed_files(root: Path, ref: str) -> frozenset[str]:
-    """Files changed since `ref` (committed or not) and untracked files, relative to `root`."""
-    if not is_repo(root):
-        raise UsageError(f"--since {ref}: {root} is not in a git repository",
-                         hint="--since compares against the patches repo's git history")
-    probe = git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", check=False)
-    if probe.returncode != 0:
-        raise UsageError(f"--since {ref}: not a commit in {root}",
-                         hint="give a branch, tag or commit of the patches repo's git history")
-    changed = git(root, "diff", "--name-only", "--relative", "-z", ref, "--").stdout
-    untracked = git(root, "ls-files", "--others", "--exclude-standard", "-z").stdout
-    return frozenset(split_z(changed) + split_z(untracked))

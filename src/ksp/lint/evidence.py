@@ -1,7 +1,9 @@
 """A patch's `Testing:` line against the gate's evidence record (written by `ksp gate --record`).
 
-Records live in the patches repo's `.ksp/evidence/<minor>/evidence.json` (git-ignored), so this
-check runs where the gate ran (the fixer's machine, the CI job); without a record it is silent.
+Records live in the patches repo's `.ksp/evidence/<minor>/` (git-ignored): `<sha256>.json`, kept
+by `--record` under the name the line cites, is looked up first, then the latest run's
+`evidence.json`. So this check runs where the gate ran (the fixer's machine, the CI job);
+without a record it is silent.
 """
 
 from __future__ import annotations
@@ -23,8 +25,13 @@ def check_evidence(ctx: LintContext) -> Iterator[Finding]:
     for entry in ctx.entries():
         patch = ctx.patch(entry) if ctx.in_scope(entry.rel) else None
         claim = CLAIM_RE.search((patch.header.get("Testing") or "") if patch else "")
-        record_path = ctx.root / ".ksp" / "evidence" / str(entry.minor) / "evidence.json"
-        if claim is None or not record_path.is_file():
+        if claim is None:
+            continue
+        folder = ctx.root / ".ksp" / "evidence" / str(entry.minor)
+        record_path = folder / f"{claim['sha']}.json"  # kept by --record
+        if not record_path.is_file():
+            record_path = folder / "evidence.json"  # the latest run's
+        if not record_path.is_file():
             continue
         data = record_path.read_bytes()
         if hashlib.sha256(data).hexdigest() != claim["sha"]:

@@ -10,8 +10,12 @@ from ksp.gate.run import GateResult, MinorResult, outcome_of
 
 
 def data(result: GateResult) -> dict[str, Any]:
-    return {"result": "pass" if result.ok else "fail", "upstream": result.upstream,
-            "minors": [_minor(m) for m in result.minors]}
+    out: dict[str, Any] = {"result": "pass" if result.ok else "fail",
+                           "upstream": result.upstream,
+                           "minors": [_minor(m) for m in result.minors]}
+    if result.note:
+        out["note"] = f"nothing to gate: {result.note}"
+    return out
 
 
 def _minor(m: MinorResult) -> dict[str, Any]:
@@ -34,6 +38,7 @@ def _minor(m: MinorResult) -> dict[str, Any]:
     } for s in m.steps]
     return {
         "minor": str(m.minor), "base_ref": m.base_ref, "base": m.base,
+        "warnings": m.toolchain_notes,
         "head": series.head if series else None, "result": "pass" if m.ok else "fail",
         "error": m.error, "patches": patches, "steps": steps,
         "worktree": str(m.worktree) if m.worktree else None,

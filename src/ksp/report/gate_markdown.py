@@ -3,7 +3,10 @@ update its one comment instead of adding a new one per push."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from ksp.gate.run import GateResult, MinorResult, outcome_of
+from ksp.report.gate_text import short_command, short_path, warnings
 
 MARKER = "<!-- ksp-gate -->"
 ICONS = {"applied": "✅", "already-applied": "ℹ️", "drift": "⚠️", "failed": "❌", "skipped": "⏭️",
@@ -18,17 +21,20 @@ def markdown(result: GateResult) -> str:
     verdict = "pass" if result.ok else "fail"
     lines = [MARKER, f"## ksp gate: {ICONS[verdict]} {verdict}", ""]
     if not result.minors:
-        lines.append("No minor to gate: the change touches no patch file.")
+        why = result.note or "the change touches no patch file"
+        lines += [f"Nothing to gate: {why}.", ""]
     for minor in result.minors:
-        lines += _minor(minor)
+        lines += _minor(minor, result.repo_root)
     lines.append(f"<sub>upstream {result.upstream}</sub>")
     return "\n".join(lines) + "\n"
 
 
-def _minor(m: MinorResult) -> list[str]:
+def _minor(m: MinorResult, root: Path | None) -> list[str]:
     verdict = "pass" if m.ok else "fail"
     base = f" on `{m.base[:12]}` ({m.base_ref})" if m.base else ""
     lines = [f"### {m.minor}: {ICONS[verdict]} {verdict}{base}", ""]
+    for warning in warnings(m):
+        lines += [f"> ⚠️ {_cell(warning)}", ""]
     if m.error:
         lines += [f"**Error:** {_cell(m.error)}", ""]
     lines += ["| # | patch | series | detail |", "| --- | --- | --- | --- |"]
@@ -40,15 +46,16 @@ def _minor(m: MinorResult) -> list[str]:
     lines += ["", "| step | toolchain | result | command | log |",
               "| --- | --- | --- | --- | --- |"]
     for s in m.steps:
-        detail = f"`{_cell(s.command)}`" if s.command else _cell(s.detail)
+        detail = f"`{_cell(short_command(s.command))}`" if s.command else _cell(s.detail)
         failures = "".join(f"<br>{f.kind.value}: `{f.package}` {_cell(f.test)}"
                            for f in s.failures)
-        log = f"`{s.log}`" if s.log else ""
+        log = f"`{short_path(s.log, root)}`" if s.log else ""
         lines.append(f"| {s.name.value} | {s.toolchain or ''} | {ICONS.get(s.result.value, '')} "
                      f"{s.result.value} | {detail}{failures} | {log} |")
     lines.append("")
     if m.worktree:
         lines += [f"Failing worktree kept at `{m.worktree}`.", ""]
     if m.evidence_sha256:
-        lines += [f"Evidence: `{m.evidence}` (sha256 `{m.evidence_sha256}`)", ""]
+        lines += [f"Evidence: `{short_path(m.evidence, root)}` (sha256 `{m.evidence_sha256}`)",
+                  ""]
     return lines

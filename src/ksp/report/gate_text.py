@@ -7,6 +7,8 @@ lines, one per patch and step, which grep well and skip rich's ~100 ms of import
 from __future__ import annotations
 
 import io
+import re
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ksp.gate.run import GateResult, MinorResult, outcome_of
@@ -14,8 +16,32 @@ from ksp.gate.run import GateResult, MinorResult, outcome_of
 if TYPE_CHECKING:
     from rich.console import Console
 
+# An absolute path to the go (or gofmt) binary, bare or shell-quoted: the toolchain column
+# already says which Go ran, so commands read `go build …`.
+_GO_BINARY = re.compile(r"(?<!\S)(?:'/[^']*/|/\S*/)(go|gofmt)'?(?!\S)")
+
 STYLES = {"applied": "green", "already-applied": "cyan", "drift": "yellow", "failed": "bold red",
           "skipped": "dim", "pass": "green", "fail": "bold red"}
+
+
+def short_command(command: str) -> str:
+    """`/…/bin/go build ./cmd/x` -> `go build ./cmd/x` (also after `&&`)."""
+    return _GO_BINARY.sub(r"\1", command)
+
+
+def short_path(path: str | Path | None, root: Path | None) -> str:
+    """A path inside the patches repo relative to it; any other path as it is."""
+    if not path:
+        return ""
+    given = Path(path)
+    if root is not None and given.is_absolute() and given.is_relative_to(root):
+        return given.relative_to(root).as_posix()
+    return str(path)
+
+
+def warnings(m: MinorResult) -> list[str]:
+    """Short warning lines for a minor: the toolchain it did not find, …"""
+    return [note.removeprefix("warning: ") for note in m.toolchain_notes]
 
 
 def _summary(result: GateResult) -> str:
@@ -25,10 +51,14 @@ def _summary(result: GateResult) -> str:
 
 
 def plain(result: GateResult) -> str:
-    lines = [] if result.minors else ["ksp gate: no minor to gate (no patches selected)"]
+    if not result.minors:
+        return ""  # the command says why on stderr: nothing to gate is not a PASS
+    root = result.repo_root
+    lines = []
     for m in result.minors:
         base = f"  base {m.base[:12]} ({m.base_ref})" if m.base else ""
         lines.append(f"{m.minor}  {'PASS' if m.ok else 'FAIL'}{base}")
+        lines += [f"  warning: {w}" for w in warnings(m)]
         lines += [f"  error: {m.error}"] if m.error else []
         for planned, outcome in m.patch_results():
             new = " (new)" if planned.new else ""
@@ -36,17 +66,18 @@ def plain(result: GateResult) -> str:
             lines.append(f"  {outcome_of(outcome):<15} {planned.file}{new}  {detail}")
         for s in m.steps:
             go = f" [{s.toolchain}]" if s.toolchain else ""
-            log = f"  log: {s.log}" if s.log else ""
-            lines.append(f"  {s.result.value:<15} {s.name.value}{go}  {s.command or s.detail}{log}")
+            log = f"  log: {short_path(s.log, root)}" if s.log else ""
+            shown = short_command(s.command) if s.command else s.detail
+            lines.append(f"  {s.result.value:<15} {s.name.value}{go}  {shown}{log}")
             lines += [f"    {f.kind.value}: {f.package} {f.test}" for f in s.failures]
         lines += [f"  kept failing worktree: {m.worktree}"] if m.worktree else []
-        lines += [f"  evidence: {m.evidence}"] if m.evidence else []
+        lines += [f"  evidence: {short_path(m.evidence, root)}"] if m.evidence else []
         lines.append("")
     return "\n".join([*lines, _summary(result)]) + "\n"
 
 
 def text(result: GateResult, *, color: bool = False) -> str:
-    if not color:
+    if not color or not result.minors:
         return plain(result)
     from rich.console import Console
     from rich.text import Text
@@ -54,15 +85,13 @@ def text(result: GateResult, *, color: bool = False) -> str:
     buf = io.StringIO()
     console = Console(file=buf, width=140, force_terminal=color, no_color=not color,
                       highlight=False)
-    if not result.minors:
-        console.print("ksp gate: no minor to gate (no patches selected)")
     for minor in result.minors:
-        _minor(console, minor)
+        _minor(console, minor, result.repo_root)
     console.print(Text(_summary(result), style=STYLES["pass" if result.ok else "fail"]))
     return buf.getvalue()
 
 
-def _minor(console: Console, m: MinorResult) -> None:
+def _minor(console: Console, m: MinorResult, root: Path | None) -> None:
     from rich.table import Table
     from rich.text import Text
 
@@ -72,6 +101,8 @@ def _minor(console: Console, m: MinorResult) -> None:
     if m.base:
         head.append(f"  base {m.base[:12]} ({m.base_ref})")
     console.print(head)
+    for warning in warnings(m):
+        console.print(Text(f"  warning: {warning}", style="yellow"))
     if m.error:
         console.print(Text(f"  error: {m.error}", style="red"))
     patches = Table(box=None, pad_edge=False, show_edge=False)
@@ -87,14 +118,14 @@ def _minor(console: Console, m: MinorResult) -> None:
     for column in ("step", "go", "result", "command / detail", "log"):
         steps.add_column(column)
     for s in m.steps:
-        detail = s.command or s.detail
+        detail = short_command(s.command) if s.command else s.detail
         for failure in s.failures:
             detail += f"\n{failure.kind.value}: {failure.package} {failure.test}"
         steps.add_row(s.name.value, s.toolchain or "", Text(s.result.value,
-                      style=STYLES.get(s.result.value, "")), detail, s.log or "")
+                      style=STYLES.get(s.result.value, "")), detail, short_path(s.log, root))
     console.print(steps)
     if m.worktree:
         console.print(f"  kept failing worktree: {m.worktree}")
     if m.evidence:
-        console.print(f"  evidence: {m.evidence}")
+        console.print(f"  evidence: {short_path(m.evidence, root)}")
     console.print()
