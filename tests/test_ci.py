@@ -149,7 +149,7 @@ def test_matrix_all_is_the_extended_window(repo: Path, capsys: pytest.CaptureFix
 
 def test_matrix_unknown_ref(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["ci", "matrix", "--repo", str(repo), "--since", "origin/nope"]) == 2
-    assert "unknown git ref: origin/nope" in capsys.readouterr().err
+    assert "--since origin/nope: not a commit" in capsys.readouterr().err
 
 
 # Shapes of real reports: Trivy `--format json` (SchemaVersion 2) and Grype `-o json`.

@@ -428,7 +428,8 @@ def synthetic_result(repo: Path) -> object:
     note = "warning: tree wants go1.24.13, not found; using go1.27.3 from PATH"
     logs = repo / ".ksp" / "evidence" / "1.30" / "logs"
     steps = tuple(StepResult(name, StepOutcome.PASS, f"/opt/go/bin/go {name.value} ./cmd/x",
-                             str(logs / f"{name.value}.log"), 0, 1.0, "go1.27.3", (), note)
+                             str(logs / f"{name.value}.log"), 0, 1.0, "go1.27.3", (), note,
+                             (note,))
                   for name in (StepName.BUILD, StepName.TEST))
     minor = MinorResult(Minor.parse("1.30"), "release-1.30", "a" * 40,
                         MinorPlan(Minor.parse("1.30"), ()), steps=steps)

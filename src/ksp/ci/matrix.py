@@ -9,10 +9,9 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 
-from ksp.errors import UsageError
-from ksp.git._run import git, split_z
 from ksp.model import Minor, Window
 from ksp.repo import PatchesRepo
+from ksp.repo.changes import changed_files
 from ksp.repo.layout import CONFIG, FOLDER_RE
 
 
@@ -24,15 +23,7 @@ class Entry:
 
 def changed_paths(repo: PatchesRepo, since: str) -> list[str]:
     """Paths (relative to the patches repo) changed since the merge base with `since`."""
-    known = git(repo.root, "rev-parse", "--verify", "--quiet", f"{since}^{{commit}}", check=False)
-    if known.returncode != 0:
-        raise UsageError(f"unknown git ref: {since}",
-                         hint="fetch it first (in CI: actions/checkout with fetch-depth: 0)")
-    base = git(repo.root, "merge-base", since, "HEAD", what=f"no merge base with {since}")
-    diff = git(repo.root, "diff", "--name-only", "-z", "--no-renames", "--relative",
-               base.stdout.strip())
-    untracked = git(repo.root, "ls-files", "--others", "--exclude-standard", "-z")
-    return sorted(set(split_z(diff.stdout)) | set(split_z(untracked.stdout)))
+    return sorted(changed_files(repo.root, since))
 
 
 def window_minors(repo: PatchesRepo, today: dt.date) -> list[Minor]:

@@ -23,11 +23,6 @@ from ksp.model import Minor
 from ksp.repo.config import Config
 from ksp.repo.layout import PatchesRepo
 
-# The note toolchains.default() adds to each step's detail when the tree's own Go is not used.
-TOOLCHAIN_NOTE_RE = re.compile(
-    r"(?:warning: )?tree (?:wants go[\w.+-]+(?:, not found)?|names no Go version); "
-    r"using \S+?(?: from PATH)?(?=;|$)")
-
 
 @dataclass(frozen=True)
 class GateRequest:
@@ -76,8 +71,7 @@ class MinorResult:
     @property
     def toolchain_notes(self) -> list[str]:
         """The toolchain choice's warnings (e.g. the tree's Go not found), each once."""
-        found = (TOOLCHAIN_NOTE_RE.search(s.detail) for s in self.steps)
-        return list(dict.fromkeys(m.group(0) for m in found if m))
+        return list(dict.fromkeys(w for s in self.steps for w in s.warnings))
 
     def patch_results(self) -> list[tuple[PlannedPatch, PatchResult | None]]:
         results = {r.name: r for r in self.series.patches} if self.series else {}

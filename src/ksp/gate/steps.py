@@ -65,7 +65,8 @@ class _Ctx:
                failures: tuple[TestFailure, ...] = ()) -> StepResult:
         detail = "; ".join(d for d in (detail, self.note) if d)
         return StepResult(name, StepOutcome.PASS if ok else StepOutcome.FAIL, command, str(log),
-                          exit_code, duration, self.toolchain.version, failures, detail)
+                          exit_code, duration, self.toolchain.version, failures, detail,
+                          (self.note,) if self.note else ())
 
     def skipped(self, name: StepName, why: str) -> StepResult:
         return StepResult(name, StepOutcome.SKIPPED, "", None, None, 0.0, self.toolchain.version,

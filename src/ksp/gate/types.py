@@ -54,6 +54,7 @@ class StepResult:
     toolchain: str | None = None  # e.g. "go1.22.12", when the step ran Go
     failures: tuple[TestFailure, ...] = ()
     detail: str = ""
+    warnings: tuple[str, ...] = ()  # e.g. the tree's own Go was not found, another one ran
 
 
 @dataclass(frozen=True)
