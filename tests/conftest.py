@@ -41,3 +41,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             if item.get_closest_marker("go"):
                 item.add_marker(pytest.mark.xfail(reason="go toolchain missing", strict=True,
                                                   run=False))
+
+
+@pytest.fixture
+def repo(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
+    """A fresh `ksp init` patches repo (modules that need another shape define their own)."""
+    from ksp.cli.main import main
+
+    root = tmp_path / "patches"
+    assert main(["init", str(root)]) == 0
+    capsys.readouterr()
+    return root

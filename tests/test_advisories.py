@@ -19,14 +19,6 @@ def index(repo: Path) -> dict:
     return YAML(typ="safe").load((repo / "index.yaml").read_text())["advisories"] or {}
 
 
-@pytest.fixture
-def repo(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
-    root = tmp_path / "patches"
-    assert main(["init", str(root)]) == 0
-    capsys.readouterr()
-    return root
-
-
 def run_import(repo: Path, capsys: pytest.CaptureFixture[str], *extra: str,
                date: str = "2026-11-22") -> tuple[int, dict]:
     rc = main(["advisories", "import", "--repo", str(repo), "--date", date, "--format", "json",

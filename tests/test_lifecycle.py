@@ -18,14 +18,6 @@ DATA = Path(__file__).parent / "data" / "lifecycle"
 DAY = dt.date(2026, 11, 22)
 
 
-@pytest.fixture
-def repo(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
-    root = tmp_path / "patches"
-    assert main(["init", str(root)]) == 0
-    capsys.readouterr()
-    return root
-
-
 def test_embedded_windows_today() -> None:
     lc = lifecycle.embedded()
     windows = {str(m): lc.window(m, DAY) for m in lc.minors()}

@@ -40,14 +40,6 @@ def upstream(tmp_path: Path) -> Path:
     return up
 
 
-@pytest.fixture
-def repo(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
-    root = tmp_path / "patches"
-    assert main(["init", str(root)]) == 0
-    capsys.readouterr()
-    return root
-
-
 def lint(root: Path, *extra: str) -> int:
     return main(["lint", "--repo", str(root), "--date", DAY, "--pre-review", *extra])
 
