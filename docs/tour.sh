@@ -78,11 +78,12 @@ run 15-lint ksp lint --date $DATE
 run 16-lint-pre-review ksp lint --pre-review --date $DATE --upstream ../demo
 run 17-gate-pass ksp gate --upstream ../demo --patch v1.32/0001_CVE-2099-0001.patch --record
 grep '^# Testing:' v1.32/0001_CVE-2099-0001.patch >"$OUT/17-gate-pass.testing"
-# The SRC reviewer signs the patch and marks the advisory patched on 1.32 (by hand: no command
-# sets a status), then lint passes.
+# --record also marked the advisory patched on 1.32 in index.yaml (its only advisory).
+cp index.yaml "$OUT/17-gate-pass.index.yaml"
+# The SRC reviewer signs the patch (the one edit by hand). That changes the file's sha256 that
+# index.yaml holds, so the gate records again; then lint passes.
 sed -i 's/^# SRC Reviewer:$/# SRC Reviewer: @src-member/' v1.32/0001_CVE-2099-0001.patch
-SHA=$(sha256sum v1.32/0001_CVE-2099-0001.patch | cut -d' ' -f1)
-sed -i -E "s/status: in-progress, (patch: [^,]+), sha256: [0-9a-f]+/status: patched, \1, sha256: $SHA/" index.yaml
+run 18-gate-signed ksp gate --upstream ../demo --patch v1.32/0001_CVE-2099-0001.patch --record
 run 18-lint-reviewed ksp lint --date $DATE
 commit "CVE-2099-0001 for 1.32"
 run 19-gate-fail ksp gate --upstream ../demo --minor 1.32 --patch ../breaks-a-test.diff
@@ -90,6 +91,7 @@ run 20-gate-fail-markdown ksp gate --upstream ../demo --minor 1.32 --patch ../br
     --format markdown
 run 21-gate-drift ksp gate --upstream ../demo --minor 1.32 --patch ../drifts.diff --no-build --no-test
 run 22-gate-expired ksp gate --upstream ../demo --minor 1.30 --no-build --no-test
+run 22-gate-nothing ksp gate --upstream ../demo --since HEAD
 
 # --- a consumer applies the series, builds, and tells scanners ------------------------------
 git clone -q ../demo ../consumer && git -C ../consumer checkout -q v1.32.1
@@ -97,7 +99,7 @@ run 23-apply-dry-run ksp apply --minor 1.32 --to ../consumer --dry-run
 run 24-apply-commit ksp apply --minor 1.32 --to ../consumer --commit
 git -C ../consumer log -1 --format=%B >"$OUT/24-apply-commit.message"
 (cd ../consumer && GOFLAGS=-mod=mod GOPROXY=off GOTOOLCHAIN=local go build -o ../demo-server ./cmd/demo-server)
-run 25-vex ksp vex --minor 1.32 --artifact ../demo-server
+run 25-vex ksp vex --minor 1.32 --artifact ../demo-server --date $DATE
 cd "$T"
 
 # --- backport: one target clean, one in conflict ---------------------------------------------
@@ -108,6 +110,10 @@ ksp lifecycle import "$ROOT/docs/demo-endoflife.md" >/dev/null 2>&1
 git init -q && commit "ksp init"
 run 26-backport ksp backport CVE-2099-0002 --upstream ../bp --commit "$BPFIX" --date $DATE
 run 27-backport-write ksp backport CVE-2099-0002 --upstream ../bp --commit "$BPFIX" --date $DATE \
-    --write --fixer @dee
+    --write --title "Check skips the last rule" \
+    --original-patch https://example.com/demo/bp/pull/7 \
+    --cve-issue https://example.com/demo/bp/issues/6 \
+    --cvss-vector CVSS:3.1/AV:N/AC:L/PR:L/UI:N/S:U/C:H/I:N/A:N \
+    --components auth --fixer @dee --tests kept
 cp v1.33/0001_CVE-2099-0002.patch "$OUT/27-backport-write.patch"
 echo "outputs in $OUT" >&2
