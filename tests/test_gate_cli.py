@@ -308,6 +308,9 @@ def test_since_with_no_changed_patch_says_nothing_to_gate(
     assert json.loads(out) == {"result": "pass", "upstream": "https://example.com/demo/demo",
                                "minors": [],
                                "note": f"nothing to gate: no patch changed since {base}"}
+    rc, out = gate(capsys, repo, up, "--since", base, fmt="markdown")
+    assert rc == 0
+    assert "## ksp gate: nothing to gate" in out and "pass" not in out
 
 
 def test_an_expired_or_unknown_minor_named_by_minor_is_gated_with_a_warning(

@@ -47,6 +47,7 @@ def run(args: argparse.Namespace) -> int:
     skipped = sum(p.action == "skip" for p in result.patches)
     summary = f"{count} {verb}, {skipped} already present; build {result.build}"
     if result.commit and not result.dry_run:
-        summary += f"; {len(result.commits)} commits"
+        count_commits = len(result.commits)
+        summary += f"; {count_commits} commit{'' if count_commits == 1 else 's'}"
     _common.emit("\n".join([*lines, summary]))
     return 0

@@ -109,7 +109,9 @@ def _run(args: argparse.Namespace) -> int:
         from ksp.gate import evidence
 
         for path in evidence.record(repo, result, today):
-            _common.log(f"ksp gate: recorded Testing: in {path}")
+            shown = path.relative_to(repo.root) if path.is_relative_to(repo.root) else path
+            _common.log(f"ksp gate: recorded the Testing: line of {shown} and marked its "
+                        "advisory patched on that minor in index.yaml")
     _common.emit(_render(args.format, result, color=sys.stdout.isatty()))
     return 0 if result.ok else 1
 

@@ -61,5 +61,5 @@ def run(args: argparse.Namespace) -> int:
     else:
         _common.emit(f"wrote {result.path} ({result.advisory} on {result.minor}: in-progress "
                      "in index.yaml)")
-        _common.log(f"next: ksp gate --minor {result.minor} --record, then ksp lint")
+        _common.log(f"next: ksp gate --patch {result.path} --record, then ksp lint")
     return 0

@@ -18,11 +18,13 @@ def _cell(value: object) -> str:
 
 
 def markdown(result: GateResult) -> str:
+    if not result.minors:  # not a pass: nothing was gated
+        why = result.note or "the change touches no patch file"
+        why = why[:1].upper() + why[1:]
+        return "\n".join([MARKER, "## ksp gate: nothing to gate", "", f"{why}.", "",
+                          f"<sub>upstream {result.upstream}</sub>"]) + "\n"
     verdict = "pass" if result.ok else "fail"
     lines = [MARKER, f"## ksp gate: {ICONS[verdict]} {verdict}", ""]
-    if not result.minors:
-        why = result.note or "the change touches no patch file"
-        lines += [f"Nothing to gate: {why}.", ""]
     for minor in result.minors:
         lines += _minor(minor, result.repo_root)
     lines.append(f"<sub>upstream {result.upstream}</sub>")
