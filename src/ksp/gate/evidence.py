@@ -111,7 +111,7 @@ def record(repo: PatchesRepo, gate: GateResult, today: dt.date) -> list[Path]:
     with index_mod.edit(repo.index_path) as document:
         for update in updates.values():
             digest = hashlib.sha256(update.text.encode()).hexdigest()
-            _set_sha(document.doc, update.file, digest)
+            document.set_patch_sha(update.file, digest)
             _set_patched(document, update, digest, today)
         for minor in {id(u.minor): u.minor for u in updates.values()}.values():
             keep(minor)
@@ -138,13 +138,6 @@ def keep(minor: MinorResult) -> Path:
     kept = minor.evidence.parent / f"{minor.evidence_sha256}.json"
     atomic_write(kept, data)
     return kept
-
-
-def _set_sha(doc: Any, file: str, digest: str) -> None:
-    for entry in (doc.get("advisories") or {}).values():
-        for state in (entry.get("minors") or {}).values():
-            if state.get("patch") == file:
-                state["sha256"] = digest
 
 
 def _set_patched(document: IndexDocument, update: _Update, digest: str, today: dt.date) -> None:

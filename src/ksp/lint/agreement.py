@@ -54,7 +54,9 @@ def _state(doc: IndexDocument, entry: PatchEntry, patch: PatchFile,
                             hint="a minor with a patch is patched or in-progress")
     if state.sha256 and state.sha256 != patch.sha256:
         yield Finding.error("KSP304", entry.rel, f"sha256 differs from index.yaml ({where})",
-                            hint=f"if the change is intended, set sha256: {patch.sha256}")
+                            hint="after a reviewer's sign-off use `ksp sign PATCH --reviewer "
+                                 f"@handle`; for another intended change set sha256: "
+                                 f"{patch.sha256}")
 
 
 def _severity(entry: PatchEntry, patch: PatchFile, advisory: Advisory) -> Iterator[Finding]:

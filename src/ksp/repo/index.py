@@ -132,6 +132,16 @@ class IndexDocument:
         minors = entry.setdefault("minors", CommentedMap())
         minors[str(minor)] = _state_map(state)
 
+    def set_patch_sha(self, patch: str, digest: str) -> int:
+        """Set the sha256 of every minor state that names `patch`; how many there were."""
+        count = 0
+        for entry in (self.doc.get("advisories") or {}).values():
+            for state in (entry.get("minors") or {}).values():
+                if state.get("patch") == patch:
+                    state["sha256"] = digest
+                    count += 1
+        return count
+
     def render(self) -> str:
         return dump_yaml(self.doc)
 

@@ -1,0 +1,78 @@
+"""ksp sign: the reviewer's sign-off keeps index.yaml's sha256 true, so lint still passes."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+
+from ksp.cli.main import main
+
+DIFF = (
+    "diff --git a/pkg/auth/check.go b/pkg/auth/check.go\n"
+    "index 1111111..2222222 100644\n"
+    "--- a/pkg/auth/check.go\n"
+    "+++ b/pkg/auth/check.go\n"
+    "@@ -1,3 +1,4 @@\n"
+    " package auth\n"
+    " \n"
+    "+// deny guests\n"
+    " func Check() {}\n"
+)
+
+
+def lint_errors(repo: Path, capsys: pytest.CaptureFixture[str], *flags: str) -> list[str]:
+    capsys.readouterr()
+    main(["lint", "--repo", str(repo), "--format", "json", "--date", "2026-11-22", *flags])
+    findings = json.loads(capsys.readouterr().out)["findings"]
+    return [f["code"] for f in findings if f["severity"] == "error"]
+
+
+@pytest.fixture
+def patch(repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
+    diff = tmp_path / "fix.diff"
+    diff.write_text(DIFF)
+    assert main(["new", "CVE-2025-5187", "--repo", str(repo), "--minor", "1.33", "--diff",
+                 str(diff), "--title", "Nodes can delete themselves", "--original-patch",
+                 "https://github.com/kubernetes/kubernetes/pull/133467", "--cve-issue",
+                 "https://github.com/kubernetes/kubernetes/issues/133471", "--cvss-vector",
+                 "CVSS:3.1/AV:N/AC:L/PR:H/UI:N/S:U/C:H/I:H/A:L", "--components",
+                 "kube-apiserver", "--fixer", "@fixer", "--testing",
+                 "Validated against v1.33.13 on 2026-11-20", "--date", "2026-11-22"]) == 0
+    capsys.readouterr()
+    return repo / "v1.33" / "0001_CVE-2025-5187.patch"
+
+
+def test_signing_keeps_lint_green(repo: Path, patch: Path,
+                                  capsys: pytest.CaptureFixture[str]) -> None:
+    assert lint_errors(repo, capsys) != [], "an empty SRC Reviewer is an error before sign-off"
+    before = patch.read_text()
+    rc = main(["sign", str(patch), "--repo", str(repo), "--reviewer", "@src-member"])
+    assert rc == 0, capsys.readouterr().err
+    after = patch.read_text()
+    assert after == before.replace("# SRC Reviewer:\n", "# SRC Reviewer: @src-member\n")
+    digest = hashlib.sha256(after.encode()).hexdigest()
+    assert digest in (repo / "index.yaml").read_text()
+    assert lint_errors(repo, capsys) == []
+
+
+def test_editing_by_hand_is_what_breaks_lint(repo: Path, patch: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """The reason `ksp sign` exists: a hand edit leaves the index's sha256 stale."""
+    text = patch.read_text().replace("# SRC Reviewer:\n", "# SRC Reviewer: @src-member\n")
+    patch.write_text(text)
+    assert lint_errors(repo, capsys) == ["KSP304"]
+
+
+def test_a_patch_outside_the_repo_is_refused_and_nothing_changes(
+        repo: Path, patch: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    stray = tmp_path / "stray.patch"
+    stray.write_text(patch.read_text())
+    index = (repo / "index.yaml").read_bytes()
+    rc = main(["sign", str(patch), str(stray), "--repo", str(repo), "--reviewer", "@x"])
+    assert rc == 2
+    assert "is not inside the patches repo" in capsys.readouterr().err
+    assert (repo / "index.yaml").read_bytes() == index
+    assert "# SRC Reviewer:\n" in patch.read_text()
