@@ -80,10 +80,8 @@ run 17-gate-pass ksp gate --upstream ../demo --patch v1.32/0001_CVE-2099-0001.pa
 grep '^# Testing:' v1.32/0001_CVE-2099-0001.patch >"$OUT/17-gate-pass.testing"
 # --record also marked the advisory patched on 1.32 in index.yaml (its only advisory).
 cp index.yaml "$OUT/17-gate-pass.index.yaml"
-# The SRC reviewer signs the patch (the one edit by hand). That changes the file's sha256 that
-# index.yaml holds, so the gate records again; then lint passes.
-sed -i 's/^# SRC Reviewer:$/# SRC Reviewer: @src-member/' v1.32/0001_CVE-2099-0001.patch
-run 18-gate-signed ksp gate --upstream ../demo --patch v1.32/0001_CVE-2099-0001.patch --record
+# The SRC reviewer signs the patch: the header line and the sha256 in index.yaml, in one edit.
+run 18-sign ksp sign v1.32/0001_CVE-2099-0001.patch --reviewer @src-member
 run 18-lint-reviewed ksp lint --date $DATE
 commit "CVE-2099-0001 for 1.32"
 run 19-gate-fail ksp gate --upstream ../demo --minor 1.32 --patch ../breaks-a-test.diff
