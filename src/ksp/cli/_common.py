@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -12,13 +13,27 @@ from ksp.errors import UsageError
 from ksp.model import Minor
 
 
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """argparse's formatter, given its width: left to itself it imports shutil (~5 ms at every
+    start, help or not) to ask for the terminal size."""
+
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
+                 width: int | None = None) -> None:
+        if width is None:
+            try:
+                width = int(os.environ.get("COLUMNS") or os.get_terminal_size(2).columns) - 2
+            except (OSError, ValueError):
+                width = 78
+        super().__init__(prog, indent_increment, max_help_position, width)
+
+
 def add_command(sub: Any, name: str, help: str, example: str,
                 description: str | None = None) -> argparse.ArgumentParser:
     """A subcommand whose --help ends with an example."""
     parser: argparse.ArgumentParser = sub.add_parser(
         name, help=help, description=description or help,
         epilog=f"example:\n  {example}",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     return parser
 

@@ -8,7 +8,6 @@ it to a temporary index that holds only the touched paths, so that no full index
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
 from ksp.git._run import git, split_z
@@ -19,6 +18,8 @@ Entry = tuple[str, bytes] | None  # (mode, content) or None: absent
 
 def merge_file(ours: bytes, base: bytes, theirs: bytes) -> bytes | None:
     """The 3-way merge of one file's contents; None when the merge conflicts."""
+    import tempfile  # the fallback path only: importing it costs ~8 ms at every start
+
     with tempfile.TemporaryDirectory(prefix="ksp-merge-") as tmp:
         names = []
         for name, data in (("ours", ours), ("base", base), ("theirs", theirs)):
@@ -34,6 +35,8 @@ def merge_file(ours: bytes, base: bytes, theirs: bytes) -> bytes | None:
 def apply_with_git(shadow: Shadow, reader: ObjectReader, current: dict[str, Entry],
                    diff: bytes, *, reverse: bool = False) -> tuple[dict[str, Entry], bool] | None:
     """`git apply --cached` of `diff` on the touched paths; (changes, used offsets) or None."""
+    import tempfile
+
     with tempfile.TemporaryDirectory(prefix="ksp-apply-") as tmp:
         env = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
         _fill_index(shadow, Path(tmp), current, env)

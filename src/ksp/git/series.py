@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
 from ksp.git import _fallback
 from ksp.git import diff as diffmod
@@ -335,12 +333,12 @@ def _write_commits(shadow: Shadow, base: str,
                 mode, data = entry
                 stream += b"M %s inline %s\ndata %d\n%s\n" % (mode.encode(), _quote(path),
                                                            len(data), data)
-    with tempfile.TemporaryDirectory(prefix="ksp-marks-") as tmp:
-        marks = Path(tmp) / "marks"
-        try:
-            shadow.git("fast-import", "--quiet", "--force", f"--export-marks={marks}",
-                       input=bytes(stream))
-        finally:
-            shadow.git("update-ref", "-d", ref, check=False)
+    marks = shadow.path / f"ksp-marks-{os.getpid()}-{os.urandom(4).hex()}"  # ours, not TMPDIR
+    try:
+        shadow.git("fast-import", "--quiet", "--force", f"--export-marks={marks}",
+                   input=bytes(stream))
         found = dict(line.split() for line in marks.read_text().splitlines())
+    finally:
+        shadow.git("update-ref", "-d", ref, check=False)
+        marks.unlink(missing_ok=True)
     return [found[f":{n}"] for n in range(1, len(commits) + 1)]
