@@ -40,10 +40,6 @@ class Minor:
             raise ValueError(f"not a minor version: {text!r} (expected e.g. 1.30 or v1.30)")
         return cls(int(match["major"]), int(match["minor"]))
 
-    @classmethod
-    def is_valid(cls, text: str) -> bool:
-        return bool(_MINOR_RE.match(str(text).strip()))
-
     @property
     def folder(self) -> str:
         return f"v{self}"

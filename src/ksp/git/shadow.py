@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ksp._files import atomic_write, cache_dir
-from ksp.errors import GitError, KspError
+from ksp.errors import KspError
 from ksp.git._run import git, git_env
 
 
@@ -123,9 +123,3 @@ def ls_tree(repo: Path, commit: str, paths: list[str]) -> dict[str, tuple[str, s
         if kind == "blob":
             entries[path] = (mode, sha)
     return entries
-
-
-def check_sha(value: str) -> str:
-    if len(value) not in (40, 64) or any(c not in "0123456789abcdef" for c in value):
-        raise GitError("unexpected object name", cmd=[], returncode=0, stderr=value)
-    return value
