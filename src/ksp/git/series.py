@@ -9,16 +9,14 @@ into the shadow repository. A patch that needs an offset or a 3-way merge is rep
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
-from ksp.git import _fallback
+from ksp.git import _fallback, fastimport
 from ksp.git import diff as diffmod
+from ksp.git.fastimport import Changes
 from ksp.git.shadow import ObjectReader, Shadow, ls_tree
 from ksp.model import StrEnum
-
-COMMITTER = "ksp <ksp@localhost>"
 
 
 class Outcome(StrEnum):
@@ -146,9 +144,6 @@ def _try(tree: _Tree, files: list[diffmod.FileDiff], *, reverse: bool, exact: bo
         notes += [f"{f.path} hunk #{r.number} at offset {r.offset:+d}" for r in results
                   if r.offset]
     return changes, notes
-
-
-Changes = dict[str, tuple[str, bytes] | None]
 
 
 def _merge_file(tree: _Tree, f: diffmod.FileDiff) -> Changes:
@@ -292,7 +287,7 @@ def apply_series(shadow: Shadow, base: str, patches: Sequence[PatchInput], *,
                 commits.append((patch.message or f"ksp: {patch.name}", changes))
         if on_phase:
             on_phase("series")  # every patch checked, nothing written yet
-    shas = _write_commits(shadow, base, commits, when) if commits and not failed else []
+    shas = fastimport.write_commits(shadow, base, commits, when) if commits and not failed else []
     results = _attach(results, shas)
     changed = tuple(sorted({p for _, ch in commits for p in ch}))
     head = None if failed else (shas[-1] if shas else base)
@@ -303,42 +298,3 @@ def _attach(results: list[PatchResult], shas: list[str]) -> list[PatchResult]:
     it = iter(shas)
     return [replace(r, commit=next(it, None)) if r.result in (Outcome.APPLIED, Outcome.DRIFT)
             and shas else r for r in results]
-
-
-def _quote(path: str) -> bytes:
-    raw = path.encode("utf-8", "surrogateescape")
-    if any(c in raw for c in b'"\\\n') or raw.startswith(b" "):
-        raw = b'"' + raw.replace(b"\\", b"\\\\").replace(b'"', b'\\"').replace(b"\n", b"\\n") + b'"'
-    return raw
-
-
-def _write_commits(shadow: Shadow, base: str,
-                   commits: list[tuple[str, dict[str, tuple[str, bytes] | None]]],
-                   when: dt.datetime | None) -> list[str]:
-    """One fast-import stream: every blob, tree and commit of the series, in the shadow only."""
-    stamp = int((when or dt.datetime(2000, 1, 1, tzinfo=dt.UTC)).timestamp())
-    # A ref per run: minors checked in parallel must not share (and lock) one.
-    ref = f"refs/ksp/tmp/series-{os.getpid()}-{os.urandom(4).hex()}"
-    stream = bytearray()
-    for number, (message, changes) in enumerate(commits, start=1):
-        msg = message.encode()
-        stream += (f"commit {ref}\nmark :{number}\n"
-                   f"committer {COMMITTER} {stamp} +0000\n").encode()
-        stream += b"data %d\n%s\n" % (len(msg), msg)
-        stream += (f"from {base}\n" if number == 1 else f"from :{number - 1}\n").encode()
-        for path, entry in sorted(changes.items()):
-            if entry is None:
-                stream += b"D " + _quote(path) + b"\n"
-            else:
-                mode, data = entry
-                stream += b"M %s inline %s\ndata %d\n%s\n" % (mode.encode(), _quote(path),
-                                                           len(data), data)
-    marks = shadow.path / f"ksp-marks-{os.getpid()}-{os.urandom(4).hex()}"  # ours, not TMPDIR
-    try:
-        shadow.git("fast-import", "--quiet", "--force", f"--export-marks={marks}",
-                   input=bytes(stream))
-        found = dict(line.split() for line in marks.read_text().splitlines())
-    finally:
-        shadow.git("update-ref", "-d", ref, check=False)
-        marks.unlink(missing_ok=True)
-    return [found[f":{n}"] for n in range(1, len(commits) + 1)]
