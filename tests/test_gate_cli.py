@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -242,6 +243,8 @@ def test_build_and_test_catch_a_patch_that_breaks_a_test(
     minor = json.loads(out)["minors"][0]
     assert rc == 0, minor["steps"]
     assert {s["name"]: s["result"] for s in minor["steps"]}["test"] == "pass"
+    passing_log = Path(next(s["log"] for s in minor["steps"] if s["name"] == "test"))
+    passing_text = passing_log.read_text()
     good.unlink()  # the test-breaking patch is made on the branch tip alone
     bad = add_patch(repo, "1.30", 2, patch_that_breaks_test(up, "1.30"), advisory="CVE-2025-9")
     rc, out = gate(capsys, repo, up, "--patch", str(bad))
@@ -249,6 +252,9 @@ def test_build_and_test_catch_a_patch_that_breaks_a_test(
     assert rc == 1
     assert [p["result"] for p in minor["patches"]] == ["applied"]
     assert {s["name"]: s["result"] for s in minor["steps"]}["test"] == "fail"
+    failing_log = Path(next(s["log"] for s in minor["steps"] if s["name"] == "test"))
+    assert failing_log != passing_log, "logs are kept per tested commit"
+    assert passing_log.read_text() == passing_text, "the passing run's log is not overwritten"
 
 
 # Issue 3, documentation run: --record, --since, warnings, output, evidence.
@@ -480,7 +486,8 @@ def test_the_toolchain_fallback_warning_reaches_stderr_once_per_minor(
     assert rc == 0, out
     assert sum(1 for e in err.splitlines() if e.startswith(line)) == 1
     assert f"  warning: tree wants go{wanted}, not found" in out
-    assert "  go build ./cmd/demo-server  log: .ksp/evidence/1.30/logs/build.log" in out
+    assert re.search(r"  go build \./cmd/demo-server  log: \.ksp/evidence/1\.30/logs/"
+                     r"[0-9a-f]{12}/build\.log", out), out
 
 
 def test_a_later_run_does_not_break_the_evidence_a_testing_line_names(

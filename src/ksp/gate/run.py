@@ -171,7 +171,10 @@ def _steps(request: GateRequest, config: Config, shadow: Shadow, result: MinorRe
     progress.phase(result.minor, "build, test, typecheck")
     outcome = run_steps(StepsRequest(
         shadow=shadow, minor=result.minor, config=config, base=series.base, head=series.head,
-        changed=series.changed, log_dir=evidence_dir(request, result.minor) / "logs",
+        # Logs by the commit they tested: a later run of other patches does not overwrite the
+        # logs that a kept evidence record (the one a Testing: line names) points to.
+        changed=series.changed,
+        log_dir=evidence_dir(request, result.minor) / "logs" / series.head[:12],
         build=request.build, test=request.test, toolchains=request.toolchains,
         timeout=request.timeout or config.commands.timeout,
     ))
