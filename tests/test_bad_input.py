@@ -244,6 +244,8 @@ CASES = [
     Case("diff-cut-short", _patch("+// deny guests\n func Check() {}\n", "+// deny guests\n"),
          lint, PATCH),
     Case("diff-parent-path", _patch("pkg/auth/check.go", "../x"), lint, PATCH + ":"),
+    Case("diff-inside-dot-git", _patch("pkg/auth/check.go", ".git/hooks/post-checkout"), lint,
+         PATCH + ":"),
     Case("diff-absolute-path", _patch(DIFF, DIFF.replace("/pkg/auth/check.go", "//etc/passwd")),
          lint, PATCH + ":"),
     Case("diff-symlink", _patch(DIFF, SYMLINK_DIFF), lint, PATCH + ":"),

@@ -160,3 +160,17 @@ def test_missing_newline_at_end_of_file(upstream: Path) -> None:
     assert result.patches[0].result is Outcome.APPLIED
     body = run(shadow.path, "show", f"{result.head}:dir with space/b.go")
     assert body == "package b\n\nfunc B() int { return 3 }"
+
+
+@pytest.mark.parametrize("path", ["../outside.txt", ".git/hooks/post-checkout", "a/../../b",
+                                  "/etc/passwd", "sub/.GIT/config"])
+def test_unsafe_paths_fail_and_write_nothing(upstream: Path, path: str) -> None:
+    diff = (f"diff --git a/{path} b/{path}\nnew file mode 100644\nindex 0000000..3e75765\n"
+            f"--- /dev/null\n+++ b/{path}\n@@ -0,0 +1 @@\n+owned\n").encode()
+    shadow = Shadow.open(upstream)
+    objects = run(shadow.path, "count-objects", "-v")
+    result = apply_series(shadow, shadow.resolve("release-1.30"), [PatchInput("evil", diff)])
+    (patch,) = result.patches
+    assert patch.result is Outcome.FAILED and "unsafe path" in patch.detail
+    assert result.head is None
+    assert run(shadow.path, "count-objects", "-v") == objects

@@ -198,9 +198,20 @@ def _paths(files: list[diffmod.FileDiff]) -> list[str]:
     return sorted({p for f in files for p in (f.old_path, f.new_path) if p})
 
 
+def unsafe_path(path: str) -> bool:
+    """A path git itself refuses to apply: absolute, leaving the tree, or inside `.git`."""
+    parts = path.replace("\\", "/").split("/")
+    return path.startswith("/") or any(p in ("", ".", "..") or p.lower() == ".git"
+                                       for p in parts)
+
+
 def _check_one(tree: _Tree, patch: PatchInput, files: list[diffmod.FileDiff]
                ) -> tuple[PatchResult, Changes]:
     paths = _paths(files)
+    bad = [p for p in paths if unsafe_path(p)]
+    if bad:  # never let such a path reach fast-import or a worktree checkout
+        return PatchResult(patch.name, Outcome.FAILED, f"unsafe path {bad[0]!r}: absolute, "
+                           "'..' or inside .git", tuple(paths)), {}
     tree.preload(paths)
     names = tuple(paths)
     if any(f.binary for f in files):
@@ -272,7 +283,8 @@ def apply_series(shadow: Shadow, base: str, patches: Sequence[PatchInput], *,
     with ObjectReader(shadow.path) as reader:
         tree = _Tree(shadow, base, reader)
         parsed = [diffmod.parse(patch.diff) for patch in patches]
-        tree.preload(sorted({p for files in parsed for p in _paths(files)}))  # one ls-tree
+        tree.preload(sorted({p for files in parsed for p in _paths(files)
+                             if not unsafe_path(p)}))  # one ls-tree for the series
         for patch, files in zip(patches, parsed, strict=True):
             if failed:
                 results.append(PatchResult(patch.name, Outcome.SKIPPED,

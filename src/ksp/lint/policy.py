@@ -61,9 +61,13 @@ def _path_problems(entry: PatchEntry, path: str, line: int) -> Iterator[Finding]
     if path.startswith("/"):
         yield Finding.error("KSP402", entry.rel, f"absolute path {path}", line=line,
                             hint="a patch changes files inside the source tree only")
-    if ".." in path.replace("\\", "/").split("/"):
+    parts = path.replace("\\", "/").split("/")
+    if ".." in parts:
         yield Finding.error("KSP401", entry.rel, f"path {path} leaves the tree ('..')",
                             line=line, hint="a patch changes files inside the source tree only")
+    if any(p.lower() == ".git" for p in parts):
+        yield Finding.error("KSP401", entry.rel, f"path {path} is inside .git",
+                            line=line, hint="a patch changes files of the source tree only")
 
 
 def _file_problems(entry: PatchEntry, f: DiffFile, policy: Policy, waived: bool,
