@@ -13,22 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from _samples import DAY, DIFF, VECTOR
 from ksp.cli.main import main
 
-DAY = "2026-11-22"
-VECTOR = "CVSS:3.1/AV:N/AC:L/PR:H/UI:N/S:U/C:H/I:H/A:L"
 PATCH = "v1.33/0001_CVE-2025-5187.patch"
-DIFF = (
-    "diff --git a/pkg/auth/check.go b/pkg/auth/check.go\n"
-    "index 1111111..2222222 100644\n"
-    "--- a/pkg/auth/check.go\n"
-    "+++ b/pkg/auth/check.go\n"
-    "@@ -1,3 +1,4 @@\n"
-    " package auth\n"
-    " \n"
-    "+// deny guests\n"
-    " func Check() {}\n"
-)
 NEW_FLAGS = [
     "--title", "t", "--cvss-vector", VECTOR, "--original-patch",
     "https://github.com/kubernetes/kubernetes/pull/1", "--cve-issue",

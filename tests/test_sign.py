@@ -8,19 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from _samples import DIFF
 from ksp.cli.main import main
-
-DIFF = (
-    "diff --git a/pkg/auth/check.go b/pkg/auth/check.go\n"
-    "index 1111111..2222222 100644\n"
-    "--- a/pkg/auth/check.go\n"
-    "+++ b/pkg/auth/check.go\n"
-    "@@ -1,3 +1,4 @@\n"
-    " package auth\n"
-    " \n"
-    "+// deny guests\n"
-    " func Check() {}\n"
-)
 
 
 def lint_errors(repo: Path, capsys: pytest.CaptureFixture[str], *flags: str) -> list[str]:
