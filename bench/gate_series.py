@@ -4,7 +4,8 @@ Builds a synthetic upstream the size of kubernetes/kubernetes (bench/_synth.py: 
 five release branches) and a 20-patch series for 1.30, then times in the same run:
   (a) baseline: in a clone, `git checkout -B test release-1.30`, then `git apply --index` and
       `git commit` per patch (what tools/apply-and-test-patch-on-release.sh does before building);
-  (b) ksp: `python -m ksp gate --no-build --no-test` as a subprocess (Python start-up included).
+  (b) ksp: `ksp gate --no-build --no-test` as a subprocess (the installed script, else
+      `python -m ksp`; Python start-up and imports included).
 Prints both medians, a second gate run with one more patch, and on the last line
 `ratio: <baseline/ksp>`.  Usage: python bench/gate_series.py [files] [repetitions]
 """
@@ -65,8 +66,14 @@ def baseline(clone: Path, files: list[Path], env: dict[str, str]) -> float:
     return elapsed
 
 
+def ksp_command() -> list[str]:
+    """The `ksp` script beside this Python, as users run it; else `python -m ksp`."""
+    script = Path(sys.executable).parent / "ksp"
+    return [str(script)] if script.is_file() else [sys.executable, "-m", "ksp"]
+
+
 def ksp(repo: Path, upstream: Path, env: dict[str, str], *extra: str) -> float:
-    cmd = [sys.executable, "-m", "ksp", "gate", "--repo", str(repo), "--upstream", str(upstream),
+    cmd = [*ksp_command(), "gate", "--repo", str(repo), "--upstream", str(upstream),
            "--no-build", "--no-test", *extra]
     start = time.perf_counter()
     proc = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
