@@ -100,8 +100,10 @@ def _run(args: argparse.Namespace) -> int:
     result = run_gate(request)
     if result.note:
         _common.log(f"ksp gate: nothing to gate: {result.note}")
+    # The text report carries the warnings; say them on stderr too unless both go to one terminal.
+    same_screen = args.format == "text" and sys.stdout.isatty() and sys.stderr.isatty()
     for minor in result.minors:
-        for note in minor.toolchain_notes:
+        for note in [] if same_screen else minor.toolchain_notes:
             _common.log(f"ksp: warning: {minor.minor}: {note.removeprefix('warning: ')}")
         if minor.worktree:
             _common.log(f"ksp gate: {minor.minor}: failing worktree kept at {minor.worktree}")
