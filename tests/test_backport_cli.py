@@ -400,6 +400,16 @@ def test_new_and_backport_write_the_same_fixer_and_pending_testing_line(
         assert patch.header.get("Testing") == TESTING_PENDING
 
 
+def test_the_fixer_is_named_by_handle_when_git_knows_it(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    sc = SCENARIOS["clean"](tmp_path)
+    repo = patches_repo(tmp_path, capsys)
+    subprocess.run(["git", "-C", str(repo), "config", "github.user", "patch-person"], check=True)
+    assert main(backport(sc, "--to", "1.32", "--write", repo=repo)) == 0
+    (made,) = [patchfile.load(p) for p in sorted(repo.glob("v1.32/*.patch"))]
+    assert made.header.get("CVE Fixer") == "@patch-person"
+
+
 def test_continue_writes_the_header_values_given_to_write(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     sc = SCENARIOS["unresolvable"](tmp_path)

@@ -72,10 +72,15 @@ class Origin:
 
 
 def default_fixer(repo_root: Path) -> str | None:
-    """The person running ksp: `user.name` as git configures it for the patches repo (read
-    only; works whether or not the patches repo is a git repository)."""
-    proc = git(repo_root, "config", "--get", "user.name", check=False)
-    return (proc.stdout.strip() or None) if proc.returncode == 0 else None
+    """The person running ksp, as git configures it for the patches repo (read only): the
+    `@handle` of `github.user` when set (the KEP's headers name people by handle), else
+    `user.name`."""
+    for key, prefix in (("github.user", "@"), ("user.name", "")):
+        proc = git(repo_root, "config", "--get", key, check=False)
+        value = proc.stdout.strip() if proc.returncode == 0 else ""
+        if value:
+            return value if value.startswith("@") or not prefix else prefix + value
+    return None
 
 
 def build(advisory: str, values: HeaderValues, origin: Origin, existing: Advisory | None,
