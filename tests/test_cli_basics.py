@@ -121,3 +121,17 @@ def test_lint_outside_a_repo_is_exit_1(tmp_path: Path, monkeypatch: pytest.Monke
     monkeypatch.chdir(tmp_path)
     assert main(["lint"]) == 1
     assert "not inside a patches repo" in capsys.readouterr().err
+
+
+def test_the_script_flushes_everything_and_keeps_exit_codes() -> None:
+    """`entry` leaves without interpreter teardown: output must still arrive whole."""
+    import subprocess
+    import sys
+
+    ok = subprocess.run([sys.executable, "-m", "ksp", "status", "--date", DAY, "--format",
+                         "json"], capture_output=True, text=True, check=False)
+    assert ok.returncode == 0, ok.stderr
+    assert len(json.loads(ok.stdout)["minors"]) >= 18
+    usage = subprocess.run([sys.executable, "-m", "ksp", "status", "--no-such-flag"],
+                           capture_output=True, text=True, check=False)
+    assert usage.returncode == 2 and "usage error" in usage.stderr
