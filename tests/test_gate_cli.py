@@ -124,6 +124,21 @@ def test_since_finds_the_minors_and_new_patches_of_a_change(
     assert git(repo, "status", "--porcelain=v2") == status_before  # .ksp/ is ignored
 
 
+def test_a_changed_patch_keeps_its_place_in_the_series(
+        capsys: pytest.CaptureFixture[str], repo: Path, up: Upstream) -> None:
+    """A pull request that edits 0001 must be checked under 0002, which builds on it."""
+    first = add_patch(repo, "1.30", 1, good_patch(up, "1.30"))
+    add_patch(repo, "1.30", 2, good_patch_stacked(up, "1.30"))
+    base = commit_all(repo, "existing series")
+    first.write_text(first.read_text().replace("# Testing: pending", "# Testing: pending again"))
+    rc, out = gate(capsys, repo, up, "--no-build", "--no-test", "--since", base)
+    assert rc == 0, out
+    [minor] = json.loads(out)["minors"]
+    assert [(p["file"], p["new"], p["result"]) for p in minor["patches"]] == [
+        ("v1.30/0001_CVE-2025-1001.patch", True, "applied"),
+        ("v1.30/0002_CVE-2025-1002.patch", False, "applied")]
+
+
 def test_base_tag_uses_the_final_release_tag(capsys: pytest.CaptureFixture[str], repo: Path,
                                              up: Upstream) -> None:
     add_patch(repo, "1.30", 1, good_patch(up, "1.30"))

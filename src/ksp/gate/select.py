@@ -101,10 +101,13 @@ def plan(repo: PatchesRepo, *, minors: list[Minor], patches: list[Path],
 
 
 def _series(repo: PatchesRepo, minor: Minor, new_files: list[str]) -> MinorPlan:
+    """The minor's series in name order (a changed patch keeps its place: the patches after it
+    are checked on top of it), then new patches from outside the minor's folder."""
     new_set = dict.fromkeys(f for f in new_files if _resolve(repo, f).is_file())
-    existing = [ref.path for ref in repo.series(minor) if ref.path not in new_set]
-    patches = [read_patch(_resolve(repo, f), f, new=False) for f in existing]
-    patches += [read_patch(_resolve(repo, f), f, new=True) for f in sorted(new_set, key=_name)]
+    series = [ref.path for ref in repo.series(minor)]
+    patches = [read_patch(_resolve(repo, f), f, new=f in new_set) for f in series]
+    outside = sorted((f for f in new_set if f not in set(series)), key=_name)
+    patches += [read_patch(_resolve(repo, f), f, new=True) for f in outside]
     return MinorPlan(minor, tuple(patches))
 
 
