@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from ksp.errors import KspError
 from ksp.git.series import Outcome, PatchInput, apply_series
 from ksp.git.shadow import Shadow
 
@@ -174,3 +175,18 @@ def test_unsafe_paths_fail_and_write_nothing(upstream: Path, path: str) -> None:
     assert patch.result is Outcome.FAILED and "unsafe path" in patch.detail
     assert result.head is None
     assert run(shadow.path, "count-objects", "-v") == objects
+
+
+def test_a_linked_worktree_and_a_bare_clone_find_the_same_objects(upstream: Path,
+                                                                   tmp_path: Path) -> None:
+    linked = tmp_path / "linked"
+    run(upstream, "worktree", "add", "-q", "--detach", str(linked), "release-1.30")
+    bare = tmp_path / "bare.git"
+    subprocess.run(["git", "clone", "-q", "--bare", str(upstream), str(bare)], check=True)
+    main, other = Shadow.open(upstream), Shadow.open(linked)
+    assert other.path == main.path, "a worktree shares its clone's objects and shadow"
+    for clone in (upstream, linked, bare, upstream / "dir with space"):
+        shadow = Shadow.open(clone)
+        assert shadow.resolve("release-1.30") == main.resolve("release-1.30")
+    with pytest.raises(KspError):
+        Shadow.open(tmp_path)

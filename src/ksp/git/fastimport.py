@@ -43,12 +43,14 @@ def write_commits(shadow: Shadow, base: str,
                 mode, data = entry
                 stream += b"M %s inline %s\ndata %d\n%s\n" % (mode.encode(), _quote(path),
                                                            len(data), data)
+    # fast-import updates refs only when the stream ends; resetting the ref to the null id there
+    # deletes it, so no temporary ref outlives the process, even when it is killed.
+    stream += f"reset {ref}\nfrom {'0' * len(base)}\n\n".encode()
     marks = shadow.path / f"ksp-marks-{os.getpid()}-{os.urandom(4).hex()}"  # ours, not TMPDIR
     try:
         shadow.git("fast-import", "--quiet", "--force", f"--export-marks={marks}",
                    input=bytes(stream))
         found = dict(line.split() for line in marks.read_text().splitlines())
     finally:
-        shadow.git("update-ref", "-d", ref, check=False)
         marks.unlink(missing_ok=True)
     return [found[f":{n}"] for n in range(1, len(commits) + 1)]

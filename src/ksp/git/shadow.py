@@ -19,6 +19,30 @@ from ksp.errors import KspError
 from ksp.git._run import git, git_env
 
 
+def _common_dir(upstream: Path) -> Path:
+    """The clone's common git directory (where its objects are). Read from the layout for the
+    usual cases (a clone, a linked worktree, a bare repository), which saves a git process on
+    every run; anything else is asked of git."""
+    dot = upstream / ".git"
+    gitdir: Path | None = None
+    if dot.is_dir():
+        gitdir = dot
+    elif dot.is_file() and (text := dot.read_text(errors="replace")).startswith("gitdir: "):
+        gitdir = (upstream / text[len("gitdir: "):].strip()).resolve()
+    elif (upstream / "HEAD").is_file() and (upstream / "objects").is_dir():
+        gitdir = upstream
+    if gitdir is not None and (gitdir / "objects").is_dir():
+        return gitdir.resolve()
+    if gitdir is not None and (gitdir / "commondir").is_file():
+        return (gitdir / (gitdir / "commondir").read_text().strip()).resolve()
+    probe = git(upstream, "rev-parse", "--path-format=absolute", "--git-common-dir",
+                check=False)
+    if probe.returncode != 0:
+        raise KspError(f"{upstream} is not a git repository",
+                       hint="pass --upstream with a clone of the upstream project")
+    return Path(probe.stdout.strip())
+
+
 @dataclass(frozen=True)
 class Shadow:
     """The upstream clone (read only) and the shadow repository ksp writes in."""
@@ -29,14 +53,10 @@ class Shadow:
     @classmethod
     def open(cls, upstream: Path) -> Shadow:
         upstream = upstream.resolve()
-        probe = git(upstream, "rev-parse", "--path-format=absolute", "--git-common-dir",
-                    check=False)
-        if probe.returncode != 0:
-            raise KspError(f"{upstream} is not a git repository",
-                           hint="pass --upstream with a clone of the upstream project")
-        common = Path(probe.stdout.strip())
+        common = _common_dir(upstream)
         key = hashlib.sha256(str(common).encode()).hexdigest()[:16]
-        shadow = cls(upstream, cache_dir() / "shadow" / f"{upstream.name}-{key}")
+        name = common.parent.name if common.name == ".git" else common.name.removesuffix(".git")
+        shadow = cls(upstream, cache_dir() / "shadow" / f"{name}-{key}")  # one per clone
         shadow._ensure(common / "objects")
         return shadow
 
