@@ -18,6 +18,7 @@ from typing import Any
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from ksp._files import repo_lock
+from ksp._yaml import json_types
 from ksp.advisories import feed as feed_mod
 from ksp.advisories import osv as osv_mod
 from ksp.advisories.derive import Derived, derive, reference_version
@@ -26,7 +27,7 @@ from ksp.advisories.records import Record, Version
 from ksp.errors import UsageError
 from ksp.model import Advisory, AdvisoryId, Minor, MinorState, Rating, Severity, Status, Window
 from ksp.repo import PatchesRepo
-from ksp.repo.index import IndexDocument, plain_data
+from ksp.repo.index import IndexDocument
 
 _AFFECTED = {Status.NEEDED, Status.IN_PROGRESS, Status.PATCHED, Status.WONT_FIX}
 
@@ -143,7 +144,7 @@ def _version_key(text: str) -> tuple[int, ...]:
 def _merge(document: IndexDocument, advisory: Advisory, derived: dict[Minor, Derived],
            report: ImportReport) -> None:
     entries = document.doc["advisories"]
-    before = plain_data(entries.get(advisory.id))
+    before = json_types(entries.get(advisory.id))
     had_minors = before is not None and "minors" in before
     created = document.upsert(advisory)
     entry = entries[advisory.id]
@@ -156,7 +157,7 @@ def _merge(document: IndexDocument, advisory: Advisory, derived: dict[Minor, Der
         _state(document, advisory.id, minor, result, report)
     if not entry.get("minors") and not had_minors:
         del entry["minors"]  # upsert adds an empty map; keep the entry as it was
-    after = plain_data(entry)
+    after = json_types(entry)
     if created:
         report.added.append(advisory.id)
     elif after != before:
@@ -187,7 +188,7 @@ def _state(document: IndexDocument, ident: str, minor: Minor, result: Derived,
     new = MinorState(result.status, reason=result.reason, justification=result.justification,
                      source="import")
     if existing is None or existing.get("source") == "import":
-        if existing is None or plain_data(existing) != _wanted(new):
+        if existing is None or json_types(existing) != _wanted(new):
             document.set_state(ident, minor, new)
         return
     recorded = Status(existing["status"])

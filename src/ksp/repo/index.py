@@ -19,7 +19,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from ksp._files import atomic_write, repo_lock
-from ksp._yaml import dump_yaml, load_yaml
+from ksp._yaml import dump_yaml, json_types, load_yaml
 from ksp.errors import FormatError
 from ksp.model import (
     Advisory,
@@ -47,17 +47,6 @@ def _validator() -> jsonschema.Draft202012Validator:
             index_schema(), format_checker=jsonschema.FormatChecker()
         )
     return _VALIDATOR
-
-
-def plain_data(node: Any) -> Any:
-    """The round-trip tree as plain JSON-like data (dates as ISO strings) for validation."""
-    if isinstance(node, dict):
-        return {str(k): plain_data(v) for k, v in node.items()}
-    if isinstance(node, list):
-        return [plain_data(v) for v in node]
-    if isinstance(node, dt.date):
-        return node.isoformat()
-    return node
 
 
 def _line_of(doc: Any, path: list[Any]) -> int | None:
@@ -93,7 +82,7 @@ class IndexDocument:
                               hint="it needs at least 'schema: ksp/v1' and 'advisories: {}'")
         if not isinstance(doc, dict):
             raise FormatError("index.yaml must be a mapping", path=path, line=1)
-        errors = sorted(_validator().iter_errors(plain_data(doc)), key=lambda e: list(e.path))
+        errors = sorted(_validator().iter_errors(json_types(doc)), key=lambda e: list(e.path))
         if errors:
             if not roundtrip:
                 return cls.load(path, roundtrip=True)

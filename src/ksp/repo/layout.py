@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from dataclasses import dataclass
 from functools import cached_property
@@ -106,7 +105,3 @@ def find_repo(start: Path | None = None) -> PatchesRepo | None:
         if (folder / CONFIG).is_file() and (folder / INDEX).exists():
             return PatchesRepo(folder)
     return None
-
-
-def today() -> dt.date:
-    return dt.date.today()
