@@ -24,11 +24,15 @@ from ksp.errors import FormatError
 from ksp.model import (
     Advisory,
     AdvisoryId,
+    AdvisoryKind,
+    BinaryState,
     Justification,
     Minor,
     MinorState,
+    ModuleVersion,
     PatchKind,
     Rating,
+    Reach,
     Severity,
     Status,
 )
@@ -163,7 +167,9 @@ def _fields(adv: Advisory) -> dict[str, Any]:
         upstream["fixed_in"] = _flow(list(adv.fixed_in))
     return {
         "title": adv.title,
-        "kind": adv.kind.value if adv.kind is PatchKind.INFRASTRUCTURE else None,
+        "kind": adv.kind.value if adv.kind is PatchKind.INFRASTRUCTURE else (
+            adv.advisory_kind.value if adv.advisory_kind is not AdvisoryKind.PROJECT else None),
+        "module": adv.module,
         "issue": adv.issue,
         "published": adv.published,
         "severity": severity,
@@ -192,13 +198,23 @@ def _flow(items: list[Any]) -> CommentedSeq:
 
 def _state_map(state: MinorState) -> CommentedMap:
     out = CommentedMap(status=state.status.value)
-    for key in ("patch", "sha256", "reason", "link", "source"):
+    for key in ("patch", "sha256", "reason", "link", "source", "module", "version",
+                "fixed_version"):
         if getattr(state, key):
             out[key] = _scalar(getattr(state, key))
     if state.justification:
         out["justification"] = state.justification.value
     if state.patched_on:
         out["patched_on"] = state.patched_on
+    if state.also:
+        out["also"] = CommentedMap(
+            (m.module, CommentedMap(version=m.version, **(
+                {"fixed_version": m.fixed_version} if m.fixed_version else {})))
+            for m in state.also)
+    if state.binaries:
+        out["binaries"] = CommentedMap(
+            (b.binary, CommentedMap(reach=b.reach.value, evidence=_scalar(b.evidence)))
+            for b in state.binaries)
     out.fa.set_flow_style()
     return out
 
@@ -212,10 +228,13 @@ def _date(value: Any) -> dt.date | None:
 def _advisory(key: str, entry: dict[str, Any]) -> Advisory:
     sev = entry.get("severity")
     upstream = entry.get("upstream") or {}
+    kind = entry.get("kind")
     return Advisory(
         id=AdvisoryId(key),
         title=str(entry["title"]),
-        kind=PatchKind(entry.get("kind", PatchKind.of(key).value)),
+        kind=PatchKind(kind) if kind in ("security", "infrastructure") else PatchKind.of(key),
+        advisory_kind=AdvisoryKind(kind) if kind in _ADVISORY_KINDS else AdvisoryKind.PROJECT,
+        module=entry.get("module"),
         issue=entry.get("issue"),
         published=_date(entry.get("published")),
         severity=Severity(Rating(sev["rating"]), sev.get("score"), sev.get("vector"))
@@ -239,4 +258,14 @@ def _state(s: dict[str, Any]) -> MinorState:
         link=s.get("link"),
         patched_on=_date(s.get("patched_on")),
         source=s.get("source"),
+        module=s.get("module"),
+        version=s.get("version"),
+        fixed_version=s.get("fixed_version"),
+        also=tuple(ModuleVersion(str(name), str(m["version"]), m.get("fixed_version"))
+                   for name, m in (s.get("also") or {}).items()),
+        binaries=tuple(BinaryState(str(name), Reach(b["reach"]), str(b.get("evidence", "")))
+                       for name, b in (s.get("binaries") or {}).items()),
     )
+
+
+_ADVISORY_KINDS = {k.value for k in AdvisoryKind}
