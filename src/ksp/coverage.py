@@ -10,6 +10,7 @@ import datetime as dt
 import statistics
 from dataclasses import dataclass, field
 
+from ksp.deps.summary import LaneCounts, lanes
 from ksp.lifecycle import Lifecycle
 from ksp.model import Advisory, Minor, MinorState, PatchKind, Rating, Status, Window
 
@@ -72,6 +73,8 @@ class Coverage:
     minors: list[str]
     rows: list[Row]
     summary: list[MinorSummary] = field(default_factory=list)
+    # The dependency lane (kinds dependency/toolchain), counted apart from the project's own.
+    dependencies: list[LaneCounts] = field(default_factory=list)
 
 
 def default_minors(lifecycle: Lifecycle, today: dt.date, advisories: list[Advisory]) -> list[Minor]:
@@ -109,7 +112,8 @@ def _keep(adv: Advisory, filters: Filters) -> bool:
 def compute(advisories: list[Advisory], lifecycle: Lifecycle, today: dt.date,
             filters: Filters | None = None) -> Coverage:
     filters = filters or Filters()
-    security = [a for a in advisories if a.kind is PatchKind.SECURITY and _keep(a, filters)]
+    security = [a for a in advisories if a.kind is PatchKind.SECURITY and _keep(a, filters)
+                and not a.advisory_kind.is_go]
     minors = list(filters.minors) or default_minors(lifecycle, today, security)
     windows = {m: lifecycle.window(m, today) for m in minors}
     rows = []
@@ -126,7 +130,8 @@ def compute(advisories: list[Advisory], lifecycle: Lifecycle, today: dt.date,
                              -r.rating.rank if r.rating is not Rating.UNKNOWN else 0,
                              r.published or "", r.advisory))
     return Coverage(today.isoformat(), [str(m) for m in minors], rows,
-                    [_summary(security, m, windows[m]) for m in minors])
+                    [_summary(security, m, windows[m]) for m in minors],
+                    lanes([a for a in advisories if _keep(a, filters)], minors))
 
 
 def _summary(advisories: list[Advisory], minor: Minor, window: Window) -> MinorSummary:

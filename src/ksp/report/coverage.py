@@ -82,8 +82,33 @@ def text(result: Coverage, *, color: bool = False) -> str:
     console = Console(file=buf, width=160, force_terminal=color, no_color=not color)
     console.print(table if result.rows else "no advisories match")
     console.print(summary)
+    if result.dependencies:
+        console.print(_lane_table(result))
     console.print(DISCLAIMER, style="dim")
     return buf.getvalue()
+
+
+_LANE_HEAD = ("minor", "dependency needed", "not-affected", "patched",
+              "toolchain needed", "not-affected", "patched")
+
+
+def _lane_rows(result: Coverage) -> list[list[str]]:
+    """Per minor: dependency then toolchain counts (needed / not-affected / patched)."""
+    by_minor: dict[str, list[str]] = {}
+    for row in result.dependencies:
+        by_minor.setdefault(row.minor, [row.minor]).extend(
+            str(n) for n in (row.needed, row.not_affected, row.patched))
+    return list(by_minor.values())
+
+
+def _lane_table(result: Coverage) -> Table:
+    table = Table(title="Dependencies and Go toolchain (Go vulnerability database)",
+                  title_justify="left")
+    for column in _LANE_HEAD:
+        table.add_column(column, justify="right" if column != "minor" else "left")
+    for cells in _lane_rows(result):
+        table.add_row(*cells)
+    return table
 
 
 def _md(value: str) -> str:
@@ -109,6 +134,11 @@ def markdown(result: Coverage) -> str:
     for s in result.summary:
         median = "-" if s.median_days_to_patch is None else f"{s.median_days_to_patch:g}"
         lines.append(f"| {s.minor} | {s.window} | {s.patches} | {s.gaps} | {median} |")
+    if result.dependencies:
+        lines += ["", "### Dependencies and Go toolchain", "",
+                  "| Minor | Dependency needed | Not affected | Patched | Toolchain needed | "
+                  "Not affected | Patched |", "|---|---|---|---|---|---|---|"]
+        lines += ["| " + " | ".join(cells) + " |" for cells in _lane_rows(result)]
     lines += ["", f"_{DISCLAIMER}_", ""]
     return "\n".join(lines)
 

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from ksp import coverage
+from ksp.deps.summary import lanes
 from ksp.errors import KspError
 from ksp.lifecycle import Lifecycle
 from ksp.model import Advisory, Minor, MinorState, PatchRef, Window
@@ -132,7 +133,11 @@ def _minor_page(repo: PatchesRepo, minor: Minor, window: Window, lifecycle: Life
                 advisories: list[Advisory], series: list[PatchInfo],
                 by_path: dict[str, PatchInfo]) -> MinorPage:
     statuses = [_status_line(a, minor, window, by_path) for a in advisories
-                if a.kind.value == "security" and (minor in a.minors or a.fixed_upstream_in(minor))]
+                if a.kind.value == "security" and not a.advisory_kind.is_go
+                and (minor in a.minors or a.fixed_upstream_in(minor))]
+    lane = [a for a in advisories if a.advisory_kind.is_go and minor in a.minors]
+    dependencies = sorted((_status_line(a, minor, window, by_path) for a in lane),
+                          key=lambda s: (s.status != "needed", s.advisory))
     release = lifecycle.release(minor)
     until = lifecycle.extended_until(minor)
     return MinorPage(
@@ -142,7 +147,7 @@ def _minor_page(repo: PatchesRepo, minor: Minor, window: Window, lifecycle: Life
         extended_until=until.isoformat() if until else None,
         branch=repo.config.branch_for(minor), series=series,
         gaps=[s for s in statuses if s.status in ("needed", "needs-triage")],
-        statuses=statuses,
+        statuses=statuses, dependencies=dependencies, lane=lanes(lane, [minor]),
     )
 
 

@@ -1,0 +1,51 @@
+"""Counts of the dependency lane per minor and kind, for status, coverage and the site."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from ksp.model import Advisory, AdvisoryKind, Minor, Status
+
+
+@dataclass(frozen=True)
+class LaneCounts:
+    """One minor's dependency (or toolchain) advisories by state."""
+
+    minor: str
+    kind: str  # dependency | toolchain
+    needed: int = 0  # needed, in-progress and wont-fix: what a scanner reports and ksp confirms
+    not_affected: int = 0
+    patched: int = 0
+    triage: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.needed + self.not_affected + self.patched + self.triage
+
+
+_AFFECTED = (Status.NEEDED, Status.IN_PROGRESS, Status.WONT_FIX)
+
+
+def counts(advisories: Iterable[Advisory], minor: Minor, kind: AdvisoryKind) -> LaneCounts:
+    states = [a.minors[minor].status for a in advisories
+              if a.advisory_kind is kind and minor in a.minors]
+    return LaneCounts(str(minor), kind.value,
+                      needed=sum(1 for s in states if s in _AFFECTED),
+                      not_affected=sum(1 for s in states if s is Status.NOT_AFFECTED),
+                      patched=sum(1 for s in states if s is Status.PATCHED),
+                      triage=sum(1 for s in states if s is Status.NEEDS_TRIAGE))
+
+
+def lanes(advisories: Iterable[Advisory], minors: Iterable[Minor]) -> list[LaneCounts]:
+    """Both kinds for every minor that has one; empty when the index has no such advisory."""
+    listed = [a for a in advisories if a.advisory_kind.is_go]
+    if not listed:
+        return []
+    return [counts(listed, m, k) for m in minors
+            for k in (AdvisoryKind.DEPENDENCY, AdvisoryKind.TOOLCHAIN)]
+
+
+def describe(row: LaneCounts) -> str:
+    text = f"{row.needed} needed, {row.not_affected} not-affected, {row.patched} patched"
+    return text + (f", {row.triage} to triage" if row.triage else "")
