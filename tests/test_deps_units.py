@@ -77,8 +77,18 @@ def test_module_ranges_with_pseudo_versions() -> None:
     before = semver.Version.parse("0.0.0-20210101000000-aaaaaaaaaaaa")
     assert vulnerable(ranges, inside)[0] is True
     assert vulnerable(ranges, before)[0] is False
+    # Found on runc release-1.2: GO-2022-0493 fixes x/sys at a 0.0.0 pseudo-version, which
+    # semver sorts before `introduced: "0"`; v0.28.0 is not affected.
+    fixed_early = ((("introduced", "0"), ("fixed", "0.0.0-20220412211240-33da011f77ad")),)
+    assert vulnerable(fixed_early, semver.Version.parse("0.28.0")) == (False, None)
+    assert vulnerable(fixed_early, before)[0] is True
     assert vulnerable(((("introduced", "0"), ("last_affected", "1.2.0")),),
                       semver.Version.parse("1.2.0"))[0] is True
+    # Found on runc release-1.2: GO-2022-0493 fixes x/sys at a 0.0.0 pseudo-version, which
+    # semver sorts before `introduced: "0"`; v0.28.0 is not affected.
+    fixed_early = ((("introduced", "0"), ("fixed", "0.0.0-20220412211240-33da011f77ad")),)
+    assert vulnerable(fixed_early, semver.Version.parse("0.28.0")) == (False, None)
+    assert vulnerable(fixed_early, before)[0] is True
     assert vulnerable(((("introduced", "0"), ("last_affected", "1.2.0")),),
                       semver.Version.parse("1.2.1"))[0] is False
 

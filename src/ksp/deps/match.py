@@ -34,26 +34,27 @@ class Finding:
         return self.module in (STDLIB, TOOLCHAIN)
 
 
-def _version(text: str) -> semver.Version | None:
-    return ZERO if text == "0" else parse_semver(text)
-
-
 def vulnerable(ranges: tuple[tuple[tuple[str, str], ...], ...], version: semver.Version
                ) -> tuple[bool, semver.Version | None]:
-    """(affected?, the lowest `fixed` above `version` in the range that affects it)."""
+    """(affected?, the lowest `fixed` above `version` in the range that affects it).
+
+    `introduced: "0"` is below every version, pre-releases included: a fix at the pseudo-version
+    `0.0.0-2022…` comes after it, although semver orders `0.0.0-2022…` before `0.0.0`.
+    """
     for events in ranges:
-        parsed = sorted(((v, kind) for kind, text in events if (v := _version(text))),
-                        key=lambda e: e[0])
+        parsed = sorted(((text != "0", v, kind) for kind, text in events
+                         if (v := ZERO if text == "0" else parse_semver(text))),
+                        key=lambda e: (e[0], e[1]) if e[0] else (False, ZERO))
         affected = False
-        for at, kind in parsed:
-            if at > version:
+        for real, at, kind in parsed:
+            if real and at > version:
                 break
             if kind == "introduced":
                 affected = True
             elif kind == "fixed" or (kind == "last_affected" and at < version):
                 affected = False
         if affected:
-            fixes = [at for at, kind in parsed if kind == "fixed" and at > version]
+            fixes = [at for real, at, kind in parsed if kind == "fixed" and at > version]
             return True, min(fixes) if fixes else None
     return False, None
 
