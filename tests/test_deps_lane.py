@@ -70,7 +70,8 @@ def test_deps_reads_go_and_modules_per_minor(capsys: pytest.CaptureFixture[str],
         row = got[minor]
         assert (row["go"], row["go_source"]) == (go, ".go-version")
         assert row["modules"] == [{"path": "golang.org/x/net", "version": net,
-                                   "source": "vendor/modules.txt", "indirect": False}]
+                                   "source": "vendor/modules.txt", "indirect": False,
+                                   "replaced_by": None}]
         assert row["base"] == up.rev(up.branch(minor)) and row["patches"] == 0
 
 
@@ -149,6 +150,30 @@ def test_needed_items_name_their_fix(capsys: pytest.CaptureFixture[str], repo: P
     assert go["policy"] == "Go 1.22 unsupported since 2025-02-11"
     far = rows["CVE-2026-39821"]["fix"]
     assert far["commit"] is None and "no newer release branch moved golang.org/x/net" in far["note"]
+
+
+def test_a_proposed_bump_leaves_every_range_when_the_records_are_given(
+        capsys: pytest.CaptureFixture[str], repo: Path, up: Upstream, tmp_path: Path) -> None:
+    """Like logrus on runc release-1.1: the first newer version past the fix (v0.23.0 here) is
+    affected again by a later range; only the record's ranges tell."""
+    record = json.loads((DATA / "GO-2024-3333.json").read_text())
+    record["id"], record["aliases"] = "GO-2099-0001", ["CVE-2099-0001"]
+    record["affected"][0]["ranges"][0]["events"] = [
+        {"introduced": "0"}, {"fixed": "0.22.1"}, {"introduced": "0.23.0"}, {"fixed": "0.33.0"}]
+    record["affected"][0]["ecosystem_specific"]["imports"][0]["symbols"] = []
+    db = tmp_path / "db"
+    db.mkdir()
+    (db / "GO-2099-0001.json").write_text(json.dumps(record))
+    code, _, err = run(capsys, "advisories", "import", "--repo", str(repo), "--go-vulndb",
+                       str(db), "--upstream", str(up.path), "--date", DAY)
+    assert code == 0, err
+    fixes = {}
+    for extra in ((), ("--go-vulndb", str(db))):
+        code, out, _ = run(capsys, "deps", "--repo", str(repo), "--upstream", str(up.path),
+                           "--minor", "1.31", "--date", DAY, "--format", "json", *extra)
+        row = json.loads(out)["minors"][0]["advisories"][0]
+        fixes[bool(extra)] = (row["fixed_version"], row["fix"]["bumped_to"])
+    assert fixes == {False: ("v0.22.1", "v0.23.0"), True: ("v0.22.1", "v0.33.0")}
 
 
 def test_a_bump_is_in_progress_until_the_gate_passes_then_patched_and_fixed_in_vex(

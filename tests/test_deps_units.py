@@ -46,9 +46,15 @@ def test_modules_txt_versions_and_replacements() -> None:
     text = ("# golang.org/x/net v0.23.0\n## explicit; go 1.18\ngolang.org/x/net/http2\n"
             "# github.com/old/x v1.0.0 => github.com/new/x v1.2.0\n## explicit\n"
             "# k8s.io/api v0.0.0 => ./staging/src/k8s.io/api\n")
-    assert gomod.parse_modules_txt(text) == {"golang.org/x/net": "v0.23.0",
-                                             "github.com/old/x": "v1.2.0",
-                                             "k8s.io/api": "v0.0.0"}
+    V = gomod.Vendored
+    assert gomod.parse_modules_txt(text) == {
+        "golang.org/x/net": V("v0.23.0"),
+        "github.com/old/x": V("v1.0.0", "github.com/new/x v1.2.0"),
+        "k8s.io/api": V("v0.0.0", "./staging/src/k8s.io/api")}
+    # runc release-1.2 once built a patched copy of a module (a version and a local folder):
+    forked = "# github.com/opencontainers/selinux v1.12.0 => ./internal/third_party/selinux\n"
+    assert gomod.parse_modules_txt(forked)["github.com/opencontainers/selinux"] == V(
+        "v1.12.0", "./internal/third_party/selinux")
 
 
 @pytest.mark.parametrize(("text", "want"), [
@@ -140,3 +146,26 @@ def test_go_release_policy() -> None:
     new = gopolicy.support("1.26.1", day)
     assert new is not None and new.supported and new.estimated
     assert new.describe().startswith("Go 1.26 supported until ~2027-")
+
+
+def test_a_module_replaced_by_a_copy_is_left_to_triage() -> None:
+    """runc release-1.2 once built a patched copy of go-selinux from a local folder: the version
+    it names is vulnerable, the code may not be."""
+    from ksp.deps.derive import state
+    from ksp.deps.inventory import Point, inventory_from
+    from ksp.deps.lane import MinorLane
+    from ksp.deps.match import match
+    from ksp.model import Minor
+
+    files = {"go.mod": "module example.com/demo\n\ngo 1.22\n\nrequire golang.org/x/net v0.22.0\n",
+             "vendor/modules.txt": "# golang.org/x/net v0.22.0 => ./third_party/net\n"}
+    point = Point(Minor(1, 31), "release-1.31", "a" * 40, "a" * 40)
+    inv = inventory_from(files.get, list(files), point)
+    assert inv.modules["golang.org/x/net"].replaced_by == "./third_party/net"
+    records = vulndb.load(str(DATA / "GO-2024-3333.json"))
+    found = match("CVE-2024-45338", records, inv)
+    assert [(f.module, f.version, f.fixed, f.replaced_by) for f in found] == [
+        ("golang.org/x/net", "v0.22.0", "v0.33.0", "./third_party/net")]
+    lane = MinorLane(inv, inv, {"CVE-2024-45338": found}, {"CVE-2024-45338": found})
+    got = state(None, lane, "CVE-2024-45338", records)  # type: ignore[arg-type]
+    assert got.status.value == "needs-triage" and "replaced by ./third_party/net" in got.reason

@@ -31,6 +31,9 @@ def register(sub: Any) -> None:
     parser.add_argument("--base", choices=("branch", "tag"), default=None,
                         help="the release branch tip or the last release tag (default: ksp.yaml)")
     parser.add_argument("--modules", action="store_true", help="list every module (text)")
+    parser.add_argument("--go-vulndb", metavar="DIR|URL", default=None,
+                        help="the Go vulnerability database: a proposed bump must then leave "
+                             "every affected range of the record, not only pass the first fix")
     _common.add_format(parser, "markdown")
     _common.add_date(parser)
     parser.set_defaults(func=run)
@@ -47,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     _common.require(bool(minors), f"no minor is in the extended window on {today}",
                     hint="name one with --minor")
     result = command.run(repo, _upstream(args, repo), minors, today, base_mode=args.base,
-                         log=_common.log)
+                         vulndb_source=args.go_vulndb, log=_common.log)
     if args.format == "json":
         _common.emit_json(result)
     elif args.format == "markdown":

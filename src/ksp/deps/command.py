@@ -11,10 +11,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import semver
+
 from ksp.deps import fix as fix_mod
 from ksp.deps import gopolicy
-from ksp.deps.inventory import Inventory, ModuleUse
+from ksp.deps.inventory import Inventory, ModuleUse, parse_semver
 from ksp.deps.lane import inventories
+from ksp.deps.match import vulnerable
+from ksp.deps.vulndb import GoRecord
 from ksp.git.shadow import Shadow
 from ksp.model import Advisory, Minor, Status, Window
 from ksp.repo.layout import PatchesRepo
@@ -53,6 +57,9 @@ class MinorDeps:
     modules: list[ModuleUse]
     changed: list[Change] = field(default_factory=list)
     advisories: list[AdvisoryRow] = field(default_factory=list)
+    go_bump: str | None = None  # one Go release that fixes every needed toolchain advisory
+    go_bump_note: str | None = None
+    go_bump_policy: str | None = None
 
 
 @dataclass
@@ -67,12 +74,17 @@ def default_minors(repo: PatchesRepo, today: dt.date) -> list[Minor]:
 
 
 def run(repo: PatchesRepo, upstream: Path, minors: list[Minor], today: dt.date, *,
-        base_mode: str | None = None, log: Callable[[str], None] | None = None
-        ) -> DepsResult:
+        base_mode: str | None = None, vulndb_source: str | None = None,
+        log: Callable[[str], None] | None = None) -> DepsResult:
+    records = None
+    if vulndb_source:
+        from ksp.deps import vulndb
+
+        records = vulndb.join(vulndb.load(vulndb_source))
     shadow = Shadow.open(upstream)
     advisories = [a for a in repo.advisories().values() if a.advisory_kind.is_go]
     finder = fix_mod.Finder(shadow, repo.config, sorted(set(repo.lifecycle().minors()) |
-                                                        set(minors)))
+                                                        set(minors)), records)
     result = DepsResult(today.isoformat(), str(upstream))
     for minor in sorted(minors, reverse=True):
         if log:
@@ -81,6 +93,9 @@ def run(repo: PatchesRepo, upstream: Path, minors: list[Minor], today: dt.date, 
         row = _minor(head, base, today)
         row.advisories = [_advisory(a, minor, finder, head, today) for a in
                           sorted(advisories, key=lambda a: a.id) if minor in a.minors]
+        row.go_bump, row.go_bump_note = _go_bump(row.advisories, records)
+        bump = gopolicy.support(row.go_bump, today) if row.go_bump else None
+        row.go_bump_policy = bump.describe() if bump else None
         result.minors.append(row)
     return result
 
@@ -115,3 +130,23 @@ def _advisory(adv: Advisory, minor: Minor, finder: fix_mod.Finder, head: Invento
     return AdvisoryRow(adv.id, adv.advisory_kind.value, state.module or adv.module,
                        state.version, state.fixed_version, state.status.value,
                        tuple(b.binary for b in state.binaries if b.affected), fix)
+
+
+def _go_bump(rows: list[AdvisoryRow], records: dict[str, list[GoRecord]] | None
+             ) -> tuple[str | None, str | None]:
+    """The lowest Go release among the fixes that leaves every needed toolchain advisory's
+    ranges (with the records), else the highest fix (not checked against later ranges)."""
+    needed = [r for r in rows if r.fix is not None and r.fix.infra and r.fixed_version]
+    if not needed:
+        return None, None
+    fixes = sorted({r.fixed_version for r in needed if r.fixed_version},
+                   key=lambda v: parse_semver(v) or semver.Version(0))
+    if records is None:
+        return fixes[-1], "the highest fix; pass --go-vulndb to check it against every range"
+    for candidate in fixes:
+        version = parse_semver(candidate)
+        if version is not None and not any(
+                vulnerable(a.ranges, version)[0] for r in needed for rec in records.get(r.id, [])
+                for a in rec.affected if a.module in ("stdlib", "toolchain")):
+            return candidate, f"fixes all {len(needed)} needed toolchain advisories"
+    return None, "no single fixed Go release leaves every affected range"

@@ -42,7 +42,12 @@ def _found(lane: MinorLane, ident: str, found: list[Finding]) -> MinorState:
     common = MinorState(Status.NEEDED, source="import", module=first.module,
                         version=first.version, fixed_version=first.fixed, binaries=binaries,
                         also=also)
-    if binaries and not any(b.affected for b in binaries):
+    unlinked = bool(binaries) and not any(b.affected for b in binaries)
+    if first.replaced_by and not unlinked:
+        return replace(common, status=Status.NEEDS_TRIAGE, reason=(
+            f"{first.module} {first.version} is replaced by {first.replaced_by}: the version "
+            "does not tell whether the code built carries the fix; check that copy"))
+    if unlinked:
         return replace(common, status=Status.NOT_AFFECTED, reason=(
             f"vulnerable {what}, but no binary links the vulnerable code "
             f"({len(binaries)} checked)"),

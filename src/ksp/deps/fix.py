@@ -13,8 +13,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+import semver
+
 from ksp.deps import gomod, gopolicy
 from ksp.deps.inventory import parse_semver
+from ksp.deps.match import vulnerable
+from ksp.deps.vulndb import GoRecord
 from ksp.errors import KspError
 from ksp.git._run import git
 from ksp.git.shadow import Shadow
@@ -57,9 +61,21 @@ def toolchain_fix(adv: Advisory, minor: Minor, state: MinorState, today: dt.date
 class Finder:
     """Searches the newer release branches of the upstream clone (read only), with a cache."""
 
-    def __init__(self, shadow: Shadow, config: Config, minors: list[Minor]) -> None:
+    def __init__(self, shadow: Shadow, config: Config, minors: list[Minor],
+                 records: dict[str, list[GoRecord]] | None = None) -> None:
         self.shadow, self.config, self.minors = shadow, config, sorted(minors)
+        self.records = records  # with them, a candidate must be outside every affected range
         self._cache: dict[tuple[str, str, str], list[tuple[str, str, str]]] = {}
+
+    def _fixed(self, advisory: str, module: str, want: semver.Version, version: str) -> bool:
+        got = parse_semver(version)
+        if got is None or got < want:
+            return False
+        if self.records is None or advisory not in self.records:
+            return True
+        ranges = [a.ranges for r in self.records[advisory] for a in r.affected
+                  if a.module == module]
+        return not any(vulnerable(rs, got)[0] for rs in ranges)
 
     def dependency_fix(self, adv: Advisory, minor: Minor, state: MinorState, base: str) -> Fix:
         module, fixed = state.module or adv.module or "", state.fixed_version
@@ -70,13 +86,15 @@ class Finder:
         for newer in (m for m in self.minors if m > minor):
             branch = self.config.branch_for(newer)
             for sha, subject, version in self._bumps(branch, base, module):
-                got = parse_semver(version)
-                if got is not None and got >= want:
+                if self._fixed(adv.id, module, want, version):
                     return _with(out, branch=branch, commit=sha, subject=subject,
                                  bumped_to=version, command=(
                                      f"ksp backport {adv.id} --commit {sha[:12]} --to {minor}"))
-        return _with(out, note=f"no newer release branch moved {module} to {fixed} or later: "
-                              f"bump it by hand (go get {module}@{fixed}, go mod vendor)")
+        unchecked = "" if self.records else (" (later versions not checked against the "
+                                             "record's ranges: pass --go-vulndb)")
+        return _with(out, note=f"no newer release branch moved {module} to {fixed} or a later "
+                              f"fixed version{unchecked}: bump it by hand (go get "
+                              f"{module}@{fixed}, go mod vendor)")
 
     def _bumps(self, branch: str, base: str, module: str) -> list[tuple[str, str, str]]:
         key = (branch, base, module)
@@ -104,8 +122,8 @@ class Finder:
         listed = git(self.shadow.upstream, "show", f"{sha}:vendor/modules.txt", check=False)
         if listed.returncode == 0:
             found = gomod.parse_modules_txt(listed.stdout).get(module)
-            if found:
-                return found
+            if found and not found.replacement:
+                return found.version
         mod = git(self.shadow.upstream, "show", f"{sha}:go.mod", check=False)
         if mod.returncode != 0:
             return None

@@ -72,21 +72,24 @@ def _directive(verb: str, rest: str, indirect: bool, requires: list[Requirement]
             replaces[words[0]] = Requirement(new[0], new[1] if len(new) > 1 else "")
 
 
-def parse_modules_txt(text: str) -> dict[str, str]:
-    """module path -> the version vendored (a replacement's version when replaced by one)."""
-    out: dict[str, str] = {}
+@dataclass(frozen=True)
+class Vendored:
+    version: str  # the version go.mod requires
+    replacement: str | None = None  # `path version` of a replacing module, or a local folder
+
+
+def parse_modules_txt(text: str) -> dict[str, Vendored]:
+    """module path -> its vendored version, and what replaces it (the code that is built)."""
+    out: dict[str, Vendored] = {}
     for line in text.splitlines():
         if not line.startswith("# "):
             continue
         words = line[2:].split()
-        if "=>" in words:
-            at = words.index("=>")
-            new = words[at + 1:]
-            version = new[1] if len(new) > 1 else (words[1] if at == 2 else "")
-        else:
-            version = words[1] if len(words) > 1 else ""
+        at = words.index("=>") if "=>" in words else len(words)
+        version = words[1] if at >= 2 else ""
+        replacement = " ".join(words[at + 1:]) or None
         if version:
-            out[words[0]] = version
+            out[words[0]] = Vendored(version, replacement)
     return out
 
 

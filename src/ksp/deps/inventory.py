@@ -33,6 +33,7 @@ class ModuleUse:
     version: str  # as Go writes it: v0.23.0, v0.0.0-2021…-abcdef, v2.1.0+incompatible
     source: str  # the file it was read from: vendor/modules.txt or a go.mod
     indirect: bool = False
+    replaced_by: str | None = None  # a fork (`path version`) or local folder built instead
 
 
 @dataclass(frozen=True)
@@ -111,10 +112,11 @@ def inventory_from(read: ReadFile, names: list[str], point: Point) -> Inventory:
                 modules[req.path] = ModuleUse(req.path, req.version, name, req.indirect)
     vendored = "vendor/modules.txt" in names
     if vendored:
-        for path, version in gomod.parse_modules_txt(read("vendor/modules.txt") or "").items():
+        for path, got in gomod.parse_modules_txt(read("vendor/modules.txt") or "").items():
             if path not in main:
                 indirect = modules[path].indirect if path in modules else False
-                modules[path] = ModuleUse(path, version, "vendor/modules.txt", indirect)
+                modules[path] = ModuleUse(path, got.version, "vendor/modules.txt", indirect,
+                                          got.replacement)
     go = _go_version(read, names, parsed.get("go.mod"))
     return Inventory(point, go, dict(sorted(modules.items())), main, vendored)
 

@@ -28,6 +28,7 @@ class Finding:
     fixed: str | None  # the first fixed version above it, same spelling; None: no fix yet
     records: tuple[str, ...]  # GO ids
     packages: tuple[Symbols, ...]  # the vulnerable packages (and symbols) of this module
+    replaced_by: str | None = None  # the build uses this fork or folder: the version says little
 
     @property
     def toolchain(self) -> bool:
@@ -76,12 +77,13 @@ def match(advisory: str, records: list[GoRecord], inventory: Inventory) -> list[
 
 
 def _one(advisory: str, record: GoRecord, affected: Affected, inv: Inventory) -> Finding | None:
+    replaced = None
     if affected.module in (STDLIB, TOOLCHAIN):
         in_use = inv.go.version if inv.go else None
         prefix = ""
     else:
         use = inv.modules.get(affected.module)
-        in_use = use.version if use else None
+        in_use, replaced = (use.version, use.replaced_by) if use else (None, None)
         prefix = "v"
     version = parse_semver(in_use) if in_use else None
     if in_use is None or version is None:
@@ -90,11 +92,12 @@ def _one(advisory: str, record: GoRecord, affected: Affected, inv: Inventory) ->
     if not hit:
         return None
     return Finding(advisory, affected.module, in_use, f"{prefix}{fixed}" if fixed else None,
-                   (record.id,), affected.imports)
+                   (record.id,), affected.imports, replaced)
 
 
 def _join(a: Finding, b: Finding) -> Finding:
     fixes = [f for f in (a.fixed, b.fixed) if f]
     fixed = max(fixes, key=lambda f: parse_semver(f) or ZERO) if fixes else None
     packages = tuple(dict.fromkeys(a.packages + b.packages))
-    return Finding(a.advisory, a.module, a.version, fixed, a.records + b.records, packages)
+    return Finding(a.advisory, a.module, a.version, fixed, a.records + b.records, packages,
+                   a.replaced_by)

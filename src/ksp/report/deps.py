@@ -26,6 +26,10 @@ def _minor(row: MinorDeps, all_modules: bool) -> list[str]:
                      f"{change.head or '-'}")
     counts = _counts(row.advisories)
     lines.append(f"  dependency and toolchain advisories: {counts}")
+    if row.go_bump:
+        lines.append(f"  Go bump: INFRA-go-{row.go_bump} ({row.go_bump_note}; "
+                     f"{row.go_bump_policy}); check it with ksp gate --minor {row.minor} "
+                     f"--go {row.go_bump}")
     for adv in row.advisories:
         lines += _advisory(adv)
     return [*lines, ""]
