@@ -90,12 +90,14 @@ def _reach(repo: PatchesRepo, shadow: Shadow, lane: MinorLane) -> None:
     mains = _binaries(graph, config.components)
     lane.binaries = tuple(sorted(mains))
     closures = {name: reach.closure(graph, std, imp) for name, imp in mains.items()}
+    modules = {name: reach.modules_of(graph, linked) for name, linked in closures.items()}
+    users = graph.importers()
     with _Sources(shadow, lane.inventory.point.head) as sources:
         for ident, findings in lane.findings.items():
             states = []
             for name in sorted(mains):
-                per = [reach.decide(f, name, closures[name], graph, sources.read)
-                       for f in findings]
+                per = [reach.decide(f, name, closures[name], graph, sources.read,
+                                    modules=modules[name], users=users) for f in findings]
                 states.append(_strongest(name, per))
             lane.reach[ident] = tuple(states)
 

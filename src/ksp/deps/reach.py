@@ -48,17 +48,28 @@ def chain(parent: Mapping[str, str], leaf: str) -> list[str]:
     return out[::-1]
 
 
+def modules_of(graph: Graph, linked: Mapping[str, str]) -> dict[str, str]:
+    """Module -> the first (by name) of its packages that the binary links."""
+    out: dict[str, str] = {}
+    for path in sorted(linked):
+        pkg = graph.packages.get(path)
+        if pkg is not None and pkg.module:
+            out.setdefault(pkg.module, path)
+    return out
+
+
 def decide(finding: Finding, binary: str, linked: Mapping[str, str], graph: Graph,
-           read: SourceReader) -> BinaryState:
+           read: SourceReader, *, modules: Mapping[str, str] | None = None,
+           users: Mapping[str, set[str]] | None = None) -> BinaryState:
     targets = [s for s in finding.packages if s.package]
     if not targets:  # the record names no package: the whole module (or any Go code) counts
         if finding.toolchain:
             return BinaryState(binary, Reach.IMPORTED, "the record names no package: every Go "
                                "binary is built with the standard library")
-        hits = sorted(p for p in linked if graph.packages.get(p) and
-                      graph.packages[p].module == finding.module)
-        if hits:
-            via = " > ".join(chain(linked, hits[0]))
+        first = (modules if modules is not None else modules_of(graph, linked)).get(
+            finding.module)
+        if first:
+            via = " > ".join(chain(linked, first))
             return BinaryState(binary, Reach.IMPORTED, f"links {via}")
         return BinaryState(binary, Reach.NOT_IMPORTED,
                            f"links no package of {finding.module}")
@@ -68,11 +79,13 @@ def decide(finding: Finding, binary: str, linked: Mapping[str, str], graph: Grap
         return BinaryState(binary, Reach.NOT_IMPORTED, f"does not import {names} (not in the "
                            "import closure of its main package)")
     via = " > ".join(chain(linked, present[0].package))
-    return _symbols(binary, present, linked, graph=graph, read=read, via=via)
+    return _symbols(binary, present, linked, graph=graph, read=read, via=via,
+                    users=users if users is not None else graph.importers())
 
 
 def _symbols(binary: str, present: list[Symbols], linked: Mapping[str, str], *,
-             graph: Graph, read: SourceReader, via: str) -> BinaryState:
+             graph: Graph, read: SourceReader, via: str,
+             users: Mapping[str, set[str]]) -> BinaryState:
     if any(not s.symbols for s in present):
         return BinaryState(binary, Reach.IMPORTED, f"imports {via} (whole package vulnerable)")
     entry = {sym for s in present for sym in s.symbols if _exported_function(sym)}
@@ -83,7 +96,7 @@ def _symbols(binary: str, present: list[Symbols], linked: Mapping[str, str], *,
         return BinaryState(binary, Reach.IMPORTED, f"imports {via} (a standard-library package:"
                            " its callers inside the standard library are not scanned)")
     for sym_set in present:
-        importers = sorted(p for p in linked if _imports(graph, p, sym_set.package))
+        importers = sorted(p for p in users.get(sym_set.package, ()) if p in linked)
         for importer in importers:
             named = _named(read(graph.packages[importer].dir), sym_set.package, entry)
             if named:
@@ -92,11 +105,6 @@ def _symbols(binary: str, present: list[Symbols], linked: Mapping[str, str], *,
     return BinaryState(binary, Reach.SYMBOLS_UNREFERENCED,
                        f"imports {via}, but no package of the binary names "
                        f"{', '.join(sorted(entry))} (name scan of its importers)")
-
-
-def _imports(graph: Graph, importer: str, package: str) -> bool:
-    pkg = graph.packages.get(importer)
-    return pkg is not None and package in pkg.imports
 
 
 def _exported_function(symbol: str) -> bool:

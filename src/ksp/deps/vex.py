@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from packageurl import PackageURL
 
-from ksp.model import Advisory, Justification, MinorState, Status
+from ksp.model import Advisory, BinaryState, Justification, MinorState, Status
 
 if TYPE_CHECKING:  # ksp.vex imports this module when it meets a dependency advisory
     from ksp.vex import Product, Statement
@@ -48,7 +48,8 @@ def statement(adv: Advisory, state: MinorState, product: Product, binary: str | 
             f"{state.reason or 'moved past the fix'} by {state.patch} (gate passed). {notes}"))
     if state.status is Status.NOT_AFFECTED or (mine is not None and not mine.affected
                                               and state.status is not Status.NEEDS_TRIAGE):
-        why = (mine.evidence if mine is not None and not mine.affected else state.reason) or ""
+        why = (_evidence(mine, state) if mine is not None and not mine.affected
+               else state.reason) or ""
         justification = (state.justification or Justification.VULNERABLE_CODE_NOT_IN_EXECUTE_PATH
                          if state.status is Status.NOT_AFFECTED else
                          Justification.VULNERABLE_CODE_NOT_IN_EXECUTE_PATH)
@@ -76,3 +77,12 @@ def _action(adv: Advisory, state: MinorState) -> str:
 
 def _name(module: str) -> str:
     return "Go" if module in ("stdlib", "toolchain") else module
+
+
+def _evidence(mine: BinaryState, state: MinorState) -> str:
+    if mine.evidence:
+        return mine.evidence
+    names = ", ".join(_name(m) for m in dict.fromkeys(
+        [state.module or "", *(m.module for m in state.also)]) if m)
+    return (f"{mine.binary} does not link the vulnerable code ({names}): none of the packages "
+            "the record names is in the import closure of its main package")

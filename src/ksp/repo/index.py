@@ -211,9 +211,11 @@ def _state_map(state: MinorState) -> CommentedMap:
             (m.module, CommentedMap(version=m.version, **(
                 {"fixed_version": m.fixed_version} if m.fixed_version else {})))
             for m in state.also)
-    if state.binaries:
+    if state.binaries:  # a binary that does not link the package: its reach alone (the state's
+        # reason names the packages), so that a tree with many binaries keeps a small index
         out["binaries"] = CommentedMap(
-            (b.binary, CommentedMap(reach=b.reach.value, evidence=_scalar(b.evidence)))
+            (b.binary, b.reach.value if b.reach is Reach.NOT_IMPORTED else
+             CommentedMap(reach=b.reach.value, evidence=_scalar(b.evidence)))
             for b in state.binaries)
     out.fa.set_flow_style()
     return out
@@ -263,9 +265,14 @@ def _state(s: dict[str, Any]) -> MinorState:
         fixed_version=s.get("fixed_version"),
         also=tuple(ModuleVersion(str(name), str(m["version"]), m.get("fixed_version"))
                    for name, m in (s.get("also") or {}).items()),
-        binaries=tuple(BinaryState(str(name), Reach(b["reach"]), str(b.get("evidence", "")))
-                       for name, b in (s.get("binaries") or {}).items()),
+        binaries=tuple(_binary(str(name), b) for name, b in (s.get("binaries") or {}).items()),
     )
 
 
 _ADVISORY_KINDS = {k.value for k in AdvisoryKind}
+
+
+def _binary(name: str, value: Any) -> BinaryState:
+    if isinstance(value, str):
+        return BinaryState(name, Reach(value), "")
+    return BinaryState(name, Reach(value["reach"]), str(value.get("evidence", "")))

@@ -44,13 +44,12 @@ def _minor_state() -> dict[str, Any]:
             },
             "binaries": {
                 "type": "object",
-                "additionalProperties": {
-                    "type": "object",
-                    "additionalProperties": False,
-                    "required": ["reach"],
-                    "properties": {"reach": {"enum": [r.value for r in Reach]},
-                                   "evidence": {"type": "string"}},
-                },
+                "additionalProperties": {"oneOf": [
+                    {"enum": [r.value for r in Reach]},
+                    {"type": "object", "additionalProperties": False, "required": ["reach"],
+                     "properties": {"reach": {"enum": [r.value for r in Reach]},
+                                    "evidence": {"type": "string"}}},
+                ]},
             },
         },
         "allOf": [
