@@ -51,11 +51,11 @@ def _found(lane: MinorLane, ident: str, found: list[Finding]) -> MinorState:
         names = ", ".join(b.binary for b in binaries)
         unused = "; ".join(dict.fromkeys(b.evidence for b in binaries if b.evidence))
         return replace(common, status=Status.NOT_AFFECTED, binaries=(), reason=(
-            f"vulnerable {what}, but no binary links the vulnerable code ({names}): {unused}"),
+            f"no binary links the vulnerable code ({names}): {unused}"),
             justification=Justification.VULNERABLE_CODE_NOT_IN_EXECUTE_PATH)
     linked = [b.binary for b in binaries if b.affected]
     who = f"linked by {', '.join(linked)}" if linked else (lane.note or "binaries not known")
-    return replace(common, reason=f"in use: {what}; {who}")
+    return replace(common, reason=who if not also else f"{who}; in use: {what}")
 
 
 def _bumped(repo: PatchesRepo, lane: MinorLane, before: Finding) -> MinorState:

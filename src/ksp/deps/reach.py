@@ -76,8 +76,7 @@ def decide(finding: Finding, binary: str, linked: Mapping[str, str], graph: Grap
     present = [s for s in targets if s.package in linked]
     if not present:
         names = ", ".join(s.package for s in targets)
-        return BinaryState(binary, Reach.NOT_IMPORTED, f"does not import {names} (not in the "
-                           "import closure of its main package)")
+        return BinaryState(binary, Reach.NOT_IMPORTED, f"does not import {names}")
     via = " > ".join(chain(linked, present[0].package))
     return _symbols(binary, present, linked, graph=graph, read=read, via=via,
                     users=users if users is not None else graph.importers())
