@@ -48,10 +48,9 @@ def _found(lane: MinorLane, ident: str, found: list[Finding]) -> MinorState:
             f"{first.module} {first.version} is replaced by {first.replaced_by}: the version "
             "does not tell whether the code built carries the fix; check that copy"))
     if unlinked:  # the per-binary list adds nothing here: every binary says the same
-        names = ", ".join(b.binary for b in binaries)
         unused = "; ".join(dict.fromkeys(b.evidence for b in binaries if b.evidence))
         return replace(common, status=Status.NOT_AFFECTED, binaries=(), reason=(
-            f"no binary links the vulnerable code ({names}): {unused}"),
+            f"no binary links the vulnerable code ({len(binaries)} checked): {unused}"),
             justification=Justification.VULNERABLE_CODE_NOT_IN_EXECUTE_PATH)
     linked = [b.binary for b in binaries if b.affected]
     who = f"linked by {', '.join(linked)}" if linked else (lane.note or "binaries not known")

@@ -12,10 +12,13 @@ are what scanners print, and a GO id is the database's own stable name when no C
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ksp._files import read_text
 from ksp.advisories import _json
 from ksp.advisories.osv import validate
 from ksp.advisories.records import parse_timestamp
@@ -52,22 +55,63 @@ class GoRecord:
 
 
 def load(source: str) -> list[GoRecord]:
-    """Every record of a folder (name order), file or URL."""
+    """Every record of a folder (name order), file or URL.
+
+    Validating 4,000 records against the OSV schema takes seconds; the sha256 of each file that
+    passed is kept in ksp's cache, so an unchanged file is not validated twice.
+    """
+    seen = _validated()
+    passed: set[str] = set()
     out: list[GoRecord] = []
-    for item, origin in _items(source):
-        out.append(parse(item, origin))
+    for item, origin, digest in _items(source):
+        out.append(parse(item, origin, valid=digest in seen))
+        passed.add(digest)
+    if passed - seen:
+        _remember(seen | passed)
     return out
 
 
-def _items(source: str) -> list[tuple[Any, str]]:
+def _cache_file() -> Path:
+    from ksp._files import cache_dir
+
+    return cache_dir() / "vulndb" / "validated.json"
+
+
+def _validated() -> set[str]:
+    try:
+        return set(json.loads(_cache_file().read_text()))
+    except (OSError, ValueError, TypeError):
+        return set()
+
+
+def _remember(digests: set[str]) -> None:
+    from ksp._files import atomic_write
+
+    path = _cache_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, json.dumps(sorted(digests)))
+
+
+def _items(source: str) -> list[tuple[Any, str, str]]:
+    """(record, origin, a digest of its source bytes: "" for a URL, never cached)."""
     if _json.is_url(source):
-        return _unpack(_json.load(source, what="Go vulnerability record"), source)
+        return [(item, origin, "") for item, origin in
+                _unpack(_json.load(source, what="Go vulnerability record"), source)]
     path = Path(source)
     if not path.exists():
         raise FormatError("no such file or folder", path=path,
                           hint="pass the Go vulnerability database's ID/ folder, a record or a URL")
-    if not path.is_dir():
-        return _unpack(_json.load(path, what="Go vulnerability record"), str(path))
+    files = [path] if not path.is_dir() else _folder(path)
+    out = []
+    for file in files:
+        text = read_text(file, what="Go vulnerability record")
+        digest = hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
+        data = _json.parse(text, file, what="Go vulnerability record")
+        out += [(item, origin, digest) for item, origin in _unpack(data, str(file))]
+    return out
+
+
+def _folder(path: Path) -> list[Path]:
     folder = path / "ID" if (path / "ID").is_dir() else path
     files = sorted(p for p in folder.iterdir() if p.suffix == ".json" and p.is_file())
     if not files:
@@ -75,8 +119,7 @@ def _items(source: str) -> list[tuple[Any, str]]:
     if len(files) > MAX_FILES:
         raise FormatError(f"folder has {len(files)} records, over the limit of {MAX_FILES}",
                           path=folder)
-    return [pair for f in files for pair in
-            _unpack(_json.load(f, what="Go vulnerability record"), str(f))]
+    return files
 
 
 def _unpack(data: Any, origin: str) -> list[tuple[Any, str]]:
@@ -85,8 +128,9 @@ def _unpack(data: Any, origin: str) -> list[tuple[Any, str]]:
     return [(item, origin) for item in (data if isinstance(data, list) else [data])]
 
 
-def parse(raw: Any, origin: str) -> GoRecord:
-    item = validate(raw, origin)
+def parse(raw: Any, origin: str, *, valid: bool = False) -> GoRecord:
+    """`valid`: the same bytes passed the OSV schema before (see `_items`), skip it."""
+    item = raw if valid and isinstance(raw, dict) else validate(raw, origin)
     affected = tuple(_affected(a, origin) for a in item.get("affected") or []
                      if (a.get("package") or {}).get("ecosystem") == "Go")
     refs = item.get("references") or []
