@@ -133,7 +133,8 @@ def _lint_job() -> dict[str, Any]:
 
 
 def _gate_job(config: Config) -> dict[str, Any]:
-    return {"needs": ["matrix"], "if": "needs.matrix.outputs.any == 'true'",
+    # The gate runs the pull request's Go code: only after lint has passed.
+    return {"needs": ["lint", "matrix"], "if": "needs.matrix.outputs.any == 'true'",
             "name": "gate ${{ matrix.minor }}", "runs-on": "ubuntu-latest",
             "timeout-minutes": 180, "strategy": _matrix_strategy("matrix"),
             "steps": [_checkout_patches(), *_setup_ksp(), *_upstream(config), _gate_step(True),

@@ -110,6 +110,8 @@ def run_matrix(args: argparse.Namespace) -> int:
     from ksp.ci import matrix
 
     repo = _common.repo_required(args)
+    if args.since:  # a pull request: branch templates and lifecycle from the base commit
+        repo = repo.at_base(args.since)
     today = _common.today(args)
     minors = matrix.window_minors(repo, today) if args.all else \
         matrix.changed_minors(repo, args.since, today)

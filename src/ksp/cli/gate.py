@@ -82,6 +82,8 @@ def _run(args: argparse.Namespace) -> int:
     from ksp.gate.run import GateRequest, run_gate
 
     repo = _common.repo_required(args)
+    if args.since:  # a pull request: checked with the base's ksp.yaml (upstream, commands…)
+        repo = repo.at_base(args.since)
     _common.require(not (args.record and args.no_build and args.no_test),
                     "--record needs a run that builds or tests",
                     hint="drop --no-build/--no-test: the Testing: line is evidence of testing")

@@ -93,7 +93,14 @@ class GateResult:
 
 
 def run_gate(request: GateRequest) -> GateResult:
-    """Gate every selected minor; raises KeyboardInterrupt (after cleanup) when interrupted."""
+    """Gate every selected minor; raises KeyboardInterrupt (after cleanup) when interrupted.
+
+    With `since` (a pull request), ksp.yaml comes from that base commit: the PR's own copy
+    never decides its build, test and typecheck commands, known failures or components."""
+    if request.since and request.repo.trusted_base is None:
+        from dataclasses import replace
+
+        request = replace(request, repo=request.repo.at_base(request.since))
     config = request.repo.config
     plans = plan(request.repo, minors=list(request.minors), patches=list(request.patches),
                  since=request.since)

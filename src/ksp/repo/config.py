@@ -221,8 +221,9 @@ def _policy(data: Any, path: Path) -> Policy:
     )
 
 
-def load(path: Path) -> Config:
-    return parse(load_yaml(path, cache=True), path)
+def load(path: Path, *, text: str | None = None) -> Config:
+    """ksp.yaml at `path`, or `text` (the trusted copy from a base commit) named as `path`."""
+    return parse(load_yaml(path, text=text, cache=True), path)
 
 
 def render(project: str, upstream: str, branch: str, tag: str, module: str) -> str:

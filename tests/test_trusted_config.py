@@ -1,0 +1,88 @@
+"""A pull request is untrusted input: in `--since` mode ksp.yaml and the lifecycle file come from
+the base commit. A branch that weakens ksp.yaml and adds a test-breaking patch fails both lint and
+the gate (real git, real Go)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from _gatekit import add_patch, commit_all, git, make_patches_repo
+from factories.goupstream import Upstream, make_go_upstream, patch_that_breaks_test
+from ksp.cli.main import main
+from ksp.repo.trusted import read_trusted
+
+WEAKENED = {
+    "test: 'go test {packages}'": "test: 'true'",
+    "build: 'go build {targets}'": "build: 'sh -c \"echo pwned > /tmp/ksp-pwned-$$\"'",
+    "  forbidden_paths: [": "  forbidden_paths: []\n  old_forbidden: [",
+    "allow_symlinks: false": "allow_symlinks: true",
+}
+
+
+@pytest.fixture(scope="module")
+def up(tmp_path_factory: pytest.TempPathFactory) -> Upstream:
+    return make_go_upstream(tmp_path_factory.mktemp("trusted") / "demo")
+
+
+def weaken(root: Path) -> None:
+    text = (root / "ksp.yaml").read_text()
+    for old, new in WEAKENED.items():
+        assert old in text, old
+        text = text.replace(old, new, 1)
+    (root / "ksp.yaml").write_text(text.replace("  old_forbidden: [", "  # ["))
+
+
+def pull_request(tmp_path: Path, up: Upstream) -> Path:
+    """main: a plain patches repo; branch `pr`: ksp.yaml weakened plus a test-breaking patch."""
+    repo = make_patches_repo(tmp_path / "patches")
+    git(repo, "checkout", "-q", "-b", "pr")
+    weaken(repo)
+    add_patch(repo, "1.31", 1, patch_that_breaks_test(up, "1.31"), index=True)
+    commit_all(repo, "weaken the checks and break a test")
+    return repo
+
+
+def test_read_trusted_reads_the_base_commit_not_the_work_tree(tmp_path: Path) -> None:
+    repo = make_patches_repo(tmp_path / "patches")
+    base = git(repo, "rev-parse", "HEAD").strip()
+    committed = (repo / "ksp.yaml").read_bytes()
+    (repo / "ksp.yaml").write_text("test: 'true'\n")
+    assert read_trusted(repo, "ksp.yaml", base) == committed
+    assert read_trusted(repo, "OWNERS", base) is None
+
+
+def test_a_pr_that_weakens_ksp_yaml_fails_lint_naming_the_keys(
+        tmp_path: Path, up: Upstream, capsys: pytest.CaptureFixture[str]) -> None:
+    repo = pull_request(tmp_path, up)
+    capsys.readouterr()
+    rc = main(["lint", "--repo", str(repo), "--since", "main", "--pre-review", "--format",
+               "json"])
+    findings = json.loads(capsys.readouterr().out)["findings"]
+    assert rc == 1
+    [trusted] = [f for f in findings if f["code"] == "KSP007"]
+    assert trusted["file"] == "ksp.yaml"
+    for key in ("build", "test", "policy.forbidden_paths", "policy.allow_symlinks"):
+        assert key in trusted["message"], trusted["message"]
+    # Without --since (a local run) the working tree's ksp.yaml is the configuration.
+    rc = main(["lint", "--repo", str(repo), "--pre-review", "--format", "json"])
+    codes = {f["code"] for f in json.loads(capsys.readouterr().out)["findings"]}
+    assert "KSP007" not in codes
+
+
+def test_a_pr_that_weakens_ksp_yaml_fails_the_gate_with_the_base_test_command(
+        tmp_path: Path, up: Upstream, capsys: pytest.CaptureFixture[str]) -> None:
+    repo = pull_request(tmp_path, up)
+    before = set(Path("/tmp").glob("ksp-pwned-*"))
+    capsys.readouterr()
+    rc = main(["gate", "--repo", str(repo), "--upstream", str(up.path), "--since", "main",
+               "--format", "json", "--evidence-dir", str(tmp_path / "evidence")])
+    out = json.loads(capsys.readouterr().out)
+    assert rc == 1 and out["result"] == "fail"
+    [minor] = out["minors"]
+    steps = {s["name"]: s for s in minor["steps"]}
+    assert steps["test"]["result"] == "fail"
+    assert all(c != "true" for s in minor["steps"] for c in [s.get("command", "")])
+    assert set(Path("/tmp").glob("ksp-pwned-*")) == before  # the PR's build command never ran
