@@ -43,6 +43,8 @@ class UsageError(KspError):
 class FormatError(KspError):
     """A file of ours (ksp.yaml, index.yaml, a patch, a feed) is not in its documented form."""
 
+    key: str | None = None  # the YAML key at fault, so that a loader can add its line
+
 
 class LifecycleError(KspError):
     """Lifecycle data is missing or malformed."""
