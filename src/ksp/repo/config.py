@@ -119,9 +119,9 @@ def _expect(value: Any, kind: type | tuple[type, ...], key: str, path: Path) -> 
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
         raise _error(f"ksp.yaml: '{key}' must be {names}, got {type(value).__name__}", key, path)
-    low, high = RANGES.get(key, (None, None))
-    if low is not None and high is not None and not low <= int(value) <= high:
-        shown = str(value) if int(value).bit_length() < 64 else "a huge number"
+    if key in RANGES and isinstance(value, int) and not RANGES[key][0] <= value <= RANGES[key][1]:
+        low, high = RANGES[key]
+        shown = str(value) if value.bit_length() < 64 else "a huge number"
         raise _error(f"ksp.yaml: '{key}' must be between {low} and {high:,}, got {shown}", key,
                      path)
     return value
