@@ -1,6 +1,7 @@
 """Entry point: parse, dispatch to one command module, map errors to exit codes.
 
-Exit codes: 0 ok, 1 findings or failures, 2 usage, 3 internal error, 130 interrupted.
+Exit codes: 0 ok, 1 findings or failures, 2 usage, 3 internal error, 4 could not run (no Go
+toolchain, a git failure, a corrupt cache), 130 interrupted.
 Command modules are discovered, so adding a command is adding a module; they import their
 heavy dependencies inside `run` so that `ksp` starts fast.
 """
@@ -20,10 +21,12 @@ from ksp import __version__
 from ksp.cli._common import HelpFormatter
 from ksp.errors import KspError
 
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL, EXIT_CANNOT_RUN = 0, 1, 2, 3, 4
+EXIT_INTERRUPTED = 130
 
 EPILOG = """\
-exit codes: 0 ok, 1 findings or failures, 2 usage error, 3 internal error, 130 interrupted
+exit codes: 0 ok, 1 findings or failures, 2 usage error, 3 internal error,
+  4 could not run (no Go toolchain, git failure, corrupt cache), 130 interrupted
 examples:
   ksp status                       support windows of every Kubernetes minor today
   ksp init security-patches        scaffold a patches repo
