@@ -100,7 +100,8 @@ def _parse(path: Path, text: str, roundtrip: bool) -> Any:
         raise FormatError("YAML nested too deeply", path=path) from None
     except (ValueError, OverflowError) as exc:  # e.g. a timestamp 2026-02-30
         line, token = _bad_value(text)
-        what = f"impossible value {token!r}" if token else f"impossible value ({exc})"
+        what = (f"impossible value {token!r}" if token else
+                f"impossible value ({str(exc).split(':')[0]})")
         raise FormatError(what, path=path, line=line,
                           hint="dates are YYYY-MM-DD and must exist") from None
     except YAMLError as exc:

@@ -83,12 +83,14 @@ def _missing_action(_args: argparse.Namespace) -> int:
                      hint="ksp ci --help")
 
 
-def _write(out: Path | None, text: str) -> None:
+def _write(out: Path | None, text: str, root: Path | None = None) -> None:
     if out is None:
         _common.emit(text)
         return
     from ksp._files import atomic_write
+    from ksp.repo.outputs import check_out
 
+    check_out(out, root)
     atomic_write(out, text)
     _common.log(f"wrote {out}")
 
@@ -98,7 +100,7 @@ def run_github(args: argparse.Namespace) -> int:
 
     repo = _common.repo_required(args)
     options = github.Options(install=args.install or "", cron=args.cron, source=_source(args))
-    _write(args.out, github.render(repo.config, options))
+    _write(args.out, github.render(repo.config, options), repo.root)
     return 0
 
 
@@ -122,7 +124,7 @@ def run_prow(args: argparse.Namespace) -> int:
     minors = matrix.window_minors(repo, _common.today(args))
     pinned = _source(args)
     _write(args.out, prow.render(repo.config, str(slug), minors, image=args.image,
-                                 install=pinned.requirement if pinned else None))
+                                 install=pinned.requirement if pinned else None), repo.root)
     return 0
 
 

@@ -57,5 +57,6 @@ def run(args: argparse.Namespace) -> int:
                                args.since, args.until)
     result = coverage.compute(list(repo.advisories().values()), repo.lifecycle(),
                               _common.today(args), filters)
-    _common.emit(report.render(result, report.Format(args.format), color=sys.stdout.isatty()))
+    color = sys.stdout.isatty()
+    _common.emit(report.render(result, report.Format(args.format), color=color), styled=color)
     return 0

@@ -91,9 +91,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except KspError as exc:
-        print(f"ksp: error: {exc}", file=sys.stderr)
+        from ksp.report._term import printable
+
+        print(printable(f"ksp: error: {exc}").replace("\n", "\\n"), file=sys.stderr)
         if exc.hint:
-            print(f"  hint: {exc.hint}", file=sys.stderr)
+            print(printable(f"  hint: {exc.hint}").replace("\n", "\\n"), file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("ksp: interrupted", file=sys.stderr)

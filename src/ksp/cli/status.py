@@ -36,5 +36,6 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "json":
         _common.emit_json(result)
     else:
-        _common.emit(status_report.text(result, color=sys.stdout.isatty()))
+        color = sys.stdout.isatty()
+        _common.emit(status_report.text(result, color=color), styled=color)
     return 0

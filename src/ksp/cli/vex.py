@@ -55,6 +55,9 @@ def run(args: argparse.Namespace) -> int:
         raise RuntimeError(f"generated OpenVEX document is invalid: {problems[0]}")
     text = openvex.render(result)
     if args.out:
+        from ksp.repo.outputs import check_out
+
+        check_out(args.out, repo.root)
         atomic_write(args.out, text)
         _common.log(f"wrote {args.out}: {len(result.statements)} statements, build {result.build}")
     else:

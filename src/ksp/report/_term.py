@@ -1,0 +1,23 @@
+"""Text that came from a patch or a pull request, made safe to show on a terminal.
+
+A path in a diff can hold any byte but NUL and `/`: an escape sequence in it could move the
+cursor, rewrite earlier lines or set the window title, and a bidi control (U+202E) could make
+a line read backwards. Such characters are shown escaped (`\\x1b`, `\\u202e`), never sent raw.
+"""
+
+from __future__ import annotations
+
+import re
+
+# C0 controls except tab and newline, DEL, C1 controls, and the Unicode format characters that
+# reorder or hide text (bidi embeddings, overrides and isolates, zero-width marks).
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
+def printable(text: str) -> str:
+    return _UNSAFE.sub(_escape, text)
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group(0))
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
