@@ -112,8 +112,11 @@ _DATE_LIKE = re.compile(r"\b\d{4}-\d{1,2}-\d{1,2}(?:[Tt ][0-9:.]+(?:Z|[+-][0-9:]
 
 
 def _bad_value(text: str) -> tuple[int | None, str | None]:
-    """The line and text of the first date-like scalar that is not a real date."""
+    """The line and text of the first date-like scalar that is not a real date, or of a number
+    too long to convert."""
     for number, line in enumerate(text.splitlines(), start=1):
+        if re.search(r"\d{4000}", line):
+            return number, line.strip()[:40] + "…"
         for match in _DATE_LIKE.finditer(line):
             day = match.group(0)[:10].split("-")
             try:

@@ -47,6 +47,10 @@ def run(args: argparse.Namespace) -> int:
     from ksp.report import openvex
 
     repo = _common.repo_required(args)
+    if args.out:
+        from ksp.repo.outputs import check_out
+
+        check_out(args.out, repo.root)  # before any work: nothing is written on refusal
     result = vex.build(repo, args.minor, base=args.base, artifacts=tuple(args.artifact),
                        images=tuple(args.image), broad=args.broad, author=args.author,
                        today=_common.today(args))
@@ -55,9 +59,6 @@ def run(args: argparse.Namespace) -> int:
         raise RuntimeError(f"generated OpenVEX document is invalid: {problems[0]}")
     text = openvex.render(result)
     if args.out:
-        from ksp.repo.outputs import check_out
-
-        check_out(args.out, repo.root)
         atomic_write(args.out, text)
         _common.log(f"wrote {args.out}: {len(result.statements)} statements, build {result.build}")
     else:

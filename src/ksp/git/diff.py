@@ -97,8 +97,8 @@ def parse(diff: bytes) -> list[FileDiff]:
             files.append(FileDiff(old, new))
         elif files and not files[-1].hunks:
             i = _extended_header(files[-1], line, i)
-        if line.startswith(b"@@ ") and files:
-            i = _read_hunk(files[-1], lines, i)
+        if line.startswith(b"@@") and files:
+            i = _read_hunk(files[-1], lines, i)  # `@@@ …` or `@@-1…` is refused there
             continue
         i += 1
     return files
