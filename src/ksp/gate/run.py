@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ksp.errors import FormatError, KspError, UsageError
+from ksp.errors import CannotRun, FormatError, KspError, UsageError
 from ksp.gate.progress import Progress
 from ksp.gate.select import MinorPlan, PlannedPatch, plan
 from ksp.gate.types import StepName, StepOutcome, StepResult
@@ -144,6 +144,8 @@ def _gate_minor(request: GateRequest, config: Config, shadow: Shadow, minor_plan
     try:
         base_ref = _base_ref(shadow, config, minor, request.base_mode or config.base)
         base = shadow.resolve(base_ref)
+    except CannotRun:
+        raise  # git itself failed: exit 4, not a verdict on the patches
     except KspError as exc:
         return _finish(request, MinorResult(minor, "", None, minor_plan, error=str(exc)),
                        progress)
@@ -153,8 +155,8 @@ def _gate_minor(request: GateRequest, config: Config, shadow: Shadow, minor_plan
     try:
         series = apply_series(shadow, base, inputs, allow_drift=request.allow_drift,
                               on_phase=lambda phase: progress.phase(minor, phase))
-    except FormatError:
-        raise  # a malformed patch is bad input: one line naming it, not a gate verdict
+    except (FormatError, CannotRun):
+        raise  # a malformed patch (exit 1) or a git failure (exit 4): not a gate verdict
     except KspError as exc:
         return _finish(request, MinorResult(minor, base_ref, base, minor_plan, error=str(exc)),
                        progress)
