@@ -109,9 +109,13 @@ def test_a_tampered_archive_is_refused_before_it_is_unpacked(
     assert "FAILED" in proc.stdout + proc.stderr
 
 
-def test_the_gate_job_needs_lint(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_gate_job_needs_lint_and_holds_no_token(repo: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
     _, wf = workflow(repo, capsys)
     assert "lint" in wf["jobs"]["gate"]["needs"]
+    assert wf["permissions"] == {"contents": "read"} and "permissions" not in wf["jobs"]["gate"]
+    checkouts = [s for s in steps(wf) if s.get("uses", "").startswith("actions/checkout@")]
+    assert checkouts and all(s["with"]["persist-credentials"] is False for s in checkouts)
 
 
 def test_prow_installs_the_pinned_source(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -93,7 +93,9 @@ def _setup_ksp() -> list[dict[str, Any]]:
 
 
 def _checkout_patches() -> dict[str, Any]:
-    return {"uses": CHECKOUT, "with": {"path": "patches", "fetch-depth": 0}}
+    # No token left in .git/config: the gate runs the pull request's Go code in this job.
+    return {"uses": CHECKOUT, "with": {"path": "patches", "fetch-depth": 0,
+                                       "persist-credentials": False}}
 
 
 def _upstream(config: Config) -> list[dict[str, Any]]:
@@ -169,7 +171,8 @@ def _matrix_strategy(job: str) -> dict[str, Any]:
 def _lint_job() -> dict[str, Any]:
     return {"if": "github.event_name == 'pull_request'", "runs-on": "ubuntu-latest",
             "timeout-minutes": 15,
-            "steps": [{"uses": CHECKOUT, "with": {"fetch-depth": 0}}, *_setup_ksp(),
+            "steps": [{"uses": CHECKOUT, "with": {"fetch-depth": 0, "persist-credentials": False}},
+                      *_setup_ksp(),
                       {"name": "ksp lint", "env": {"BASE_REF": "${{ github.base_ref }}"},
                        "run": 'ksp lint --since "origin/$BASE_REF"'}]}
 
