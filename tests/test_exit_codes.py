@@ -57,7 +57,7 @@ def test_a_corrupt_upstream_clone_is_exit_4(repo: Path, up: Upstream, tmp_path: 
     clone = tmp_path / "clone"
     shutil.copytree(up.path, clone, symlinks=True)
     for obj in (clone / ".git" / "objects").rglob("*"):
-        if obj.is_file() and obj.parent.name not in ("info", "pack") or obj.suffix == ".pack":
+        if (obj.is_file() and obj.parent.name not in ("info", "pack")) or obj.suffix == ".pack":
             obj.write_bytes(b"corrupt")
     rc = main(["gate", "--repo", str(repo), "--upstream", str(clone), "--minor", "1.31",
                "--no-build", "--no-test", "--evidence-dir", str(tmp_path / "evidence")])

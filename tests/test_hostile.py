@@ -241,9 +241,12 @@ def date_cases() -> list[Case]:
         cases.append(Case(f"config-date-{day}-gate", expires, GATE, "ksp.yaml:"))
         published = edit("index.yaml", "title: A test advisory",
                          f"title: A test advisory\n    published: {day}")
+        quoted = edit("index.yaml", "title: A test advisory",
+                      f"title: A test advisory\n    published: '{day}'")
         for label, argv in (("lint", LINT), ("coverage", COVERAGE), ("vex", VEX),
                             ("site", SITE)):
             cases.append(Case(f"index-date-{day}-{label}", published, argv, "index.yaml:"))
+            cases.append(Case(f"index-quoted-date-{day}-{label}", quoted, argv, "index.yaml:"))
     return cases
 
 

@@ -86,3 +86,52 @@ def test_a_pr_that_weakens_ksp_yaml_fails_the_gate_with_the_base_test_command(
     assert steps["test"]["result"] == "fail"
     assert all(c != "true" for s in minor["steps"] for c in [s.get("command", "")])
     assert set(Path("/tmp").glob("ksp-pwned-*")) == before  # the PR's build command never ran
+
+
+LIFECYCLE = """schema: ksp-lifecycle/v1
+project: demo
+releases:
+- minor: '1.31'
+  released: 2024-01-01
+  eol_planned: {eol}
+"""
+
+
+def test_the_lifecycle_file_comes_from_the_base_too(tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """Base: 1.31 expired long ago (a patch for it is an error). The PR moves its end of life
+    into the future: lint still sees the base's dates, and names the change."""
+    repo = make_patches_repo(tmp_path / "patches")
+    (repo / "lifecycle.yaml").write_text(LIFECYCLE.format(eol="2020-01-01"))
+    config = (repo / "ksp.yaml").read_text().replace("lifecycle: embedded",
+                                                     "lifecycle: lifecycle.yaml")
+    (repo / "ksp.yaml").write_text(config)
+    commit_all(repo, "lifecycle")
+    git(repo, "checkout", "-q", "-b", "pr")
+    (repo / "lifecycle.yaml").write_text(LIFECYCLE.format(eol="2030-01-01"))
+    add_patch(repo, "1.31", 1, "diff --git a/x.go b/x.go\n--- a/x.go\n+++ b/x.go\n"
+              "@@ -1 +1 @@\n-a\n+b\n", index=True)
+    commit_all(repo, "revive 1.31")
+    capsys.readouterr()
+    assert main(["lint", "--repo", str(repo), "--since", "main", "--pre-review", "--date",
+                 "2026-11-22", "--format", "json"]) == 1
+    findings = json.loads(capsys.readouterr().out)["findings"]
+    codes = {(f["code"], f["file"]) for f in findings}
+    assert ("KSP105", "v1.31/0001_CVE-2025-1001.patch") in codes  # expired, per the base
+    [changed] = [f for f in findings if f["code"] == "KSP007"]
+    assert changed["file"] == "lifecycle.yaml" and "releases[0]" in changed["message"]
+
+
+def test_a_base_without_ksp_yaml_is_refused_not_replaced_by_the_prs(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    repo = make_patches_repo(tmp_path / "patches")
+    git(repo, "rm", "-q", "ksp.yaml")
+    commit_all(repo, "no config")
+    base = git(repo, "rev-parse", "HEAD").strip()
+    git(repo, "checkout", "-q", "-b", "pr")
+    (repo / "ksp.yaml").write_text("schema: ksp/v1\nproject: go\ntest: 'true'\n")
+    commit_all(repo, "my own config")
+    capsys.readouterr()
+    assert main(["lint", "--repo", str(repo), "--since", base, "--format", "json"]) == 1
+    findings = json.loads(capsys.readouterr().out)["findings"]
+    assert any(f["code"] == "KSP001" and "base commit" in f["message"] for f in findings)
