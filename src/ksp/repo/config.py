@@ -112,7 +112,7 @@ _TOP_KEYS = {
 
 # Settings with a range: a value outside it is refused (10**21 months would overflow a date).
 RANGES: dict[str, tuple[int, int]] = {"extended_months": (0, 600), "timeout": (1, 7 * 24 * 3600),
-          "policy.max_patch_bytes": (1, 1024**3), "policy.max_files": (1, 100_000)}
+          "policy.max_patch_bytes": (1, 1024**3), "policy.max_files": (0, 100_000)}
 
 
 def _expect(value: Any, kind: type | tuple[type, ...], key: str, path: Path) -> Any:
