@@ -135,3 +135,18 @@ def test_a_base_without_ksp_yaml_is_refused_not_replaced_by_the_prs(
     assert main(["lint", "--repo", str(repo), "--since", base, "--format", "json"]) == 1
     findings = json.loads(capsys.readouterr().out)["findings"]
     assert any(f["code"] == "KSP001" and "base commit" in f["message"] for f in findings)
+
+
+def test_a_pr_that_edits_the_ci_workflow_needs_review(tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    repo = make_patches_repo(tmp_path / "patches")
+    (repo / ".github" / "workflows").mkdir(parents=True)
+    (repo / ".github" / "workflows" / "ksp.yml").write_text("name: ksp\n")
+    commit_all(repo, "workflow")
+    git(repo, "checkout", "-q", "-b", "pr")
+    (repo / ".github" / "workflows" / "ksp.yml").write_text("name: ksp\n# lint skipped\n")
+    commit_all(repo, "skip lint")
+    capsys.readouterr()
+    assert main(["lint", "--repo", str(repo), "--since", "main", "--format", "json"]) == 1
+    findings = json.loads(capsys.readouterr().out)["findings"]
+    assert [f["file"] for f in findings if f["code"] == "KSP007"] == [".github/workflows/ksp.yml"]

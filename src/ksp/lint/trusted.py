@@ -27,6 +27,7 @@ def check_trusted_files(ctx: LintContext) -> Iterator[Finding]:
     files = [CONFIG]
     if ctx.config.lifecycle:
         files.append(ctx.config.lifecycle.removeprefix("./"))
+    yield from _workflow_changes(ctx)
     for rel in files:
         if not ctx.in_scope(rel):
             continue
@@ -39,6 +40,17 @@ def check_trusted_files(ctx: LintContext) -> Iterator[Finding]:
             f"it was checked with the base branch's copy",
             hint="an OWNERS approver must review it; it takes effect for pull requests after "
                  "it is merged")
+
+
+def _workflow_changes(ctx: LintContext) -> Iterator[Finding]:
+    """On `pull_request`, GitHub runs the workflow as the pull request has it: a PR that edits
+    the CI definition edits its own checks, so an approver looks at that too."""
+    for rel in sorted(ctx.scope or ()):
+        if rel.startswith(".github/workflows/"):
+            yield Finding.error(
+                "KSP007", rel, "this change edits a CI workflow, which runs as the pull "
+                "request has it", hint="an OWNERS approver must review it; protect .github/ "
+                "with CODEOWNERS and a required review")
 
 
 def changed_keys(ctx: LintContext, rel: str, old: str | None) -> list[str]:

@@ -37,13 +37,14 @@ def read_trusted(root: Path, relpath: str, base: str, *,
     """`relpath` (relative to `root`, the patches repo) as committed in `base`; None when the
     file does not exist there. Refuses a file over `limit` bytes and anything but a blob."""
     spec = f"{base}:./{relpath}"
-    kind = git(root, "cat-file", "-t", spec, check=False)
-    if kind.returncode != 0:
+    probe = git(root, "cat-file", "--batch-check=%(objecttype) %(objectsize)",
+                input=spec + "\n").stdout.split()
+    if len(probe) != 2 or probe[1] == "missing":
         return None
     where = root / relpath
-    if kind.stdout.strip() != "blob":
-        raise FormatError(f"not a file in {base[:12]} (a {kind.stdout.strip()})", path=where)
-    size = int(git(root, "cat-file", "-s", spec).stdout.strip())
+    kind, size = probe[0], int(probe[1])
+    if kind != "blob":
+        raise FormatError(f"not a file in {base[:12]} (a {kind})", path=where)
     if size > limit:
         raise FormatError(f"{size:,} bytes in {base[:12]}, over the limit of {limit:,}",
                           path=where)
