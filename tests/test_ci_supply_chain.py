@@ -124,3 +124,25 @@ def test_prow_installs_the_pinned_source(repo: Path, capsys: pytest.CaptureFixtu
     text = capsys.readouterr().out
     assert f'pip install -q "kube-security-patches @ git+{SOURCE}@{COMMIT}"' in text
     assert "ksp==" not in text
+
+
+@pytest.mark.parametrize(("direct_url", "expected"), [
+    ({"url": SOURCE, "vcs_info": {"vcs": "git", "commit_id": COMMIT}},
+     f"kube-security-patches @ git+{SOURCE}@{COMMIT}"),
+    ({"url": SOURCE, "vcs_info": {"vcs": "git", "commit_id": "main"}}, ""),  # not a commit id
+    ({"url": "file:///work/ksp", "dir_info": {"editable": True}}, ""),  # an editable checkout
+])
+def test_the_default_source_is_where_this_ksp_was_installed_from(
+        repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str], direct_url: dict[str, Any], expected: str) -> None:
+    """A real dist-info folder (what pip writes) first on sys.path, read by importlib.metadata."""
+    import json
+
+    info = tmp_path / "site" / "kube_security_patches-0.1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: kube-security-patches\n"
+                                   "Version: 0.1.0\n")
+    (info / "direct_url.json").write_text(json.dumps(direct_url))
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    _, wf = workflow(repo, capsys)
+    assert wf["env"]["KSP_INSTALL"] == expected
