@@ -454,6 +454,30 @@ def escape_path_cases() -> list[Case]:
     return cases
 
 
+def evidence_record(content: bytes) -> Setup:
+    """A Testing: line that names (by sha256) a hostile evidence record in .ksp/evidence."""
+    def setup(w: World) -> None:
+        digest = hashlib.sha256(content).hexdigest()
+        folder = w.repo / ".ksp" / "evidence" / "1.31"
+        folder.mkdir(parents=True)
+        (folder / f"{digest}.json").write_bytes(content)
+        path = w.repo / PATCH
+        before = hashlib.sha256(path.read_bytes()).hexdigest()
+        path.write_text(path.read_text().replace(
+            "# Testing: pending", "# Testing: ksp gate pass on 0123456789ab (release-1.31), "
+            f"go1.22.0, 2026-11-20, evidence sha256:{digest}"))
+        after = hashlib.sha256(path.read_bytes()).hexdigest()
+        edit("index.yaml", before, after)(w)
+    return setup
+
+
+def record_cases() -> list[Case]:
+    bodies = {"list": b"[1, 2]", "digits": b'{"x": ' + DIGITS.encode() + b"}", "null": b"null",
+              "not-json": b"{", "string": b'"pass"', "deep": b"[" * 3000 + b"]" * 3000}
+    return [Case(f"evidence-record-{name}-lint", evidence_record(body), LINT, PATCH)
+            for name, body in bodies.items()]
+
+
 def trust_cases() -> list[Case]:
     """A pull request that changes how it is checked: lint names the keys; nothing changes."""
     weakened = (("test-true", "test: 'go test {packages}'", "test: 'true'"),
@@ -479,7 +503,7 @@ def init_world_cases() -> list[Case]:
 
 CASES = [*template_cases(), *date_cases(), *range_cases(), *hunk_cases(), *size_cases(),
          *number_cases(), *state_cases(), *evidence_cases(), *id_cases(), *out_cases(),
-         *escape_path_cases(), *trust_cases(), *init_world_cases()]
+         *escape_path_cases(), *record_cases(), *trust_cases(), *init_world_cases()]
 
 ERROR_LINE = ("ksp: error:", "ksp: usage error:", "ksp lint:")
 
@@ -509,3 +533,16 @@ def test_hostile_input(case: Case, world: Callable[[str], World],
     for text in (out, err):  # nothing from the input reaches the terminal raw
         assert not re.search("[\x00-\x08\x0b-\x1f\x7f\u202e]", text), repr(text[:300])
     assert (tree_hash(w.repo), tree_hash(w.up)) == before
+
+
+def test_hostile_test_output_is_text_not_a_crash(tmp_path: Path) -> None:
+    """`go test -json` output comes from the patched tree's tests: a line of 3,000 brackets, a
+    5,000-digit number or a non-object is plain text, never an internal error."""
+    from ksp.gate import gotest
+
+    log = tmp_path / "test.log"
+    log.write_text("[" * 3000 + "]" * 3000 + "\n" + "9" * 5000 + "\n[1]\n"
+                   '{"Action": "fail", "Package": "example.com/x", "Test": "TestY"}\n')
+    failed, text = gotest.parse_json(log)
+    assert [(f.package, f.test) for f in failed] == [("example.com/x", "TestY")]
+    assert text.startswith("[[[")

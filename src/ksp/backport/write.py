@@ -194,7 +194,7 @@ def read_state(file: Path) -> dict[str, Any]:
     hint = "delete it (and its worktree next to it) and run `ksp backport` again"
     try:
         state = json.loads(read_text(file, what="backport state file"))
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise FormatError(f"backport state file is not valid JSON ({exc})", path=file,
                           hint=hint) from None
     bad = [k for k, kind in _STATE_KEYS.items()

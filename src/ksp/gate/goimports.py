@@ -117,7 +117,7 @@ def load_graph(cache: Path, base: str) -> Graph | None:
     path = cache / f"{base}.json"
     try:
         return Graph.from_json(path.read_text()) if path.is_file() else None
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
         return None  # a corrupt cache entry is recomputed
 
 
