@@ -75,11 +75,12 @@ class Scope:
         upstream = config.upstream.rstrip("/").removeprefix("https://")
         if upstream.startswith("github.com/"):
             own.append(upstream)  # a link to the upstream repository is the project too
+        community: tuple[str, ...] = ()
         if config.project == "kubernetes":
             community = KUBERNETES_COMMUNITY
         else:
             parent = config.module.rsplit("/", 1)[0] if "/" in config.module else ""
-            community = (parent + "/",) if parent else ()
+            community = (parent + "/",) if parent else community
         words = {"", "kubernetes", config.project}
         words.update(_last(entry).lower() for entry in own)
         return cls(tuple(dict.fromkeys(own)), community, frozenset(words))

@@ -113,6 +113,8 @@ class IndexDocument:
             entry = CommentedMap()
             entries[advisory.id] = entry
         for key, value in _fields(advisory).items():
+            if key in _SCOPE_KEYS and not created:
+                continue  # whose advisory it is: decided together, by set_scope
             if key not in entry and value not in (None, [], {}):
                 entry[key] = value
         entry.setdefault("minors", CommentedMap())
@@ -147,7 +149,10 @@ class IndexDocument:
     def add_history(self, advisory: str, decision: Decision) -> None:
         entry = self.doc["advisories"][advisory]
         history = entry.setdefault("history", CommentedSeq())
-        item = CommentedMap(date=decision.date, by=_scalar(decision.by))
+        # A fresh date object each time: ruamel writes one object met twice as &anchor/*alias,
+        # which our loader refuses.
+        day = dt.date.fromordinal(decision.date.toordinal())
+        item = CommentedMap(date=day, by=_scalar(decision.by))
         if decision.minor is not None:
             item["minor"] = DoubleQuotedScalarString(str(decision.minor))
         if decision.before is not None:
@@ -155,7 +160,6 @@ class IndexDocument:
         item["to"] = decision.after
         if decision.why:
             item["why"] = _scalar(decision.why)
-        item.fa.set_flow_style()
         history.append(item)
 
     def set_patch_sha(self, patch: str, digest: str) -> int:
@@ -185,6 +189,7 @@ def edit(path: Path) -> Iterator[IndexDocument]:
 
 
 _PATCH_KINDS = frozenset(k.value for k in PatchKind)
+_SCOPE_KEYS = frozenset({"kind", "project", "source"})
 
 
 def _insert_after(entry: CommentedMap, after: str, key: str, value: Any) -> None:

@@ -42,7 +42,7 @@ def gather(repo: PatchesRepo, today: dt.date, vex: VexProvider = no_vex) -> Site
     config = repo.config
     lifecycle = repo.lifecycle()
     advisories = sorted(repo.advisories().values(), key=lambda a: a.id)
-    matrix = coverage.compute(advisories, lifecycle, today)
+    matrix = coverage.compute(advisories, lifecycle, today, project=config.project)
     minors = _page_minors(repo, advisories, matrix.minors)
     patches = {m: [_patch_info(repo, ref, advisories) for ref in repo.series(m)] for m in minors}
     by_path = {p.ref.path: p for infos in patches.values() for p in infos}
@@ -132,7 +132,7 @@ def _minor_page(repo: PatchesRepo, minor: Minor, window: Window, lifecycle: Life
                 advisories: list[Advisory], series: list[PatchInfo],
                 by_path: dict[str, PatchInfo]) -> MinorPage:
     statuses = [_status_line(a, minor, window, by_path) for a in advisories
-                if a.kind.value == "security" and (minor in a.minors or a.fixed_upstream_in(minor))]
+                if a.in_scope and (minor in a.minors or a.fixed_upstream_in(minor))]
     release = lifecycle.release(minor)
     until = lifecycle.extended_until(minor)
     return MinorPage(
