@@ -14,7 +14,7 @@ from dataclasses import replace
 from ksp import coverage
 from ksp.errors import KspError
 from ksp.lifecycle import Lifecycle
-from ksp.model import Advisory, Minor, MinorState, PatchRef, Window
+from ksp.model import Advisory, AdvisoryKind, Minor, MinorState, PatchRef, Window
 from ksp.repo import PatchesRepo, patchfile
 from ksp.site import timeline
 from ksp.site.model import AdvisoryPage, MinorPage, PatchInfo, SiteData, StatusLine
@@ -120,8 +120,9 @@ def _status_line(adv: Advisory, minor: Minor, window: Window,
 
 def _advisory_page(adv: Advisory, minors: list[Minor], lifecycle: Lifecycle, today: dt.date,
                    by_path: dict[str, PatchInfo]) -> AdvisoryPage:
-    shown = [m for m in minors if m in adv.minors or
-             lifecycle.window(m, today) in (Window.SUPPORTED, Window.EXTENDED)]
+    shown = [m for m in minors if m in adv.minors or (
+        adv.scope is AdvisoryKind.PROJECT
+        and lifecycle.window(m, today) in (Window.SUPPORTED, Window.EXTENDED))]
     statuses = [_status_line(adv, m, lifecycle.window(m, today), by_path) for m in shown]
     patches = [p for p in by_path.values() if p.ref.advisory == adv.id]
     patches.sort(key=lambda p: (p.ref.minor, p.ref.number), reverse=True)
