@@ -205,8 +205,8 @@ def _merge(document: IndexDocument, advisory: Advisory, derived: dict[Minor, Der
     elif after != before:
         changed = sorted(k for k in set(before or {}) | set(after) if
                          (before or {}).get(k) != after.get(k) and k != "minors")
-        changed += [f"minors.{m}" for m in sorted(set(after.get("minors", {})))
-                    if (before or {}).get("minors", {}).get(m) != after["minors"][m]]
+        was, now = (before or {}).get("minors") or {}, after.get("minors") or {}
+        changed += [f"minors.{m}" for m in sorted(set(was) | set(now)) if was.get(m) != now.get(m)]
         report.updated.append(Update(advisory.id, changed))
 
 
