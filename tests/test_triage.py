@@ -146,10 +146,14 @@ def test_kind_override_is_kept_by_import(imported: Path,
 
 
 def test_by_defaults_to_the_github_user(imported: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    subprocess.run(["git", "config", "--global", "github.user", "octo"], check=True)
+    subprocess.run(["git", "config", "--global", "user.name", "Dee Mo"], check=True)
     rc, _, _ = triage(capsys, imported, "CVE-2020-8554", "--minor", "1.34", "--status", "needed")
     assert rc == 0
-    assert index(imported)["CVE-2020-8554"]["history"][0]["by"] == "@octo"
+    subprocess.run(["git", "config", "--global", "github.user", "octo"], check=True)
+    rc, _, _ = triage(capsys, imported, "CVE-2020-8554", "--minor", "1.33", "--status", "needed")
+    assert rc == 0
+    assert [h["by"] for h in index(imported)["CVE-2020-8554"]["history"]] == ["Dee Mo", "@octo"]
+    assert run(capsys, "lint", "--repo", str(imported))[0] == 0
 
 
 def test_site_shows_decisions_and_other_projects(imported: Path, tmp_path: Path,
@@ -184,8 +188,8 @@ BAD = [
       "component_not_present"], "goes with --status not-affected only"),
     (["CVE-2020-8554", "--kind", "other-project"], "needs --project"),
     (["CVE-2020-8554", "--kind", "someone-else", "--project", "x"], "--kind 'someone-else'"),
-    (["CVE-2020-8554", "--minor", "1.32", "--status", "needed", "--by", "two words"],
-     "expected one handle"),
+    (["CVE-2020-8554", "--minor", "1.32", "--status", "needed", "--by", "@two\nlines"],
+     "on one line"),
     (["CVE-2020-8554"], "nothing to record"),
     (["CVE-2020-8554", "--history", "--status", "needed"], "takes no decision options"),
 ]

@@ -76,8 +76,8 @@ def check(request: Request) -> tuple[Status | None, Justification | None, Adviso
     """Everything that can be checked without the index: the words of the request."""
     _one_line(request.note, "--note")
     _one_line(request.project, "--project")
-    if not request.by.strip() or any(c.isspace() for c in request.by.strip()):
-        raise _fail(f"--by {request.by!r}: expected one handle such as @maintainer")
+    if not request.by.strip() or any(c in request.by for c in "\n\r\x00"):
+        raise _fail(f"--by {request.by!r}: expected a handle such as @maintainer, on one line")
     if request.status is None and request.kind is None:
         raise _fail("nothing to record: pass --status STATUS and/or --kind KIND")
     status = _enum(Status, request.status, "status", STATUSES)

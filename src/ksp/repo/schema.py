@@ -52,7 +52,7 @@ def _history() -> dict[str, Any]:
             "required": ["date", "by", "to"],
             "properties": {
                 "date": DATE,
-                "by": {"type": "string", "minLength": 1, "pattern": r"^\S+$"},
+                "by": one_line,
                 "minor": {"type": "string", "pattern": MINOR_PATTERN},
                 "from": {"enum": [*(s.value for s in Status), *(k.value for k in AdvisoryKind)]},
                 "to": {"enum": [*(s.value for s in Status), *(k.value for k in AdvisoryKind)]},
