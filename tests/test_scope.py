@@ -253,3 +253,21 @@ def test_bad_scope_is_one_line_exit_1(repo: Path, value: str,
 def test_shipped_schema_is_the_generated_one() -> None:
     shipped = Path(__file__).parent.parent / "src" / "ksp" / "data" / "index.schema.json"
     assert json.loads(shipped.read_text()) == index_schema()
+
+
+@pytest.mark.parametrize(("name", "kind"), [
+    ("k8s.io/kubernetes/pkg/kubelet", "project"),  # a package of the main module
+    ("k8s.io/apimachinery", "project"),
+    ("k8s.io/api-extra", "other-project"),  # a prefix by path segment, not by string
+    ("kube-apiserver", "project"),  # a component by name
+    ("Kubelet", "project"),
+    ("github.com/kubernetes/kubernetes", "project"),  # the upstream repository itself
+    ("secrets-store-csi-driver", "other-project"),  # a bare product name in the feed
+    ("registry.k8s.io/ingress-nginx/controller", "other-project"),
+    ("golang.org/x/net", "dependency"),
+])
+def test_default_kubernetes_scope(name: str, kind: str) -> None:
+    from ksp.advisories.scope import Scope
+    from ksp.repo.config import Config
+
+    assert Scope.of(Config()).classify([name], in_scope=False)[0].value == kind

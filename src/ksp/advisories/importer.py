@@ -115,10 +115,7 @@ def run(repo: PatchesRepo, records: list[Record], today: dt.date, *,
         document = IndexDocument.load(repo.index_path)
         for ident in sorted(grouped):
             recs = grouped[ident]
-            kind, project = scope.classify(
-                [p.name for r in recs for p in r.packages], any(p.project for r in recs
-                                                                for p in r.packages),
-                [m for r in recs for m in r.mentions])
+            kind, project = scope.classify_records(recs)
             advisory = replace(_advisory(ident, recs, report.warnings), scope=kind,
                                project=project, scope_source="import")
             _merge(document, advisory, derived[ident], report)

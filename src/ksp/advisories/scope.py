@@ -24,6 +24,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from ksp.advisories.records import Record
 from ksp.model import AdvisoryKind
 from ksp.repo.config import Config
 
@@ -101,6 +102,13 @@ class Scope:
     def in_community(self, name: str) -> bool:
         """Another project of the same community: its module path, or a bare product name."""
         return not _is_path(name) or any(name.startswith(p) for p in self.community)
+
+    def classify_records(self, records: Iterable[Record]) -> tuple[AdvisoryKind, str | None]:
+        """The kind of one advisory from all its records (the feed's and OSV's)."""
+        records = list(records)
+        packages = [p for r in records for p in r.packages]
+        return self.classify([p.name for p in packages], any(p.project for p in packages),
+                             [m for r in records for m in r.mentions])
 
     def classify(self, packages: Iterable[str], in_scope: bool,
                  mentions: Iterable[str] = ()) -> tuple[AdvisoryKind, str | None]:
