@@ -46,7 +46,9 @@ def register(sub: Any) -> None:
                         help="show the advisory's recorded decisions and change nothing")
     _common.add_format(parser)
     _common.add_repo(parser)
-    _common.add_date(parser)
+    parser.add_argument("--date", type=_common.parse_date, default=None,
+                        help="the day of the decision, and of the window --all-minors uses "
+                             "(YYYY-MM-DD; default: today)")
     parser.set_defaults(func=run)
 
 
