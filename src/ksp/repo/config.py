@@ -260,7 +260,7 @@ def render(project: str, upstream: str, branch: str, tag: str, module: str) -> s
         f"typecheck: '{defaults.typecheck}'",
         "env: {}                  # extra build environment, e.g. {GO111MODULE: 'off'}",
         "known_failures: {}       # minor: [{test, reason, expires}]",
-        "# scope: [k8s.io/kubernetes, kubelet, ...]  # this repo's own packages; default: profile's",
+        "# scope: [k8s.io/kubernetes, kubelet, …]  # own packages; default: the profile's",
         "policy:",
         "  forbidden_paths: [" + ", ".join(f"'{p}'" for p in DEFAULT_FORBIDDEN) + "]",
         "  waivers: []",
