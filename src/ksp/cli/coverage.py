@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     filters = coverage.Filters(tuple(args.minor), tuple(args.status), args.severity,
                                args.since, args.until)
     result = coverage.compute(list(repo.advisories().values()), repo.lifecycle(),
-                              _common.today(args), filters)
+                              _common.today(args), filters, repo.config.project)
     color = sys.stdout.isatty()
     _common.emit(report.render(result, report.Format(args.format), color=color), styled=color)
     return 0
