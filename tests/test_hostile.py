@@ -109,10 +109,13 @@ def world(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.Mo
 
 
 def tree_hash(root: Path) -> str:
-    """Every path, mode and content under `root`, `.git` included."""
+    """Every path, mode and content under `root`, `.git` included. The one exception is an empty
+    `.ksp.lock` (git-ignored, no content): writers take the repo lock before they validate."""
     digest = hashlib.sha256()
     for path in sorted(root.rglob("*")):
         st = path.lstat()
+        if path == root / ".ksp.lock" and st.st_size == 0:
+            continue
         digest.update(f"{path.relative_to(root)}\0{st.st_mode:o}\0".encode())
         if path.is_symlink():
             digest.update(str(path.readlink()).encode())
@@ -488,6 +491,30 @@ def trust_cases() -> list[Case]:
                  LINT_SINCE, "ksp.yaml") for name, old, new in weakened]
 
 
+def triage_cases() -> list[Case]:
+    """`ksp triage` writes index.yaml: hostile ids, notes and a broken index leave it as it was."""
+    def triage(*words: str) -> Argv:
+        return cmd("triage", *words, "--minor", "1.31", "--status", "wont-fix", "--by", "@src",
+                   *REPO)
+    return [
+        Case("triage-id-newline", nothing, triage("CVE-2025-1001\n", "--note", "x"),
+             "CVE-2025-1001"),
+        Case("triage-id-escape", nothing, triage("CVE-2025-1001\x1b[2J", "--note", "x"),
+             "CVE-2025-1001"),
+        Case("triage-note-newline", nothing, triage("CVE-2025-1001", "--note",
+                                                    "fine\n# injected: yes"), "--note"),
+        Case("triage-index-date", edit("index.yaml", "title: A test advisory",
+                                       "title: A test advisory\n    published: 2026-02-30"),
+             triage("CVE-2025-1001", "--note", "x"), "index.yaml:"),
+        Case("triage-index-digits", edit("index.yaml", "title: A test advisory",
+                                         f"title: A test advisory\n    published: {DIGITS}"),
+             triage("CVE-2025-1001", "--note", "x"), "index.yaml"),
+        Case("triage-config-template", edit("ksp.yaml", "branch: 'release-{minor}'",
+                                            "branch: 'release-{minor.__class__}'"),
+             triage("CVE-2025-1001", "--note", "x"), "ksp.yaml:"),
+    ]
+
+
 def init_world_cases() -> list[Case]:
     """test_bad_input's cases, now also hashing .git and the upstream clone."""
     cases = []
@@ -503,7 +530,7 @@ def init_world_cases() -> list[Case]:
 
 CASES = [*template_cases(), *date_cases(), *range_cases(), *hunk_cases(), *size_cases(),
          *number_cases(), *state_cases(), *evidence_cases(), *id_cases(), *out_cases(),
-         *escape_path_cases(), *record_cases(), *trust_cases(), *init_world_cases()]
+         *escape_path_cases(), *record_cases(), *triage_cases(), *trust_cases(), *init_world_cases()]
 
 ERROR_LINE = ("ksp: error:", "ksp: usage error:", "ksp lint:")
 
