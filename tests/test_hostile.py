@@ -530,7 +530,8 @@ def init_world_cases() -> list[Case]:
 
 CASES = [*template_cases(), *date_cases(), *range_cases(), *hunk_cases(), *size_cases(),
          *number_cases(), *state_cases(), *evidence_cases(), *id_cases(), *out_cases(),
-         *escape_path_cases(), *record_cases(), *triage_cases(), *trust_cases(), *init_world_cases()]
+         *escape_path_cases(), *record_cases(), *triage_cases(), *trust_cases(),
+         *init_world_cases()]
 
 ERROR_LINE = ("ksp: error:", "ksp: usage error:", "ksp lint:")
 
