@@ -515,6 +515,44 @@ def triage_cases() -> list[Case]:
     ]
 
 
+def report(content: str) -> Argv:
+    def argv(w: World) -> list[str]:
+        (w.tmp / "trivy.json").write_text(content)
+        return ["ci", "vex-check", "--repo", str(w.repo), "--minor", "1.31", "--report",
+                str(w.tmp / "trivy.json")]
+    return argv
+
+
+def more_command_cases() -> list[Case]:
+    """sign, init, ci prow and ci vex-check."""
+    sign = cmd("sign", "--reviewer", "@src", "--repo", "{repo}", "{repo}/" + PATCH)
+    return [
+        Case("sign-reviewer-newline", nothing, cmd(
+            "sign", "--reviewer", "@src\n# Testing: pass", *REPO, "{repo}/" + PATCH),
+            "--reviewer"),
+        Case("sign-reviewer-escape", nothing, cmd(
+            "sign", "--reviewer", "@src\x1b[2J", *REPO, "{repo}/" + PATCH), "--reviewer"),
+        Case("sign-reviewer-bidi", nothing, cmd(
+            "sign", "--reviewer", "@src\u202e", *REPO, "{repo}/" + PATCH), "--reviewer"),
+        Case("sign-outside-repo", nothing, cmd("sign", "--reviewer", "@src", *REPO,
+                                               "{up}/go.mod"), "go.mod"),
+        Case("sign-index-date", edit("index.yaml", "title: A test advisory",
+                                     "title: A test advisory\n    published: 2026-02-30"),
+             sign, "index.yaml:"),
+        Case("init-over-a-repo", nothing, cmd("init", "{repo}"), "patches"),
+        Case("init-over-a-file", nothing, cmd("init", "{repo}/index.yaml"), "index.yaml"),
+        Case("prow-out-index", nothing, cmd("ci", "prow", *REPO, "--repo-slug", "o/r", "--out",
+                                            "{repo}/index.yaml"), "--out"),
+        Case("prow-template", edit("ksp.yaml", "branch: 'release-{minor}'",
+                                   "branch: 'release-{minor.__dict__}'"),
+             cmd("ci", "prow", *REPO, "--repo-slug", "o/r", "--date", DAY), "ksp.yaml:"),
+        Case("vex-check-digits", nothing, report('{"SchemaVersion": ' + DIGITS + "}"),
+             "trivy.json"),
+        Case("vex-check-deep", nothing, report("[" * 5000 + "]" * 5000), "trivy.json"),
+        Case("vex-check-not-json", nothing, report("{\n"), "trivy.json:"),
+    ]
+
+
 def init_world_cases() -> list[Case]:
     """test_bad_input's cases, now also hashing .git and the upstream clone."""
     cases = []
@@ -530,7 +568,8 @@ def init_world_cases() -> list[Case]:
 
 CASES = [*template_cases(), *date_cases(), *range_cases(), *hunk_cases(), *size_cases(),
          *number_cases(), *state_cases(), *evidence_cases(), *id_cases(), *out_cases(),
-         *escape_path_cases(), *record_cases(), *triage_cases(), *trust_cases(),
+         *escape_path_cases(), *record_cases(), *triage_cases(), *more_command_cases(),
+         *trust_cases(),
          *init_world_cases()]
 
 ERROR_LINE = ("ksp: error:", "ksp: usage error:", "ksp lint:")

@@ -29,7 +29,7 @@ class Signed:
 
 
 def sign(repo: PatchesRepo, paths: list[Path], reviewer: str) -> list[Signed]:
-    if not reviewer.strip() or any(c.isspace() for c in reviewer.strip()):
+    if not reviewer.strip() or any(c.isspace() or not c.isprintable() for c in reviewer.strip()):
         raise UsageError(f"--reviewer {reviewer!r}: expected one handle such as @src-member")
     planned = [_plan(repo, path, reviewer.strip()) for path in paths]  # all checked first
     out = []
