@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from functools import cached_property
@@ -85,8 +86,13 @@ class PatchesRepo:
         if path is not None and self.trusted_base is not None:
             from ksp.repo.trusted import read_trusted_text
 
-            rel = path.relative_to(self.root.resolve()).as_posix()
+            # The path as written, not as the PR's working tree resolves it (symlinks).
+            rel = os.path.normpath(str(cfg.lifecycle)).replace(os.sep, "/")
+            if rel.startswith(("../", "/")) or rel == "..":
+                raise FormatError("ksp.yaml: lifecycle file must be inside the repo",
+                                  path=self.root / CONFIG)
             text = read_trusted_text(self.root, rel, self.trusted_base)
+            path = self.root / rel
             if text is None:
                 raise FormatError(f"lifecycle file {rel} is not in the base commit "
                                   f"{self.trusted_base[:12]}", path=self.root / CONFIG)
