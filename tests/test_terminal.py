@@ -12,7 +12,8 @@ from ksp.report._term import printable
     ("pkg/\x1b[2Jx.go", "pkg/\\x1b[2Jx.go"),
     ("a\x1b]0;title\x07b", "a\\x1b]0;title\\x07b"),
     ("x\u202egol", "x\\u202egol"),
-    ("\x9b31m", "\\x9b31m"),
+    ("\x9b31m", "\\u009b31m"),
+    ("del\x7f", "del\\u007f"),
     ("tab\tand\nnewline stay", "tab\tand\nnewline stay"),
     ("ü and 日本 stay", "ü and 日本 stay"),
 ])
@@ -27,3 +28,13 @@ def test_emit_and_log_escape(capsys: pytest.CaptureFixture[str]) -> None:
     out, err = capsys.readouterr()
     assert out == "file \\x1b[31mred\\x1b[0m\n\x1b[1mstyled by us\x1b[0m\n"
     assert err == "warning about \\x1b]0;pwned\\x07\n"
+
+
+def test_escaped_json_parses_to_the_same_strings(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    data = {"path": "pkg/\x1b[2J\x9b\u202e\x7fx.go"}
+    _common.emit_json(data)
+    out = capsys.readouterr().out
+    assert not any(c in out for c in "\x1b\x9b\u202e\x7f")
+    assert json.loads(out) == data

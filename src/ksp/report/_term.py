@@ -19,5 +19,8 @@ def printable(text: str) -> str:
 
 
 def _escape(match: re.Match[str]) -> str:
+    """C0 controls as `\\x1b`; DEL, C1 and format characters as `\\u009b`, which is also how JSON
+    writes them, so that escaped JSON output still parses to the same strings (json.dumps
+    already escapes C0 controls itself)."""
     code = ord(match.group(0))
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    return f"\\x{code:02x}" if code < 0x20 else f"\\u{code:04x}"
