@@ -12,10 +12,11 @@ import io
 from typing import assert_never
 
 from rich.console import Console
-from rich.table import Table
 
 from ksp.coverage import Cell, Coverage
 from ksp.model import Status, Window
+from ksp.report import _table
+from ksp.report._table import CellValue
 
 DISCLAIMER = ("Community maintained, not officially supported, provided without warranty; "
               "upgrading to a supported version is strongly recommended.")
@@ -61,23 +62,22 @@ def _cell_text(cell: Cell) -> str:
 
 def text(result: Coverage, *, color: bool = False) -> str:
     windows = {s.minor: s.window for s in result.summary}
-    table = Table(title=f"Coverage on {result.date} (gaps first)", title_justify="left")
-    for column in ("advisory", "severity", "published"):
-        table.add_column(column, no_wrap=True)
-    for minor in result.minors:
-        table.add_column(f"{minor}\n[{WINDOW_STYLE[windows[minor]]}]{windows[minor]}[/]")
+    headers: list[CellValue] = ["advisory", "severity", "published"]
+    headers += [(f"{m}\n{windows[m]}", WINDOW_STYLE[windows[m]]) for m in result.minors]
+    rows: list[list[CellValue]] = []
     for row in result.rows:
         score = f" {row.score:.1f}" if row.score is not None else ""
-        cells = [f"[{STATUS_STYLE[c.status]}]{_cell_text(c)}[/]" if c.status else _cell_text(c)
+        cells = [(_cell_text(c), STATUS_STYLE[c.status]) if c.status else _cell_text(c)
                  for c in row.cells]
-        table.add_row(row.advisory, f"{row.rating}{score}", row.published or "-", *cells)
-    summary = Table(title="Per minor", title_justify="left")
-    for column in ("minor", "window", "patches", "gaps", "median days to patch"):
-        summary.add_column(column)
-    for s in result.summary:
-        median = "-" if s.median_days_to_patch is None else f"{s.median_days_to_patch:g}"
-        summary.add_row(s.minor, f"[{WINDOW_STYLE[s.window]}]{s.window}[/]", str(s.patches),
-                        str(s.gaps), median)
+        rows.append([row.advisory, f"{row.rating}{score}", row.published or "-", *cells])
+    table = _table.build(headers, rows, title=f"Coverage on {result.date} (gaps first)",
+                         title_justify="left")
+    summary = _table.build(
+        ["minor", "window", "patches", "gaps", "median days to patch"],
+        [[s.minor, (str(s.window), WINDOW_STYLE[s.window]), str(s.patches), str(s.gaps),
+          "-" if s.median_days_to_patch is None else f"{s.median_days_to_patch:g}"]
+         for s in result.summary],
+        title="Per minor", title_justify="left")
     buf = io.StringIO()
     console = Console(file=buf, width=160, force_terminal=color, no_color=not color)
     console.print(table if result.rows else "no advisories match")
