@@ -14,9 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.scalarstring import DoubleQuotedScalarString
-
 from ksp._files import atomic_write, read_text, repo_lock
 from ksp._yaml import checked, dump_yaml, json_types, line_index, load_yaml, mark_checked, node_line
 from ksp.errors import FormatError
@@ -38,6 +35,10 @@ EMPTY = "# ksp index: one entry per advisory, a status per minor. See README.md.
 
 if TYPE_CHECKING:
     import jsonschema
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+# The round-trip types (ruamel) are imported where an edit needs them: readers load through the
+# content cache and never import the YAML library (~10 ms at every start).
 
 _VALIDATOR: jsonschema.Draft202012Validator | None = None
 
@@ -66,6 +67,8 @@ def _schema_check() -> str:
 
 def _line_of(doc: Any, path: list[Any]) -> int | None:
     """The line of the deepest node on `path` that ruamel kept a position for."""
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
     line = None
     node = doc
     for key in path:
@@ -106,6 +109,8 @@ class IndexDocument:
             document._validate()
             mark_checked(text, check)
         if doc.get("advisories") is None:
+            from ruamel.yaml.comments import CommentedMap
+
             doc["advisories"] = CommentedMap() if roundtrip else {}
         return document
 
@@ -135,6 +140,8 @@ class IndexDocument:
 
     def upsert(self, advisory: Advisory) -> bool:
         """Add an advisory, or fill the fields it lacks; never overwrites what is there."""
+        from ruamel.yaml.comments import CommentedMap
+
         entries = self.doc["advisories"]
         entry = entries.get(advisory.id)
         created = entry is None
@@ -148,6 +155,8 @@ class IndexDocument:
         return created
 
     def set_state(self, advisory: str, minor: Minor, state: MinorState) -> None:
+        from ruamel.yaml.comments import CommentedMap
+
         entry = self.doc["advisories"][advisory]
         minors = entry.setdefault("minors", CommentedMap())
         minors[str(minor)] = _state_map(state)
@@ -179,6 +188,8 @@ def edit(path: Path) -> Iterator[IndexDocument]:
 
 
 def _fields(adv: Advisory) -> dict[str, Any]:
+    from ruamel.yaml.comments import CommentedMap
+
     severity = None
     if adv.severity:
         severity = CommentedMap(rating=adv.severity.rating.value)
@@ -210,18 +221,24 @@ _SPECIAL = re.compile(r"[:,\[\]{}#&*!|>'\"%@`]|^[\s?-]|\s$")
 
 def _scalar(value: Any) -> Any:
     """Quote strings that a YAML 1.1 parser (libyaml, PyYAML, editors) would misread in flow."""
+    from ruamel.yaml.scalarstring import DoubleQuotedScalarString
+
     if isinstance(value, str) and _SPECIAL.search(value):
         return DoubleQuotedScalarString(value)
     return value
 
 
 def _flow(items: list[Any]) -> CommentedSeq:
+    from ruamel.yaml.comments import CommentedSeq
+
     seq = CommentedSeq([_scalar(i) for i in items])
     seq.fa.set_flow_style()
     return seq
 
 
 def _state_map(state: MinorState) -> CommentedMap:
+    from ruamel.yaml.comments import CommentedMap
+
     out = CommentedMap(status=state.status.value)
     for key in ("patch", "sha256", "reason", "link", "source"):
         if getattr(state, key):
