@@ -56,6 +56,6 @@ def run(args: argparse.Namespace) -> int:
     filters = coverage.Filters(tuple(args.minor), tuple(args.status), args.severity,
                                args.since, args.until)
     result = coverage.compute(list(repo.advisories().values()), repo.lifecycle(),
-                              _common.today(args), filters)
+                              _common.today(args), filters, repo.config.project)
     _common.emit(report.render(result, report.Format(args.format), color=sys.stdout.isatty()))
     return 0
