@@ -187,6 +187,9 @@ class IndexDocument:
             del minors[str(minor)]
 
     def add_history(self, advisory: str, decision: Decision) -> None:
+        from ruamel.yaml.comments import CommentedMap, CommentedSeq
+        from ruamel.yaml.scalarstring import DoubleQuotedScalarString
+
         entry = self.doc["advisories"][advisory]
         history = entry.setdefault("history", CommentedSeq())
         # A fresh date object each time: ruamel writes one object met twice as &anchor/*alias,

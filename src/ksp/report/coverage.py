@@ -12,6 +12,7 @@ import io
 from typing import assert_never
 
 from rich.console import Console
+from rich.table import Table
 
 from ksp.coverage import Cell, Coverage
 from ksp.model import Status, Window
@@ -89,14 +90,13 @@ def text(result: Coverage, *, color: bool = False) -> str:
 
 
 def _others_table(result: Coverage) -> Table:
-    table = Table(title=f"{result.others_title} (not counted as gaps)", title_justify="left")
-    for column in ("advisory", "kind", "package", "severity", "published"):
-        table.add_column(column, no_wrap=True)
-    for o in result.others:
-        score = f" {o.score:.1f}" if o.score is not None else ""
-        table.add_row(o.advisory, o.kind.value, o.project or "-", f"{o.rating}{score}",
-                      o.published or "-")
-    return table
+    rows: list[list[CellValue]] = [
+        [o.advisory, o.kind.value, o.project or "-",
+         f"{o.rating}{f' {o.score:.1f}' if o.score is not None else ''}", o.published or "-"]
+        for o in result.others]
+    return _table.build(["advisory", "kind", "package", "severity", "published"], rows,
+                        title=f"{result.others_title} (not counted as gaps)",
+                        title_justify="left")
 
 
 def _md(value: str) -> str:
