@@ -91,8 +91,8 @@ class Scene:
                         str(self.keys[who].private))
 
     def gate(self) -> None:
-        rc, out, err = self.ksp("gate", "--upstream", str(self.up.path), "--minor", "1.30",
-                                "--no-build", "--no-test", "--format", "json")
+        rc, _, err = self.ksp("gate", "--upstream", str(self.up.path), "--minor", "1.30",
+                              "--no-build", "--no-test", "--format", "json")
         assert rc == 0, err
 
     def findings(self, *flags: str) -> list[tuple[str, str, str]]:

@@ -141,15 +141,14 @@ def test_a_patch_edited_after_signing_is_refused_by_lint_and_apply(
     patch.write_text(text.replace(added, added + " // after review", 1))
     errors = scene.findings()
     assert ("KSP610", "v1.30/0002_CVE-2025-1002.patch",
-            "v1.30/0002_CVE-2025-1002.patch changed since the series was signed "
-            "(v1.30/SERIES)") in errors
+            "changed since the series was signed (v1.30/SERIES)") in errors
     tree = consumer_tree(scene, tmp_path)
     head = subprocess.run(["git", "-C", str(tree), "rev-parse", "HEAD"], capture_output=True,
                           text=True, check=True).stdout
     rc, _, err = apply_signed(scene, tree)
     assert rc == 1
-    assert err.startswith("ksp: error: v1.30/0002_CVE-2025-1002.patch: v1.30/0002_CVE-2025-1002.patch "
-                          "changed since the series was signed")
+    assert err.startswith("ksp: error: v1.30/0002_CVE-2025-1002.patch: changed since the "
+                          "series was signed (v1.30/SERIES); nothing was applied")
     assert "nothing was applied" in err and "signed by @alice" in err
     assert subprocess.run(["git", "-C", str(tree), "status", "--porcelain"],
                           capture_output=True, text=True, check=True).stdout == ""
@@ -165,8 +164,8 @@ def test_a_reordered_series_is_refused(scene: Scene, tmp_path: Path) -> None:
     second.rename(first.with_name("0001_CVE-2025-1002.patch"))
     swap.rename(second.with_name("0002_CVE-2025-1001.patch"))
     messages = {m for c, _, m in scene.findings() if c == "KSP610"}
-    assert ("v1.30/0001_CVE-2025-1002.patch reordered (signed as 0002_CVE-2025-1002.patch) "
-            "since the series was signed (v1.30/SERIES)") in messages
+    assert ("reordered (signed as 0002_CVE-2025-1002.patch) since the series was signed "
+            "(v1.30/SERIES)") in messages
     rc, _, err = apply_signed(scene, consumer_tree(scene, tmp_path))
     assert rc == 1 and "reordered" in err
 

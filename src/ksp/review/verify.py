@@ -152,9 +152,9 @@ def _changes(repo: PatchesRepo, result: MinorReview, current: tuple[manifest.Ent
         name, _, what = change.partition(" ")
         target = f"{folder}/{name}" if not what.startswith("removed") else f"{folder}/{SERIES}"
         result.problems.append(Problem(
-            "KSP610", target, f"{folder}/{name} {what} since the series was signed "
-            f"({folder}/{SERIES})", "approvers sign the series again: `ksp sign PATCH "
-            "--reviewer @handle`"))
+            "KSP610", target, f"{what if target.endswith(name) else change} since the "
+            f"series was signed ({folder}/{SERIES})",
+            "approvers sign the series again: `ksp sign PATCH --reviewer @handle`"))
 
 
 def _attestation(repo: PatchesRepo, result: MinorReview, folder: Path, trust: Trust) -> None:
