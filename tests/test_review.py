@@ -305,3 +305,36 @@ def test_default_key_is_gits_user_signingkey(scene: Scene) -> None:
     rc, out, err = scene.ksp("sign", str(scene.patches[0]), "--reviewer", "@alice")
     assert rc == 0, err
     assert "signed v1.30/SERIES (base release-1.30 " in out
+
+
+def test_provenance_in_coverage_vex_and_the_site(tmp_path: Path, up: Upstream,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    scene = make_scene(tmp_path, up, capsys, backport="rewritten")
+    scene.gate()
+    assert scene.sign("alice")[0] == 0
+    assert scene.sign("bob")[0] == 0
+    rc, out, err = scene.ksp("coverage", "--format", "json", "--date", "2026-11-22")
+    assert rc == 0, err
+    cells = [c for row in json.loads(out)["rows"] for c in row["cells"] if c["patch"]]
+    assert {c["patch"]: c["provenance"] for c in cells} == {
+        p.relative_to(scene.root).as_posix(): {"backport": "rewritten", "tests": None,
+                                               "reviewers": ["@alice", "@bob"]}
+        for p in scene.patches}
+    _, text, _ = scene.ksp("coverage", "--date", "2026-11-22")
+    assert "patched (rewritten)" in text
+    assert "Provenance of the patches" in text and "@alice, @bob" in text
+    rc, out, err = scene.ksp("vex", "--minor", "1.30", "--base", "v1.30.1", "--broad",
+                             "--date", "2026-11-22")
+    assert rc == 0, err
+    statements = [s for s in json.loads(out)["statements"] if s["status"] == "fixed"]
+    assert statements and all(
+        "a rewrite of the upstream fix for this minor, reviewed by @alice and @bob" in
+        s["impact_statement"] and "--require-signed" in s["action_statement"]
+        for s in statements)
+    site = tmp_path / "site"
+    from ksp.cli.main import main
+
+    assert main(["site", "build", "--repo", str(scene.root), "--out", str(site), "--date",
+                 "2026-11-22"]) == 0
+    page = (site / "minors" / "v1.30.html").read_text()
+    assert '<span class="backport"' in page and "reviewed by @alice, @bob" in page
