@@ -50,6 +50,7 @@ def run(args: argparse.Namespace) -> int:
         _common.require(args.attestation.is_file(), f"--attestation {args.attestation}: no such "
                         "file", hint="`ksp gate` writes .ksp/evidence/X.Y/attestation.intoto.json")
         files.append(sign_attestation(repo, args.attestation, args.reviewer, options))
+    _still_needed(repo, files)
     if args.format == "json":
         _common.emit_json({"signed": signed, "files": files})
         return 0
@@ -63,3 +64,17 @@ def run(args: argparse.Namespace) -> int:
         lines.append(f"signed {f.file}{base}: {f.signature}")
     _common.emit("\n".join(lines))
     return 0
+
+
+def _still_needed(repo: Any, files: list[Any]) -> None:
+    """On stderr: what the minors just signed still lack (another approver, a stale signature,
+    the attestation), so that the next step is plain."""
+    from ksp.model import Minor
+    from ksp.review import trust as trust_mod
+    from ksp.review.verify import review_minor
+
+    trust = trust_mod.load(repo.root)
+    for folder in sorted({f.file.split("/", 1)[0] for f in files}):
+        for problem in review_minor(repo, Minor.parse(folder), trust).problems:
+            hint = f" ({problem.hint})" if problem.hint else ""
+            _common.log(f"still needed: {problem.file}: {problem.message}{hint}")

@@ -84,8 +84,10 @@ def review_minor(repo: PatchesRepo, minor: Minor, trust: Trust) -> MinorReview:
         result.problems.append(Problem(
             "KSP614", minor.folder, f"the series of {minor} is not signed",
             "an approver runs `ksp sign PATCH --reviewer @handle`", error=True))
-    # Signatures cover the patches only while the files are what was signed.
-    _patch_rules(repo, result, trust, valid if result.ok else set())
+    # Signatures cover the patches only while the files are what was signed (else KSP610
+    # already says which changed, and per-patch signature counts would only repeat it).
+    changed = any(p.code == "KSP610" for p in result.problems)
+    _patch_rules(repo, result, trust, set() if changed else valid, count=not changed)
     if result.signed is not None and valid:
         _attestation(repo, result, folder, trust)
     return result
@@ -189,7 +191,8 @@ def _attestation(repo: PatchesRepo, result: MinorReview, folder: Path, trust: Tr
             f"`ksp sign --attestation {rel} --reviewer @handle`", error=False))
 
 
-def _patch_rules(repo: PatchesRepo, result: MinorReview, trust: Trust, valid: set[str]) -> None:
+def _patch_rules(repo: PatchesRepo, result: MinorReview, trust: Trust, valid: set[str], *,
+                 count: bool) -> None:
     review = repo.config.review
     former = {s for s in valid if s not in trust.owners.approvers and trust.expiry(s)}
     approvers = trust.owners.approvers | former
@@ -200,16 +203,18 @@ def _patch_rules(repo: PatchesRepo, result: MinorReview, trust: Trust, valid: se
             continue  # lint reports it as KSP201
         req = rules.requirement(header, review)
         named = handles(header.get("SRC Reviewer"))
-        for v in rules.check(header, review, approvers):
+        violations = rules.check(header, review, approvers)
+        for v in violations:
             result.problems.append(Problem(v.code, ref.path, v.message, v.hint()))
         ok = tuple(h for h in named if h in valid and h in approvers
                    and (req.fixer_may_sign or h != req.fixer))
         result.patches.append(PatchReview(ref.path, header.get("Backport") or (
             "infrastructure" if req.rule == "review.infra" else "unstated"), req.rule,
             req.approvers, ok))
-        if result.signed is not None and named and len(ok) < req.approvers:
+        if count and result.signed is not None and named and not violations \
+                and len(ok) < req.approvers:
             unsigned = [f"@{h}" for h in named if h not in valid]
-            may = rules.may_sign(header, review, approvers)
+            may = [h for h in rules.may_sign(header, review, approvers) if h not in ok]
             result.problems.append(Problem(
                 "KSP613", ref.path, f"{req.rule} needs {req.approvers} approvers' signatures "
                 f"on {result.minor.folder}/{SERIES}, has {len(ok)}"
