@@ -351,3 +351,23 @@ def test_provenance_in_coverage_vex_and_the_site(tmp_path: Path, up: Upstream,
                  "2026-11-22"]) == 0
     page = (site / "minors" / "v1.30.html").read_text()
     assert '<span class="backport"' in page and "reviewed by @alice, @bob" in page
+
+
+def test_bad_trust_files_and_review_config_are_one_line_errors(scene: Scene) -> None:
+    scene.gate()
+    signers = scene.root / "ALLOWED_SIGNERS"
+    good = signers.read_text()
+    signers.write_text(good + 'bob valid-before="soon" ssh-ed25519 AAAA\n')
+    before = scene.patches[0].read_bytes()
+    rc, _, err = scene.sign("alice")
+    assert rc == 1
+    assert err.splitlines()[0].endswith(
+        "ALLOWED_SIGNERS:6: valid-before 'soon' is not YYYYMMDD[HHMM[SS]]")
+    assert scene.patches[0].read_bytes() == before
+    assert not (scene.root / "v1.30" / "SERIES").exists()
+    signers.write_text(good)
+    config = scene.root / "ksp.yaml"
+    config.write_text(config.read_text().replace("infra: {approvers: 1}",
+                                                 "infra: {approvers: 0}"))
+    rc, _, err = scene.sign("alice")
+    assert rc == 1 and "review.infra.approvers must be at least 1" in err

@@ -11,6 +11,7 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ksp._files import read_text
 from ksp.errors import KspError
 from ksp.model import Minor
 from ksp.repo import PatchesRepo, patchfile
@@ -18,6 +19,8 @@ from ksp.review import attest, manifest, rules, sshsig
 from ksp.review.manifest import SERIES, Manifest
 from ksp.review.owners import handles
 from ksp.review.trust import Trust
+
+REVIEW_FILE_LIMIT = 1024 * 1024  # a manifest, signature or attestation; PRs are untrusted
 
 
 @dataclass(frozen=True)
@@ -69,9 +72,11 @@ def review_minor(repo: PatchesRepo, minor: Minor, trust: Trust) -> MinorReview:
     series_path = folder / SERIES
     valid: set[str] = set()
     if series_path.is_file():
-        data = series_path.read_bytes()
+        data = b""
         try:
-            result.signed = manifest.parse(data.decode("utf-8", "replace"), series_path)
+            data = read_text(series_path, limit=REVIEW_FILE_LIMIT, what="series manifest"
+                             ).encode()
+            result.signed = manifest.parse(data.decode(), series_path)
         except KspError as exc:
             result.problems.append(Problem("KSP610", _rel(repo, series_path), exc.message,
                                            exc.hint, line=exc.line))
@@ -104,7 +109,8 @@ def _signatures(repo: PatchesRepo, target: Path, data: bytes, trust: Trust
     for sig in sorted(target.parent.glob(f"{target.name}.@*.sig")):
         rel = _rel(repo, sig)
         try:
-            env = sshsig.parse(sig.read_bytes(), sig)
+            env = sshsig.parse(read_text(sig, limit=REVIEW_FILE_LIMIT, what="signature"
+                                         ).encode(), sig)
         except KspError as exc:
             out.append(SignatureCheck(rel, "?", "", "invalid", exc.message))
             continue
@@ -169,8 +175,8 @@ def _attestation(repo: PatchesRepo, result: MinorReview, folder: Path, trust: Tr
             "run `ksp gate`, then `ksp sign --attestation "
             f".ksp/evidence/{result.minor}/{attest.LOCAL} --reviewer @handle`"))
         return
-    data = path.read_bytes()
     try:
+        data = read_text(path, limit=REVIEW_FILE_LIMIT, what="attestation").encode()
         attested = attest.read(data, path)
     except KspError as exc:
         result.problems.append(Problem("KSP620", rel, exc.message, exc.hint))
