@@ -371,3 +371,20 @@ def test_bad_trust_files_and_review_config_are_one_line_errors(scene: Scene) -> 
                                                  "infra: {approvers: 0}"))
     rc, _, err = scene.sign("alice")
     assert rc == 1 and "review.infra.approvers must be at least 1" in err
+
+
+def test_a_failed_gate_run_is_attested_as_failed_and_not_signed(scene: Scene) -> None:
+    from factories.goupstream import patch_that_fails_to_apply
+
+    second = scene.patches[1]
+    text = second.read_text()
+    second.write_text(text[:text.index("diff --git ")] + patch_that_fails_to_apply(scene.up,
+                                                                                   "1.30"))
+    rc, _, _ = scene.ksp("gate", "--upstream", str(scene.up.path), "--minor", "1.30",
+                         "--no-build", "--no-test")
+    assert rc == 1
+    local = scene.root / ".ksp" / "evidence" / "1.30" / "attestation.intoto.json"
+    assert json.loads(local.read_text())["predicate"]["result"] == "FAILED"
+    rc, _, err = scene.sign_attestation("alice")
+    assert rc == 1 and "the attested gate run did not pass; it is not signed" in err
+    assert not (scene.root / "v1.30" / "GATE.intoto.json").exists()
