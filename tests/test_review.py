@@ -388,3 +388,19 @@ def test_a_failed_gate_run_is_attested_as_failed_and_not_signed(scene: Scene) ->
     rc, _, err = scene.sign_attestation("alice")
     assert rc == 1 and "the attested gate run did not pass; it is not signed" in err
     assert not (scene.root / "v1.30" / "GATE.intoto.json").exists()
+
+
+def test_a_pull_request_cannot_lower_its_own_approver_count(
+        tmp_path: Path, up: Upstream, capsys: pytest.CaptureFixture[str]) -> None:
+    scene = make_scene(tmp_path, up, capsys, backport="rewritten")
+    scene.gate()
+    base = scene.commit("base: rewritten patches need two approvers")
+    config = scene.root / "ksp.yaml"
+    config.write_text(config.read_text().replace("rewritten: {approvers: 2}",
+                                                 "rewritten: {approvers: 1}"))
+    assert scene.sign("alice")[0] == 0
+    assert scene.sign_attestation("alice")[0] == 0
+    scene.commit("PR: one approver is enough")
+    assert scene.findings() == []
+    codes = {(c, m) for c, _, m in scene.findings("--since", base)}
+    assert ("KSP603", "review.rewritten needs 2 distinct approvers, has 1") in codes

@@ -72,7 +72,7 @@ def sign(repo: PatchesRepo, paths: list[Path], reviewer: str,
                             hint="may sign: " + (", ".join(
                                 f"@{h}" for h in sorted(trust.owners.approvers))
                                 or "nobody yet; add the SRC's handles under approvers:"))
-    planned = [_plan(repo, path, who, trust.owners.approvers) for path in paths]  # checked first
+    planned = [_plan(repo, path, who, trust) for path in paths]  # all checked first
     key = opts.key or sshsig.default_key(repo.root)
     now = opts.now or dt.datetime.now(dt.UTC)
     texts = {path: text for _, path, text, _ in planned}
@@ -123,7 +123,7 @@ def _reviewer(reviewer: str) -> str:
     return handle(text)
 
 
-def _plan(repo: PatchesRepo, path: Path, who: str, approvers: frozenset[str]
+def _plan(repo: PatchesRepo, path: Path, who: str, trust: trust_mod.Trust
           ) -> tuple[str, Path, str, Minor]:
     resolved = path.resolve()
     if not resolved.is_relative_to(repo.root):
@@ -134,9 +134,8 @@ def _plan(repo: PatchesRepo, path: Path, who: str, approvers: frozenset[str]
     except ValueError:
         raise UsageError(f"{path} is not in a minor's folder (vX.Y/)") from None
     parsed = patchfile.load(resolved)
-    review = repo.config.review
-    for violation in rules.check(parsed.header.set("SRC Reviewer", f"@{who}"), review,
-                                 approvers):
+    for violation in rules.check(parsed.header.set("SRC Reviewer", f"@{who}"), trust.review,
+                                 trust.owners.approvers):
         if violation.code == "KSP602":
             raise ReviewRefused(f"{rel}: {violation.message}", hint=violation.hint().replace(
                 "may sign", "may sign instead"))

@@ -1,8 +1,10 @@
-"""Who may sign: OWNERS, OWNERS_ALIASES and ALLOWED_SIGNERS, from the work tree or a base commit.
+"""Who may sign: OWNERS, OWNERS_ALIASES, ALLOWED_SIGNERS and ksp.yaml's `review:` rules, from the
+work tree or a base commit.
 
-In `--since BASE` mode a pull request is untrusted input: these three files are read from the
-commit it forked from, so a PR that adds its author to OWNERS or its key to ALLOWED_SIGNERS does
-not change how its own signatures are checked. `_read_base` stands in for the shared
+In `--since BASE` mode a pull request is untrusted input: these files are read from the commit
+it forked from, so a PR that adds its author to OWNERS, its key to ALLOWED_SIGNERS or lowers the
+number of approvers in ksp.yaml does not change how its own signatures are checked.
+`_read_base` stands in for the shared
 `ksp.repo.trusted.read_trusted` until that lands (same signature, same result).
 """
 
@@ -11,12 +13,14 @@ from __future__ import annotations
 import datetime as dt
 import re
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ksp._files import read_text
 from ksp.errors import FormatError
 from ksp.git._run import git, git_bytes
+from ksp.repo import config as config_mod
+from ksp.repo.config import Review
 from ksp.review import owners as owners_mod
 from ksp.review.owners import OWNERS, OWNERS_ALIASES, Owners
 
@@ -38,6 +42,7 @@ class Trust:
     allowed_signers: bytes  # given as is to `ssh-keygen -Y verify -f`
     signers: tuple[AllowedSigner, ...]
     source: str  # "the work tree", "base 1a2b3c4d5e6f" or a --allowed-signers path
+    review: Review = field(default_factory=Review)  # ksp.yaml review:, read where OWNERS is
 
     def expiry(self, who: str) -> dt.datetime | None:
         """The latest `valid-before` of `who`'s keys; None when one of them has none."""
@@ -62,13 +67,21 @@ def load(root: Path, base: str | None = None, allowed_signers: Path | None = Non
         return read_text(path, what=rel) if path.is_file() else None
 
     owners = owners_mod.parse(read(OWNERS), read(OWNERS_ALIASES), root)
+    if base is None:
+        review = config_mod.load(root / "ksp.yaml").review
+    else:
+        from ksp._yaml import load_yaml
+
+        text = read("ksp.yaml")
+        review = config_mod.parse(load_yaml(root / "ksp.yaml", text=text),
+                                  root / "ksp.yaml").review if text else Review()
     if allowed_signers is not None:
         text, where, source = read_text(allowed_signers, what="allowed signers"), \
             allowed_signers, str(allowed_signers)
     else:
         text, where = read(ALLOWED_SIGNERS) or "", root / ALLOWED_SIGNERS
         source = f"base {base[:12]}" if base else "the work tree"
-    return Trust(owners, text.encode(), parse_allowed_signers(text, where), source)
+    return Trust(owners, text.encode(), parse_allowed_signers(text, where), source, review)
 
 
 def parse_allowed_signers(text: str, path: Path) -> tuple[AllowedSigner, ...]:

@@ -199,7 +199,7 @@ def _attestation(repo: PatchesRepo, result: MinorReview, folder: Path, trust: Tr
 
 def _patch_rules(repo: PatchesRepo, result: MinorReview, trust: Trust, valid: set[str], *,
                  count: bool) -> None:
-    review = repo.config.review
+    review = trust.review
     former = {s for s in valid if s not in trust.owners.approvers and trust.expiry(s)}
     approvers = trust.owners.approvers | former
     for ref in repo.series(result.minor):
