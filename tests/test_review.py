@@ -127,7 +127,7 @@ def test_a_non_approver_is_refused_and_their_signature_counts_for_nothing(
     write_owners(scene.root, ["alice"])  # OWNERS as it really is
     errors = scene.findings()
     assert ("KSP601", "v1.30/0001_CVE-2025-1001.patch",
-            "SRC Reviewer @mallory is not an approver in OWNERS") in errors
+            "SRC Reviewer @mallory is not an approver in OWNERS (review.security)") in errors
     assert ("KSP603", "v1.30/0001_CVE-2025-1001.patch",
             "review.security needs 1 distinct approvers, has 0") in errors
 

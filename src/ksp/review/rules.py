@@ -66,7 +66,7 @@ def check(header: PatchHeader, review: Review, approvers: Iterable[str]) -> list
     out = []
     for who in named:
         if who not in allowed:
-            why = "is not an approver in OWNERS"
+            why = f"is not an approver in OWNERS ({req.rule})"
             out.append(Violation("KSP601", req.rule, f"SRC Reviewer @{who} {why}", may))
         elif who == req.fixer and not req.fixer_may_sign:
             why = f"is the patch's fixer ({req.rule})"
