@@ -1,7 +1,9 @@
 """The advisory x minor matrix: which advisories are fixed, open or not affecting each minor.
 
-Rows are security advisories (infrastructure patches never count as coverage), columns are the
-minors that a consumer can still act on; gaps come first so that open work is what one sees.
+Rows are the project's own security advisories (infrastructure patches never count as coverage,
+and advisories of other projects or of dependencies are listed apart, counted nowhere), columns
+are the minors that a consumer can still act on; gaps come first so that open work is what one
+sees.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from ksp.lifecycle import Lifecycle
-from ksp.model import Advisory, Minor, MinorState, PatchKind, Rating, Status, Window
+from ksp.model import Advisory, AdvisoryKind, Minor, MinorState, PatchKind, Rating, Status, Window
 from ksp.review.provenance import Provenance
 
 
@@ -51,6 +53,20 @@ class Row:
 
 
 @dataclass(frozen=True)
+class Other:
+    """An advisory that is not this repository's work: another project's, or a dependency's."""
+
+    advisory: str
+    title: str
+    kind: AdvisoryKind
+    project: str | None
+    rating: Rating
+    score: float | None
+    published: str | None
+    issue: str | None
+
+
+@dataclass(frozen=True)
 class MinorSummary:
     minor: str
     window: Window
@@ -75,6 +91,13 @@ class Coverage:
     minors: list[str]
     rows: list[Row]
     summary: list[MinorSummary] = field(default_factory=list)
+    others: list[Other] = field(default_factory=list)  # not counted anywhere
+    project: str = "kubernetes"  # the profile, for naming the others
+
+    @property
+    def others_title(self) -> str:
+        community = "Kubernetes-org " if self.project == "kubernetes" else ""
+        return f"Advisories for other {community}projects and for dependencies"
 
 
 def default_minors(lifecycle: Lifecycle, today: dt.date, advisories: list[Advisory]) -> list[Minor]:
@@ -112,11 +135,11 @@ def _keep(adv: Advisory, filters: Filters) -> bool:
 
 
 def compute(advisories: list[Advisory], lifecycle: Lifecycle, today: dt.date,
-            filters: Filters | None = None,
+            filters: Filters | None = None, project: str = "kubernetes", *,
             provenance: Mapping[str, Provenance] | None = None) -> Coverage:
     """The matrix; `provenance` (patch path -> class and reviewers) fills in patched cells."""
     filters = filters or Filters()
-    security = [a for a in advisories if a.kind is PatchKind.SECURITY and _keep(a, filters)]
+    security = [a for a in advisories if a.in_scope and _keep(a, filters)]
     minors = list(filters.minors) or default_minors(lifecycle, today, security)
     windows = {m: lifecycle.window(m, today) for m in minors}
     rows = []
@@ -133,7 +156,19 @@ def compute(advisories: list[Advisory], lifecycle: Lifecycle, today: dt.date,
                              -r.rating.rank if r.rating is not Rating.UNKNOWN else 0,
                              r.published or "", r.advisory))
     return Coverage(today.isoformat(), [str(m) for m in minors], rows,
-                    [_summary(security, m, windows[m]) for m in minors])
+                    [_summary(security, m, windows[m]) for m in minors],
+                    [] if filters.statuses else _others(advisories, filters), project)
+
+
+def _others(advisories: list[Advisory], filters: Filters) -> list[Other]:
+    out = [Other(a.id, a.title, a.scope, a.project,
+                 a.severity.rating if a.severity else Rating.UNKNOWN,
+                 a.severity.score if a.severity else None,
+                 a.published.isoformat() if a.published else None, a.issue)
+           for a in advisories
+           if a.kind is PatchKind.SECURITY and not a.in_scope and _keep(a, filters)]
+    return sorted(out, key=lambda o: (list(AdvisoryKind).index(o.kind), o.project or "",
+                                      o.advisory))
 
 
 def _summary(advisories: list[Advisory], minor: Minor, window: Window) -> MinorSummary:

@@ -57,6 +57,7 @@ def run(args: argparse.Namespace) -> int:
     filters = coverage.Filters(tuple(args.minor), tuple(args.status), args.severity,
                                args.since, args.until)
     result = coverage.compute(list(repo.advisories().values()), repo.lifecycle(),
-                              _common.today(args), filters, of_repo(repo))
+                              _common.today(args), filters, repo.config.project,
+                              provenance=of_repo(repo))
     _common.emit(report.render(result, report.Format(args.format), color=sys.stdout.isatty()))
     return 0

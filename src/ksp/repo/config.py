@@ -93,6 +93,7 @@ class Config:
     known_failures: dict[Minor, tuple[KnownFailure, ...]] = field(default_factory=dict)
     policy: Policy = field(default_factory=Policy)
     review: Review = field(default_factory=Review)
+    scope: tuple[str, ...] | None = None  # this repo's own modules/names; None: the profile's
 
     def branch_for(self, minor: Minor) -> str:
         return self.branch.format(minor=minor, major=minor.major, minor_number=minor.minor)
@@ -118,7 +119,7 @@ def default_commands(project: str) -> Commands:
 _TOP_KEYS = {
     "schema", "project", "upstream", "branch", "tag", "base", "module", "lifecycle",
     "extended_months", "components", "build", "test", "typecheck", "env", "timeout",
-    "toolchains", "known_failures", "policy", "review",
+    "toolchains", "known_failures", "policy", "review", "scope",
 }
 
 
@@ -179,7 +180,22 @@ def parse(data: Any, path: Path) -> Config:
         known_failures=_known_failures(data.get("known_failures", {}), path),
         policy=_policy(data.get("policy", {}), path),
         review=_review(data.get("review", {}), path),
+        scope=_scope(data.get("scope"), path),
     )
+
+
+def _scope(value: Any, path: Path) -> tuple[str, ...] | None:
+    """Go module path prefixes and component names that are this repository's own."""
+    if value is None:
+        return None
+    items = _expect(value, list, "scope", path)
+    bad = [i for i in items if not isinstance(i, str) or not i.strip() or any(
+        c.isspace() for c in i)]
+    if bad or not items:
+        raise FormatError(f"ksp.yaml: scope must be a non-empty list of module paths or names"
+                          f"{f', got {bad[0]!r}' if bad else ''}", path=path,
+                          hint="e.g. scope: [k8s.io/kubernetes, k8s.io/client-go, kubelet]")
+    return tuple(i.strip().rstrip("/") for i in items)
 
 
 def _optional_str(value: Any, key: str, path: Path) -> str | None:
@@ -287,6 +303,7 @@ def render(project: str, upstream: str, branch: str, tag: str, module: str) -> s
         f"typecheck: '{defaults.typecheck}'",
         "env: {}                  # extra build environment, e.g. {GO111MODULE: 'off'}",
         "known_failures: {}       # minor: [{test, reason, expires}]",
+        "# scope: [k8s.io/kubernetes, kubelet, …]  # own packages; default: the profile's",
         "policy:",
         "  forbidden_paths: [" + ", ".join(f"'{p}'" for p in DEFAULT_FORBIDDEN) + "]",
         "  waivers: []",

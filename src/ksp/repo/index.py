@@ -24,6 +24,8 @@ from ksp.errors import FormatError
 from ksp.model import (
     Advisory,
     AdvisoryId,
+    AdvisoryKind,
+    Decision,
     Justification,
     Minor,
     MinorState,
@@ -111,6 +113,8 @@ class IndexDocument:
             entry = CommentedMap()
             entries[advisory.id] = entry
         for key, value in _fields(advisory).items():
+            if key in _SCOPE_KEYS and not created:
+                continue  # whose advisory it is: decided together, by set_scope
             if key not in entry and value not in (None, [], {}):
                 entry[key] = value
         entry.setdefault("minors", CommentedMap())
@@ -120,6 +124,43 @@ class IndexDocument:
         entry = self.doc["advisories"][advisory]
         minors = entry.setdefault("minors", CommentedMap())
         minors[str(minor)] = _state_map(state)
+
+    def set_scope(self, advisory: str, scope: AdvisoryKind, project: str | None, *,
+                  imported: bool) -> None:
+        """Whose advisory it is. What the importer finds to be the project's own leaves no keys
+        (the default); what a person decides is written even when it is `project`, and without
+        `source: import`, so that no later import changes it."""
+        entry = self.doc["advisories"][advisory]
+        for key in ("kind", "project", "source"):
+            entry.pop(key, None)
+        if scope is AdvisoryKind.PROJECT and imported:
+            return
+        _insert_after(entry, "title", "kind", scope.value)
+        if project:
+            _insert_after(entry, "kind", "project", _scalar(project))
+        if imported:
+            _insert_after(entry, "project" if project else "kind", "source", "import")
+
+    def drop_state(self, advisory: str, minor: Minor) -> None:
+        minors = self.doc["advisories"][advisory].get("minors")
+        if minors is not None and str(minor) in minors:
+            del minors[str(minor)]
+
+    def add_history(self, advisory: str, decision: Decision) -> None:
+        entry = self.doc["advisories"][advisory]
+        history = entry.setdefault("history", CommentedSeq())
+        # A fresh date object each time: ruamel writes one object met twice as &anchor/*alias,
+        # which our loader refuses.
+        day = dt.date.fromordinal(decision.date.toordinal())
+        item = CommentedMap(date=day, by=_scalar(decision.by))
+        if decision.minor is not None:
+            item["minor"] = DoubleQuotedScalarString(str(decision.minor))
+        if decision.before is not None:
+            item["from"] = decision.before
+        item["to"] = decision.after
+        if decision.why:
+            item["why"] = _scalar(decision.why)
+        history.append(item)
 
     def set_patch_sha(self, patch: str, digest: str) -> int:
         """Set the sha256 of every minor state that names `patch`; how many there were."""
@@ -147,6 +188,15 @@ def edit(path: Path) -> Iterator[IndexDocument]:
         document.save()
 
 
+_PATCH_KINDS = frozenset(k.value for k in PatchKind)
+_SCOPE_KEYS = frozenset({"kind", "project", "source"})
+
+
+def _insert_after(entry: CommentedMap, after: str, key: str, value: Any) -> None:
+    keys = list(entry)
+    entry.insert(keys.index(after) + 1 if after in keys else len(keys), key, value)
+
+
 def _fields(adv: Advisory) -> dict[str, Any]:
     severity = None
     if adv.severity:
@@ -163,7 +213,10 @@ def _fields(adv: Advisory) -> dict[str, Any]:
         upstream["fixed_in"] = _flow(list(adv.fixed_in))
     return {
         "title": adv.title,
-        "kind": adv.kind.value if adv.kind is PatchKind.INFRASTRUCTURE else None,
+        "kind": adv.kind.value if adv.kind is PatchKind.INFRASTRUCTURE else (
+            adv.scope.value if adv.scope is not AdvisoryKind.PROJECT else None),
+        "project": adv.project,
+        "source": adv.scope_source if adv.scope is not AdvisoryKind.PROJECT else None,
         "issue": adv.issue,
         "published": adv.published,
         "severity": severity,
@@ -212,10 +265,15 @@ def _date(value: Any) -> dt.date | None:
 def _advisory(key: str, entry: dict[str, Any]) -> Advisory:
     sev = entry.get("severity")
     upstream = entry.get("upstream") or {}
+    kind = str(entry.get("kind") or PatchKind.of(key).value)
     return Advisory(
         id=AdvisoryId(key),
         title=str(entry["title"]),
-        kind=PatchKind(entry.get("kind", PatchKind.of(key).value)),
+        kind=PatchKind(kind) if kind in _PATCH_KINDS else PatchKind.of(key),
+        scope=AdvisoryKind.PROJECT if kind in _PATCH_KINDS else AdvisoryKind(kind),
+        project=entry.get("project"),
+        scope_source=entry.get("source"),
+        history=tuple(_decision(d) for d in entry.get("history") or ()),
         issue=entry.get("issue"),
         published=_date(entry.get("published")),
         severity=Severity(Rating(sev["rating"]), sev.get("score"), sev.get("vector"))
@@ -227,6 +285,14 @@ def _advisory(key: str, entry: dict[str, Any]) -> Advisory:
         reason=entry.get("reason"),
         minors={Minor.parse(str(m)): _state(s) for m, s in (entry.get("minors") or {}).items()},
     )
+
+
+def _decision(d: dict[str, Any]) -> Decision:
+    date = _date(d["date"])
+    assert date is not None  # required by the schema
+    return Decision(by=str(d["by"]), date=date, after=str(d["to"]),
+                    minor=Minor.parse(str(d["minor"])) if d.get("minor") else None,
+                    before=d.get("from"), why=d.get("why"))
 
 
 def _state(s: dict[str, Any]) -> MinorState:

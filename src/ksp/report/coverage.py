@@ -87,6 +87,8 @@ def text(result: Coverage, *, color: bool = False) -> str:
     if provenance.row_count:
         console.print(provenance)
     console.print(summary)
+    if result.others:
+        console.print(_others_table(result))
     console.print(DISCLAIMER, style="dim")
     return buf.getvalue()
 
@@ -105,6 +107,17 @@ def _provenance_table(result: Coverage) -> Table:
             seen.add(cell.patch)
             table.add_row(cell.patch, row.advisory, p.backport, p.tests or "-",
                           ", ".join(p.reviewers) or "not reviewed")
+    return table
+
+
+def _others_table(result: Coverage) -> Table:
+    table = Table(title=f"{result.others_title} (not counted as gaps)", title_justify="left")
+    for column in ("advisory", "kind", "package", "severity", "published"):
+        table.add_column(column, no_wrap=True)
+    for o in result.others:
+        score = f" {o.score:.1f}" if o.score is not None else ""
+        table.add_row(o.advisory, o.kind.value, o.project or "-", f"{o.rating}{score}",
+                      o.published or "-")
     return table
 
 
@@ -131,6 +144,14 @@ def markdown(result: Coverage) -> str:
     for s in result.summary:
         median = "-" if s.median_days_to_patch is None else f"{s.median_days_to_patch:g}"
         lines.append(f"| {s.minor} | {s.window} | {s.patches} | {s.gaps} | {median} |")
+    if result.others:
+        lines += ["", f"### {result.others_title}", "", "Not counted as gaps.", "",
+                  "| Advisory | Kind | Package | Severity | Published |", "|---|---|---|---|---|"]
+        for o in result.others:
+            name = f"[{o.advisory}]({o.issue})" if o.issue else o.advisory
+            score = f" {o.score:.1f}" if o.score is not None else ""
+            lines.append(f"| {name} | {o.kind.value} | {_md(o.project or '-')} | "
+                         f"{o.rating}{score} | {o.published or '-'} |")
     lines += ["", f"_{DISCLAIMER}_", ""]
     return "\n".join(lines)
 
