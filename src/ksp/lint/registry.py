@@ -5,7 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from ksp.lint import agreement, evidence, headers, names, policy, readme, scope, upstream
+from ksp.lint import (
+    agreement,
+    evidence,
+    headers,
+    names,
+    policy,
+    readme,
+    review,
+    scope,
+    upstream,
+)
 from ksp.lint.context import LintContext
 from ksp.lint.findings import Finding
 
@@ -27,4 +37,5 @@ CHECKS: list[Check] = [
     readme.check_disclaimers,
     upstream.check_commits,
     evidence.check_evidence,
+    review.check_review,
 ]

@@ -56,6 +56,8 @@ def _cell_text(cell: Cell) -> str:
     if cell.status is None:
         return f"fixed {cell.fixed_upstream_in}" if cell.fixed_upstream_in else "-"
     text = cell.status.value
+    if cell.provenance and cell.status is Status.PATCHED:
+        text += f" ({cell.provenance.backport})"
     if cell.fixed_upstream_in and cell.status is not Status.PATCHED:
         text += f" (upstream {cell.fixed_upstream_in})"
     return text
@@ -82,11 +84,31 @@ def text(result: Coverage, *, color: bool = False) -> str:
     buf = io.StringIO()
     console = Console(file=buf, width=160, force_terminal=color, no_color=not color)
     console.print(table if result.rows else "no advisories match")
+    provenance = _provenance_table(result)
+    if provenance.row_count:
+        console.print(provenance)
     console.print(summary)
     if result.others:
         console.print(_others_table(result))
     console.print(DISCLAIMER, style="dim")
     return buf.getvalue()
+
+
+def _provenance_table(result: Coverage) -> Table:
+    """Per patch: its backport class, what happened to the upstream tests, who reviewed it."""
+    table = Table(title="Provenance of the patches", title_justify="left")
+    for column in ("patch", "advisory", "class", "tests", "reviewed by"):
+        table.add_column(column, no_wrap=column != "reviewed by")
+    seen = set()
+    for row in result.rows:
+        for cell in row.cells:
+            p = cell.provenance
+            if p is None or cell.patch is None or cell.patch in seen:
+                continue
+            seen.add(cell.patch)
+            table.add_row(cell.patch, row.advisory, p.backport, p.tests or "-",
+                          ", ".join(p.reviewers) or "not reviewed")
+    return table
 
 
 def _others_table(result: Coverage) -> Table:
