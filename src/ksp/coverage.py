@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import statistics
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from ksp.lifecycle import Lifecycle
 from ksp.model import Advisory, AdvisoryKind, Minor, MinorState, PatchKind, Rating, Status, Window
+from ksp.review.provenance import Provenance
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,7 @@ class Cell:
     reason: str | None = None
     justification: str | None = None
     fixed_upstream_in: str | None = None
+    provenance: Provenance | None = None  # the patch's backport class and reviewers
 
 
 @dataclass(frozen=True)
@@ -105,7 +108,8 @@ def default_minors(lifecycle: Lifecycle, today: dt.date, advisories: list[Adviso
     return sorted(keep, reverse=True)
 
 
-def _cell(adv: Advisory, minor: Minor, window: Window) -> Cell:
+def _cell(adv: Advisory, minor: Minor, window: Window,
+          provenance: Mapping[str, Provenance]) -> Cell:
     state: MinorState | None = adv.minors.get(minor)
     return Cell(
         minor=str(minor),
@@ -116,6 +120,7 @@ def _cell(adv: Advisory, minor: Minor, window: Window) -> Cell:
         reason=state.reason if state else None,
         justification=state.justification.value if state and state.justification else None,
         fixed_upstream_in=adv.fixed_upstream_in(minor),
+        provenance=provenance.get(state.patch) if state and state.patch else None,
     )
 
 
@@ -130,14 +135,16 @@ def _keep(adv: Advisory, filters: Filters) -> bool:
 
 
 def compute(advisories: list[Advisory], lifecycle: Lifecycle, today: dt.date,
-            filters: Filters | None = None, project: str = "kubernetes") -> Coverage:
+            filters: Filters | None = None, project: str = "kubernetes", *,
+            provenance: Mapping[str, Provenance] | None = None) -> Coverage:
+    """The matrix; `provenance` (patch path -> class and reviewers) fills in patched cells."""
     filters = filters or Filters()
     security = [a for a in advisories if a.in_scope and _keep(a, filters)]
     minors = list(filters.minors) or default_minors(lifecycle, today, security)
     windows = {m: lifecycle.window(m, today) for m in minors}
     rows = []
     for adv in security:
-        cells = [_cell(adv, m, windows[m]) for m in minors]
+        cells = [_cell(adv, m, windows[m], provenance or {}) for m in minors]
         if filters.statuses and not any(c.status in filters.statuses for c in cells):
             continue
         sev = adv.severity

@@ -20,6 +20,7 @@ from ksp.buildid import base_version, ksp_build
 from ksp.errors import KspError, UsageError
 from ksp.model import Advisory, AdvisoryKind, Minor, MinorState, PatchKind, Status
 from ksp.repo import PatchesRepo
+from ksp.review.provenance import Provenance, of_repo
 
 _IMAGE_RE = re.compile(r"^(?P<ref>[^@\s]+)@sha256:(?P<digest>[0-9a-f]{64})$")
 
@@ -109,11 +110,14 @@ def build(repo: PatchesRepo, minor: Minor, *, base: str | None = None,
     pinned = [artifact_product(p, module) for p in artifacts]
     pinned += [image_product(r, module) for r in images]
     statements = []
+    provenance = of_repo(repo)
     for adv in sorted(advisories, key=lambda a: a.id):
         products = _broad(adv, config.components, config.module, config.project, base_v) \
             if broad else pinned
-        statements += [_statement(adv, minor, adv.minors[minor], p, ident=ident, base=base_v,
-                                  broad=broad)
+        state = adv.minors[minor]
+        made = provenance.get(state.patch) if state.patch else None
+        statements += [_statement(adv, minor, state, p, ident=ident, base=base_v,
+                                  broad=broad, provenance=made)
                        for p in products]
     # The newest date of the input keeps the document stable; with no date at all, today.
     issued = _newest(advisories) or today or dt.date.today()
@@ -153,7 +157,8 @@ def _decision(adv: Advisory, minor: Minor, state: MinorState) -> str | None:
 
 
 def _statement(adv: Advisory, minor: Minor, state: MinorState, product: Product, *,
-               ident: str, base: str, broad: bool) -> Statement:
+               ident: str, base: str, broad: bool,
+               provenance: Provenance | None = None) -> Statement:
     notes = f"Build {ident}: {base} with the ksp community patch series for {minor}."
     if state.source is None and (decided := _decision(adv, minor, state)):
         notes = f"{decided} {notes}"
@@ -163,8 +168,14 @@ def _statement(adv: Advisory, minor: Minor, state: MinorState, product: Product,
     common = Statement(adv.id, adv.aliases, "", product)
     status = state.status
     if status is Status.PATCHED:
-        return replace(common, status="fixed", status_notes=(
+        fixed = replace(common, status="fixed", status_notes=(
             f"Fixed by {state.patch} (sha256 {state.sha256}). {notes}"))
+        if provenance is None or not state.patch:
+            return fixed
+        return replace(fixed, impact_statement=provenance.sentence(state.patch),
+                       action_statement=f"Build {minor} with the ksp community patch series "
+                       f"applied as signed: `ksp apply --minor {minor} --to DIR "
+                       "--require-signed`.")
     if status is Status.NOT_AFFECTED:
         return replace(common, status="not_affected",
                          justification=state.justification.value if state.justification else None,

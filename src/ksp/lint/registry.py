@@ -12,6 +12,7 @@ from ksp.lint import (
     names,
     policy,
     readme,
+    review,
     scope,
     trusted,
     upstream,
@@ -37,5 +38,6 @@ CHECKS: list[Check] = [
     readme.check_disclaimers,
     upstream.check_commits,
     evidence.check_evidence,
+    review.check_review,
     trusted.check_trusted_files,
 ]
