@@ -156,7 +156,8 @@ class ApplyCheck:
     error: str = ""
 
 
-def apply_check(shadow: Shadow, onto: str, patch: bytes, paths: Iterable[str]) -> ApplyCheck:
+def apply_check(shadow: Shadow, onto: str, patch: bytes, paths: Iterable[str], *,
+                reverse: bool = False) -> ApplyCheck:
     """Does `patch` apply to `onto` exactly (no fuzz, no 3-way)? Offsets are reported."""
     with tempfile.TemporaryDirectory(prefix="ksp-apply-") as tmp:
         env = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
@@ -167,8 +168,8 @@ def apply_check(shadow: Shadow, onto: str, patch: bytes, paths: Iterable[str]) -
             shadow.git("update-index", "-z", "--index-info", input=listing, env=env)
         else:
             shadow.git("read-tree", "--empty", env=env)
-        proc = shadow.git("apply", "--cached", "--check", "-v", "-", input=patch, env=env,
-                          check=False)
+        proc = shadow.git("apply", "--cached", "--check", "-v", *(["-R"] if reverse else []),
+                          "-", input=patch, env=env, check=False)
     offsets, current = [], ""
     for line in proc.stderr.splitlines():
         checking = _CHECKING_RE.match(line)

@@ -1,0 +1,153 @@
+"""Is the fix already on the target? Checked before any merge, cheapest evidence first.
+
+A fixer sent to resolve a conflict for work that is already done stops trusting the tool, so
+every target is first asked, in this order:
+
+1. `ancestor`: each fix commit is an ancestor of the target's base;
+2. a commit of the target branch since its fork from the fix (`merge-base..base`, a few hundred
+   commits at most, never the whole history) carries each fix commit: its
+   `(cherry picked from commit X)` trailer names it (`cherry-pick-trailer`), or it has the same
+   `git patch-id --stable` (`patch-id`), or the same subject and author and a file of the same
+   name (`subject-author`: a backport whose paths moved, `pkg/oci/` on main, `oci/` on 1.7);
+3. the minor's own series carries it: index.yaml says `patched` for the advisory on that minor
+   (`series-index`), a series patch has the fix's patch-id (`series-patch-id`), or the fix
+   reverse-applies on base + series (`reverse-apply`: the tree already has the change).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ksp.backport.model import Evidence, FixCommit
+from ksp.git import merge
+from ksp.git.shadow import Shadow
+
+log = logging.getLogger(__name__)
+
+_TRAILER = b"cherry picked from commit "
+
+
+@dataclass(frozen=True)
+class _Commit:
+    sha: str
+    author: str
+    email: str
+    subject: str
+    body: bytes
+
+
+def _commits(shadow: Shadow, *args: str) -> list[_Commit]:
+    out = shadow.git_bytes("log", "--no-merges", "--format=%H%x00%an%x00%ae%x00%s%x00%B%x00%x01",
+                           *args)
+    rows = []
+    for record in out.split(b"\x01"):
+        parts = record.lstrip(b"\n").split(b"\x00")
+        if len(parts) >= 5 and len(parts[0]) == 40:
+            sha, author, email, subject = (p.decode("utf-8", "surrogateescape")
+                                           for p in parts[:4])
+            rows.append(_Commit(sha, author, email.casefold(), subject, parts[4]))
+    return rows
+
+
+def fork_point(shadow: Shadow, fix: Sequence[FixCommit], tip: str) -> str | None:
+    return merge.merge_base(shadow, fix[0].sha, tip) if fix else None
+
+
+def on_branch(shadow: Shadow, fix: Sequence[FixCommit], tip: str,
+              paths: dict[str, list[str]]) -> dict[str, Evidence]:
+    """fix sha -> the commit of `tip` (since its fork from the fix) that carries it, and how.
+
+    `paths`: each fix commit's paths (for patch-id candidates and the same-file-name check)."""
+    fork = fork_point(shadow, fix, tip)
+    span = [tip, *([f"^{fork}"] if fork else []), *(f"^{c.sha}" for c in fix)]
+    branch = _commits(shadow, *span)
+    if not branch:
+        return {}
+    wanted = _commits(shadow, "--no-walk=unsorted", *(c.apply for c in fix))
+    by_sha = {c.sha: c for c in wanted}
+    found: dict[str, Evidence] = {}
+    for c in fix:
+        mark = _TRAILER + c.sha.encode()
+        hit = next((b for b in branch if mark in b.body), None)
+        if hit is not None:
+            found[c.sha] = Evidence("cherry-pick-trailer", commit=hit.sha)
+    missing = [c for c in fix if c.sha not in found]
+    if missing:
+        found.update(_by_patch_id(shadow, missing, span, paths))
+    for c in fix:
+        me = by_sha.get(c.apply)
+        if c.sha in found or me is None:
+            continue
+        for b in branch:
+            if b.subject == me.subject and (b.email == me.email or b.author == me.author) \
+                    and _same_names(shadow, b.sha, paths.get(c.sha, [])):
+                found[c.sha] = Evidence("subject-author", commit=b.sha)
+                break
+    return found
+
+
+def _same_names(shadow: Shadow, commit: str, paths: Sequence[str]) -> bool:
+    names = {p.rsplit("/", 1)[-1] for p in paths}
+    out = shadow.git_bytes("diff-tree", "--no-commit-id", "--name-only", "-r", "-z", "--root",
+                           commit)
+    theirs = {p.decode("utf-8", "surrogateescape").rsplit("/", 1)[-1]
+              for p in out.split(b"\0") if p}
+    return not names or bool(names & theirs)
+
+
+def patch_ids_of(shadow: Shadow, log_output: bytes) -> dict[str, str]:
+    """commit -> stable patch-id, from `git log -p` output (or diffs each after a commit line)."""
+    out = shadow.git_bytes("patch-id", "--stable", input=log_output)
+    pairs = (line.split() for line in out.decode("ascii", "replace").splitlines() if line)
+    return {commit: pid for pid, commit in pairs}
+
+
+def _by_patch_id(shadow: Shadow, fix: Sequence[FixCommit], span: list[str],
+                 paths: dict[str, list[str]]) -> dict[str, Evidence]:
+    touched = sorted({p for c in fix for p in paths.get(c.sha, [])})
+    if not touched:
+        return {}
+    mine = patch_ids_of(shadow, shadow.git_bytes(
+        "log", "--no-walk=unsorted", "-p", "--format=commit %H", *(c.apply for c in fix)))
+    theirs = patch_ids_of(shadow, shadow.git_bytes(
+        "log", "--no-merges", "-p", "--format=commit %H", *span, "--", *touched))
+    by_id = {pid: sha for sha, pid in theirs.items()}
+    found = {}
+    for c in fix:
+        pid = mine.get(c.apply)
+        if pid and pid in by_id:
+            found[c.sha] = Evidence("patch-id", commit=by_id[pid])
+    return found
+
+
+def ancestor(shadow: Shadow, fix: Sequence[FixCommit], base: str) -> Evidence | None:
+    for c in fix:
+        if shadow.git("merge-base", "--is-ancestor", c.sha, base, check=False).returncode:
+            return None
+    return Evidence("ancestor", commit=fix[-1].sha)
+
+
+def combined_diff(shadow: Shadow, fix: Sequence[FixCommit]) -> bytes:
+    """The whole fix as one diff: first commit's parent to the last commit."""
+    return merge.commit_diff(shadow, fix[0].parent, fix[-1].apply)
+
+
+def in_series(shadow: Shadow, fix: Sequence[FixCommit], patches: Sequence[tuple[str, bytes]],
+              head: str, paths: Sequence[str]) -> Evidence | None:
+    """A series patch with the fix's patch-id, or the fix reverse-applies on base + series."""
+    whole = combined_diff(shadow, fix)
+    if patches:
+        stream = b"".join(b"commit %040x\n" % n + diff + (b"" if diff.endswith(b"\n") else b"\n")
+                          for n, (_, diff) in enumerate(patches, start=1))
+        stream += b"commit %040x\n" % 0 + whole
+        ids = patch_ids_of(shadow, stream)
+        mine = ids.get("0" * 40)
+        for n, (name, _) in enumerate(patches, start=1):
+            if mine and ids.get(f"{n:040x}") == mine:
+                return Evidence("series-patch-id", patch=name)
+    if whole.strip() and merge.apply_check(shadow, head, whole, paths, reverse=True).ok:
+        where = "base + series" if patches else "base"
+        return Evidence("reverse-apply", detail=f"the fix reverse-applies on the {where}")
+    return None
