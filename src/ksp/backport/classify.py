@@ -148,8 +148,7 @@ class Classifier:
         """Where the regenerated hunks start on the target, against the original's lines."""
         original = {f.path: f for f in self.files(commit)}
         by_name = {p.rsplit("/", 1)[-1]: f for p, f in original.items()}
-        regen = diffmod.parse(merge.tree_diff(self.shadow, onto, tree).encode(
-            "utf-8", "surrogateescape"))
+        regen = diffmod.parse(merge.tree_diff(self.shadow, onto, tree))
         out = []
         for f in regen:
             orig = original.get(f.path) or by_name.get(f.path.rsplit("/", 1)[-1])

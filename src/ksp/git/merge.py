@@ -197,14 +197,13 @@ def apply_zero_context(shadow: Shadow, onto: str, patch_u0: bytes) -> str | None
 def commit_diff(shadow: Shadow, parent: str | None, commit: str, *, context: int = 3) -> bytes:
     """The change a commit makes, as `git apply` reads it (renames detected, binary kept)."""
     old = parent or _empty_tree(shadow)
-    proc = shadow.git("diff-tree", "-p", "-M", "--binary", "--full-index", f"-U{context}",
-                      old, commit)
-    return proc.stdout.encode("utf-8", "surrogateescape")
+    return shadow.git_bytes("diff-tree", "-p", "-M", "--binary", "--full-index",
+                            f"-U{context}", old, commit)
 
 
-def tree_diff(shadow: Shadow, old: str, new: str) -> str:
-    """A patch file's body: `git diff` form, renames detected."""
-    return shadow.git("diff-tree", "-p", "-M", "--binary", old, new).stdout
+def tree_diff(shadow: Shadow, old: str, new: str) -> bytes:
+    """A patch file's body: `git diff` form, renames detected; bytes, as git wrote them."""
+    return shadow.git_bytes("diff-tree", "-p", "-M", "--binary", old, new)
 
 
 def changed_paths(shadow: Shadow, old: str, new: str) -> list[str]:
