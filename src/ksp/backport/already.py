@@ -17,6 +17,7 @@ every target is first asked, in this order:
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -27,6 +28,14 @@ from ksp.git.shadow import Shadow
 log = logging.getLogger(__name__)
 
 _TRAILER = b"cherry picked from commit "
+# "[1.1] fix", "[release-1.7] fix", "Backport: fix", "[backport 1.6] fix": the same subject
+_SUBJECT_TAGS = re.compile(r"^(?:\s*(?:\[[^\]]{1,40}\]|\(?(?:back-?port|cherry-pick)\)?"
+                           r"(?:\s+(?:to\s+)?[\w./-]{1,20})?\s*:)\s*)+", re.IGNORECASE)
+
+
+def same_subject(a: str, b: str) -> bool:
+    """Subjects equal once release tags (`[1.1] `, `Backport: `) are set aside."""
+    return _SUBJECT_TAGS.sub("", a).strip() == _SUBJECT_TAGS.sub("", b).strip() != ""
 
 
 @dataclass(frozen=True)
@@ -81,7 +90,8 @@ def on_branch(shadow: Shadow, fix: Sequence[FixCommit], tip: str,
         if c.sha in found or me is None:
             continue
         for b in branch:
-            if b.subject == me.subject and (b.email == me.email or b.author == me.author) \
+            same_author = b.email == me.email or b.author == me.author
+            if same_author and same_subject(b.subject, me.subject) \
                     and _same_names(shadow, b.sha, paths.get(c.sha, [])):
                 found[c.sha] = Evidence("subject-author", commit=b.sha)
                 break

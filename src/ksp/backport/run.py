@@ -155,8 +155,10 @@ def _one_target(classifier: Classifier, repo: PatchesRepo | None, target: target
     )
     if best.result is Result.CONFLICT and req.prerequisites and bump is None:
         found_pre = _prerequisites(classifier, best, target, req)
+        prs = prereq.pull_requests(classifier.shadow, found_pre.commits, best.source.commits[0].sha
+                                   ) if found_pre.verified and found_pre.commits else ()
         result = replace(result, prerequisites=found_pre.commits,
-                         prerequisites_verified=found_pre.verified)
+                         prerequisites_verified=found_pre.verified, prerequisite_prs=prs)
     return result
 
 

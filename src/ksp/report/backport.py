@@ -139,6 +139,9 @@ def _details(t: TargetResult) -> list[str]:
         state = "verified" if t.prerequisites_verified else "not verified"
         out.append(f"{t.minor}: prerequisites ({state}): "
                    + " ".join(s[:12] for s in t.prerequisites))
+    for pr in t.prerequisite_prs:
+        out.append(f"{t.minor}: or take their whole pull request (merge {pr.merge[:12]}): "
+                   + " ".join(s[:12] for s in pr.commits))
     if t.worktree:
         out.append(f"{t.minor}: conflict markers in {t.worktree}; resolve them, then "
                    f"`ksp backport --continue --minor {t.minor}`")
