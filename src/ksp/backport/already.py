@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ksp.backport.model import Evidence, FixCommit
 from ksp.git import merge
@@ -137,6 +137,28 @@ def ancestor(shadow: Shadow, fix: Sequence[FixCommit], base: str) -> Evidence | 
         if shadow.git("merge-base", "--is-ancestor", c.sha, base, check=False).returncode:
             return None
     return Evidence("ancestor", commit=fix[-1].sha)
+
+
+@dataclass
+class Finder:
+    """The branch checks of one run, remembered per branch tip: the targets' own branches are
+    also where the fix's backports are looked for (--from, the sources of older targets)."""
+
+    shadow: Shadow
+    fix: Sequence[FixCommit]
+    paths: dict[str, list[str]]
+    _ancestor: dict[str, Evidence | None] = field(default_factory=dict)
+    _branch: dict[str, dict[str, Evidence]] = field(default_factory=dict)
+
+    def ancestor(self, tip: str) -> Evidence | None:
+        if tip not in self._ancestor:
+            self._ancestor[tip] = ancestor(self.shadow, self.fix, tip)
+        return self._ancestor[tip]
+
+    def on_branch(self, tip: str) -> dict[str, Evidence]:
+        if tip not in self._branch:
+            self._branch[tip] = on_branch(self.shadow, self.fix, tip, self.paths)
+        return self._branch[tip]
 
 
 def combined_diff(shadow: Shadow, fix: Sequence[FixCommit]) -> bytes:

@@ -83,9 +83,9 @@ def triage(shadow: Shadow, repo: PatchesRepo | None, config: Config, lifecycle: 
     refs = merge.ref_map(shadow.upstream)
     minors = targets.select(lifecycle, req.today, req.to, warn)
     classifier = Classifier(shadow, req.merge_base_option)
-    paths = {c.sha: classifier.paths(c) for c in fix}
-    found = sources.find(shadow, fix, _source_branches(refs, config, lifecycle, repo, minors,
-                                                       from_branch=req.from_branch), paths)
+    finder = already.Finder(shadow, fix, {c.sha: classifier.paths(c) for c in fix})
+    found = sources.find(finder, _source_branches(refs, config, lifecycle, repo, minors,
+                                                  from_branch=req.from_branch))
     if req.from_branch and not found:
         warn(f"ksp: warning: no version of the fix found on {req.from_branch}; "
              "using the upstream commits")
@@ -94,8 +94,8 @@ def triage(shadow: Shadow, repo: PatchesRepo | None, config: Config, lifecycle: 
     for minor in minors:
         target = targets.prepare(shadow, refs, config, repo, minor=minor,
                                  window=lifecycle.window(minor, req.today))
-        results.append(_one_target(classifier, repo, target, found=found, original=original,
-                                   req=req))
+        results.append(_one_target(classifier, finder, repo, target, found=found,
+                                   original=original, req=req))
     mode = "independent" if req.independent else "series"
     return BackportResult(req.advisory, mode, str(shadow.upstream), tuple(fix), tuple(results))
 
@@ -126,12 +126,13 @@ def _score(attempt: Attempt) -> tuple[int, int, int]:
     return attempt.result.rank, -first, hunks
 
 
-def _one_target(classifier: Classifier, repo: PatchesRepo | None, target: targets.Target, *,
+def _one_target(classifier: Classifier, finder: already.Finder, repo: PatchesRepo | None,
+                target: targets.Target, *,
                 found: list[Source], original: Source, req: Request) -> TargetResult:
     if target.error or target.head is None or target.base is None:
         return TargetResult(target.minor, target.branch, Result.ERROR, str(target.window),
                             target.base, None, target.series, error=target.error)
-    there = _already_there(classifier, repo, target, original.commits, req.advisory)
+    there = _already_there(classifier, finder, repo, target, req.advisory)
     if there is not None:
         return there
     best: Attempt | None = None
@@ -162,17 +163,16 @@ def _one_target(classifier: Classifier, repo: PatchesRepo | None, target: target
     return result
 
 
-def _already_there(classifier: Classifier, repo: PatchesRepo | None, target: targets.Target,
-                   fix: Sequence[FixCommit], advisory: str) -> TargetResult | None:
+def _already_there(classifier: Classifier, finder: already.Finder, repo: PatchesRepo | None,
+                   target: targets.Target, advisory: str) -> TargetResult | None:
     """The fix is already on the target (see ksp.backport.already for the order of checks):
     nothing to backport, and no conflict to report."""
     assert target.base is not None and target.head is not None
-    shadow = classifier.shadow
-    paths = {c.sha: classifier.paths(c) for c in fix}
+    shadow, fix, paths = classifier.shadow, finder.fix, finder.paths
     per_commit: dict[str, Evidence] = {}
-    evidence = already.ancestor(shadow, fix, target.base)
+    evidence = finder.ancestor(target.base)
     if evidence is None:
-        per_commit = already.on_branch(shadow, fix, target.base, paths)
+        per_commit = finder.on_branch(target.base)
         if all(c.sha in per_commit for c in fix):
             evidence = per_commit[fix[-1].sha]
     if evidence is None:

@@ -19,16 +19,15 @@ from ksp.model import Minor
 Branches = Mapping[Minor, tuple[str, str]]  # minor -> (branch name, tip commit)
 
 
-def find(shadow: Shadow, fix: Sequence[FixCommit], branches: Branches,
-         paths: Mapping[str, list[str]]) -> list[Source]:
+def find(finder: already.Finder, branches: Branches) -> list[Source]:
     """A source per release branch that holds a version of every commit of the fix, found by
     the rules that tell a target it already has the fix (ksp.backport.already.on_branch)."""
+    shadow, fix = finder.shadow, finder.fix
     sources = []
     for minor, (name, tip) in sorted(branches.items(), reverse=True):
-        if all(shadow.git("merge-base", "--is-ancestor", c.sha, tip, check=False).returncode == 0
-               for c in fix):
+        if finder.ancestor(tip) is not None:
             continue  # the fix itself is on that branch: nothing else to start from
-        versions = already.on_branch(shadow, fix, tip, dict(paths))
+        versions = finder.on_branch(tip)
         if fix and all(c.sha in versions for c in fix):
             commits = tuple(_version(shadow, c, versions[c.sha].commit or c.sha,
                                      versions[c.sha].by) for c in fix)
