@@ -100,6 +100,8 @@ class DependencyBump:
     same_start: bool  # the target has every module at the version the fix starts from
     zero_context: str  # applied | failed | not-offered | not-needed
     vendor_conflicts: int = 0
+    reason: str = ""  # why zero_context is what it is (not-offered, failed)
+    left_out: tuple[str, ...] = ()  # publishing-bot artifacts (k8s.io/api -> v0.0.0, ../api)
 
 
 @dataclass(frozen=True)

@@ -217,15 +217,23 @@ def _dependency_bump(classifier: Classifier, best: Attempt, head: str) -> Depend
     if not deps.only_dependencies(p for c in commits for p in classifier.paths(c)):
         return None
     steps = [(c.parent, c.apply) for c in commits]
-    modules, same_start = deps.describe(classifier.shadow, steps, head)
+    modules, left_out = deps.changes(classifier.shadow, steps, head)
+    same_start = all(c.target == c.source_from for c in modules)
+    reason = ""
     if any(c.method == "zero-context" for c in best.commits):
         status = "applied"
     elif best.result is not Result.CONFLICT:
         status = "not-needed"
+    elif same_start:
+        status, reason = "failed", "the target starts from the same versions, but the " \
+            "diff without context does not apply"
     else:
-        status = "failed" if same_start else "not-offered"
+        status, reason = "not-offered", deps.why_not_offered(modules)
+    if left_out:
+        reason += ("; " if reason else "") + "left out as publishing-bot artifacts (staging " \
+            "form: v0.0.0, replace => ../): " + ", ".join(left_out)
     vendor = sum(1 for c in best.commits for x in c.conflicts if x.path == "vendor/")
-    return DependencyBump(modules, same_start, status, vendor)
+    return DependencyBump(modules, same_start, status, vendor, reason, left_out)
 
 
 def _prerequisites(classifier: Classifier, best: Attempt, target: targets.Target,

@@ -151,7 +151,9 @@ def _details(t: TargetResult) -> list[str]:
         for m in t.dependency_bump.modules:
             out.append(f"{t.minor}: dependency {m.module}: {m.source_from} -> {m.source_to} "
                        f"upstream, {m.target} on the target")
-        out.append(f"{t.minor}: zero-context apply: {t.dependency_bump.zero_context}")
+        bump = t.dependency_bump
+        why = f" ({bump.reason})" if bump.reason else ""
+        out.append(f"{t.minor}: zero-context apply: {bump.zero_context}{why}")
     return out
 
 
