@@ -11,7 +11,9 @@ every target is first asked, in this order:
    name (`subject-author`: a backport whose paths moved, `pkg/oci/` on main, `oci/` on 1.7);
 3. the minor's own series carries it: index.yaml says `patched` for the advisory on that minor
    (`series-index`), a series patch has the fix's patch-id (`series-patch-id`), or the fix
-   reverse-applies on base + series (`reverse-apply`: the tree already has the change).
+   reverse-applies on base + series (`reverse-apply`: the tree already has the change);
+4. a dependency bump whose modules the target already requires at those versions or newer
+   (`dependency-version`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from ksp.backport import deps
 from ksp.backport.model import Evidence, FixCommit
 from ksp.git import merge
 from ksp.git.shadow import Shadow
@@ -159,6 +162,19 @@ class Finder:
         if tip not in self._branch:
             self._branch[tip] = on_branch(self.shadow, self.fix, tip, self.paths)
         return self._branch[tip]
+
+
+def dependency_versions(shadow: Shadow, fix: Sequence[FixCommit], head: str,
+                        paths: Sequence[str]) -> Evidence | None:
+    """A dependency bump whose every module the target already requires at that version or
+    newer (the branch moved past it: `golang.org/x/crypto v0.52.0` for a fix to v0.35.0)."""
+    if not deps.only_dependencies(paths):
+        return None
+    modules, _ = deps.changes(shadow, [(c.parent, c.apply) for c in fix], head)
+    if not deps.already_bumped(modules):
+        return None
+    shown = ", ".join(f"{m.module} {m.target} (fix: {m.source_to})" for m in modules[:3])
+    return Evidence("dependency-version", detail=f"the target already requires {shown}")
 
 
 def combined_diff(shadow: Shadow, fix: Sequence[FixCommit]) -> bytes:

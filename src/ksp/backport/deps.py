@@ -154,3 +154,31 @@ def collapse(conflicts: Sequence[Conflict]) -> tuple[tuple[Conflict, ...], int]:
 def _vendored_source(path: str) -> bool:
     return ("vendor/" in path and not path.endswith("vendor/modules.txt")
             and path.rsplit("/", 1)[-1] not in ("go.mod", "go.sum"))
+
+
+_SEMVER = re.compile(r"^v(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$")
+
+
+def version_key(version: str) -> tuple[int, int, int, int, str] | None:
+    """A sort key for a Go module version (a release sorts after its pre-releases and
+    pseudo-versions); None when it is not semver."""
+    match = _SEMVER.match(version)
+    if not match:
+        return None
+    major, minor, patch, pre = match.groups()
+    return int(major), int(minor), int(patch), 0 if pre else 1, pre or ""
+
+
+def at_least(have: str | None, want: str | None) -> bool:
+    """`have` is `want` or newer (both semver)."""
+    if have is None or want is None:
+        return False
+    a, b = version_key(have), version_key(want)
+    return a is not None and b is not None and a >= b
+
+
+def already_bumped(modules: Sequence[ModuleChange]) -> bool:
+    """The target requires every module the fix raises at that version or newer."""
+    raised = [m for m in modules if m.source_to is not None]
+    return bool(raised) and all(at_least(m.target, m.source_to) for m in raised) and all(
+        m.source_to is not None for m in modules)

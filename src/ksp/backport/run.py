@@ -177,9 +177,11 @@ def _already_there(classifier: Classifier, finder: already.Finder, repo: Patches
             evidence = per_commit[fix[-1].sha]
     if evidence is None:
         evidence = _series_index(repo, target, advisory)
+    touched = sorted({p for v in paths.values() for p in v})
     if evidence is None:
-        evidence = already.in_series(shadow, fix, target.patches, target.head,
-                                     sorted({p for v in paths.values() for p in v}))
+        evidence = already.in_series(shadow, fix, target.patches, target.head, touched)
+    if evidence is None:
+        evidence = already.dependency_versions(shadow, fix, target.head, touched)
     if evidence is None:
         return None
     commits = tuple(CommitResult(

@@ -164,7 +164,8 @@ def _said(e: Evidence) -> str:
             "subject-author": "the same subject and author (paths may have moved)",
             "series-index": "index.yaml marks the advisory patched on this minor",
             "series-patch-id": "a series patch has the fix's patch-id",
-            "reverse-apply": "the fix reverse-applies on the target"}.get(e.by, e.by)
+            "reverse-apply": "the fix reverse-applies on the target",
+            "dependency-version": e.detail}.get(e.by, e.by)
     where = e.commit[:12] if e.commit else e.patch
     return f"{where}: {what}" if where else what
 
