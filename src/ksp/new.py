@@ -19,7 +19,7 @@ from pathlib import Path
 
 from ksp import headerfields
 from ksp._files import atomic_write, read_text
-from ksp.errors import FormatError, UsageError
+from ksp.errors import FormatError, KspError, UsageError
 from ksp.git._run import git, is_repo
 from ksp.headerfields import HeaderValues, Origin
 from ksp.model import ADVISORY_ID_RE, Advisory, AdvisoryId, Minor, MinorState, Status, Window
@@ -206,13 +206,13 @@ def on_minor(repo: PatchesRepo, source: Source, advisory: str, minor: Minor,
     if target.result is Result.ALREADY_APPLIED:
         evidence = target.already_applied
         how = f" ({evidence.by}: {evidence.commit or evidence.patch or ''})" if evidence else ""
-        raise UsageError(f"{advisory}: the fix is already on {minor}{how}: nothing to add",
+        raise KspError(f"{advisory}: the fix is already on {minor}{how}: nothing to add",
                          hint=f"see `{command.removesuffix(' --write')}`")
     attempt = target.attempt
     if target.result is Result.CONFLICT or attempt is None or attempt.head is None \
             or target.head is None:
         files = sorted({x.path for c in target.commits for x in c.conflicts})
-        raise UsageError(f"{advisory}: the upstream commits conflict on {minor}'s base + series"
+        raise KspError(f"{advisory}: the upstream commits conflict on {minor}'s base + series"
                          + (f" ({', '.join(files[:4])})" if files else ""),
                          hint=f"`{command}` leaves a worktree with the conflict markers to "
                          "resolve, then `ksp backport --continue`")

@@ -125,7 +125,7 @@ def _by_patch_id(shadow: Shadow, fix: Sequence[FixCommit], span: list[str],
     mine = patch_ids_of(shadow, shadow.git_bytes(
         "log", "--no-walk=unsorted", "-p", "--format=commit %H", *(c.apply for c in fix)))
     theirs = patch_ids_of(shadow, shadow.git_bytes(
-        "log", "--no-merges", "-p", "--format=commit %H", *span, "--", *touched))
+        "log", "--no-merges", "-p", "--full-diff", "--format=commit %H", *span, "--", *touched))
     by_id = {pid: sha for sha, pid in theirs.items()}
     found = {}
     for c in fix:
