@@ -84,7 +84,7 @@ def _run(cmd: list[str], data: bytes | None, env: Mapping[str, str] | None
                               check=False)
     start = time.perf_counter()
     proc = subprocess.run(cmd, input=data, capture_output=True, env=git_env(env), check=False)
-    shown = " ".join(a for a in cmd[3:] if a not in _STABLE_CONFIG)
+    shown = " ".join(a for i, a in enumerate(cmd) if i > 2 and a != "-c" and cmd[i - 1] != "-c")
     log.debug("git -C %s %s: exit %d, %.1f ms%s", cmd[2], shown[:300], proc.returncode,
               (time.perf_counter() - start) * 1000,
               f", {len(data)} bytes in" if data else "")
