@@ -67,40 +67,6 @@ def fork_point(shadow: Shadow, fix: Sequence[FixCommit], tip: str) -> str | None
     return merge.merge_base(shadow, fix[0].sha, tip) if fix else None
 
 
-def on_branch(shadow: Shadow, fix: Sequence[FixCommit], tip: str,
-              paths: dict[str, list[str]]) -> dict[str, Evidence]:
-    """fix sha -> the commit of `tip` (since its fork from the fix) that carries it, and how.
-
-    `paths`: each fix commit's paths (for patch-id candidates and the same-file-name check)."""
-    fork = fork_point(shadow, fix, tip)
-    span = [tip, *([f"^{fork}"] if fork else []), *(f"^{c.sha}" for c in fix)]
-    branch = _commits(shadow, *span)
-    if not branch:
-        return {}
-    wanted = _commits(shadow, "--no-walk=unsorted", *(c.apply for c in fix))
-    by_sha = {c.sha: c for c in wanted}
-    found: dict[str, Evidence] = {}
-    for c in fix:
-        mark = _TRAILER + c.sha.encode()
-        hit = next((b for b in branch if mark in b.body), None)
-        if hit is not None:
-            found[c.sha] = Evidence("cherry-pick-trailer", commit=hit.sha)
-    missing = [c for c in fix if c.sha not in found]
-    if missing:
-        found.update(_by_patch_id(shadow, missing, span, paths))
-    for c in fix:
-        me = by_sha.get(c.apply)
-        if c.sha in found or me is None:
-            continue
-        for b in branch:
-            same_author = b.email == me.email or b.author == me.author
-            if same_author and same_subject(b.subject, me.subject) \
-                    and _same_names(shadow, b.sha, paths.get(c.sha, [])):
-                found[c.sha] = Evidence("subject-author", commit=b.sha)
-                break
-    return found
-
-
 def _same_names(shadow: Shadow, commit: str, paths: Sequence[str]) -> bool:
     names = {p.rsplit("/", 1)[-1] for p in paths}
     out = shadow.git_bytes("diff-tree", "--no-commit-id", "--name-only", "-r", "-z", "--root",
@@ -117,24 +83,6 @@ def patch_ids_of(shadow: Shadow, log_output: bytes) -> dict[str, str]:
     return {commit: pid for pid, commit in pairs}
 
 
-def _by_patch_id(shadow: Shadow, fix: Sequence[FixCommit], span: list[str],
-                 paths: dict[str, list[str]]) -> dict[str, Evidence]:
-    touched = sorted({p for c in fix for p in paths.get(c.sha, [])})
-    if not touched:
-        return {}
-    mine = patch_ids_of(shadow, shadow.git_bytes(
-        "log", "--no-walk=unsorted", "-p", "--format=commit %H", *(c.apply for c in fix)))
-    theirs = patch_ids_of(shadow, shadow.git_bytes(
-        "log", "--no-merges", "-p", "--full-diff", "--format=commit %H", *span, "--", *touched))
-    by_id = {pid: sha for sha, pid in theirs.items()}
-    found = {}
-    for c in fix:
-        pid = mine.get(c.apply)
-        if pid and pid in by_id:
-            found[c.sha] = Evidence("patch-id", commit=by_id[pid])
-    return found
-
-
 def ancestor(shadow: Shadow, fix: Sequence[FixCommit], base: str) -> Evidence | None:
     for c in fix:
         if shadow.git("merge-base", "--is-ancestor", c.sha, base, check=False).returncode:
@@ -145,23 +93,90 @@ def ancestor(shadow: Shadow, fix: Sequence[FixCommit], base: str) -> Evidence | 
 @dataclass
 class Finder:
     """The branch checks of one run, remembered per branch tip: the targets' own branches are
-    also where the fix's backports are looked for (--from, the sources of older targets)."""
+    also where the fix's backports are looked for (--from, the sources of older targets).
+
+    `paths`: each fix commit's paths (patch-id candidates, the same-file-name check)."""
 
     shadow: Shadow
     fix: Sequence[FixCommit]
     paths: dict[str, list[str]]
     _ancestor: dict[str, Evidence | None] = field(default_factory=dict)
     _branch: dict[str, dict[str, Evidence]] = field(default_factory=dict)
+    _forks: dict[str, str | None] = field(default_factory=dict)
+    _mine: dict[str, _Commit] | None = None
+    _mine_ids: dict[str, str] | None = None
 
     def ancestor(self, tip: str) -> Evidence | None:
         if tip not in self._ancestor:
-            self._ancestor[tip] = ancestor(self.shadow, self.fix, tip)
+            if len(self.fix) == 1:  # the fork point tells it: one git process, not two
+                inside = self._fork_point(tip) == self.fix[0].sha
+                self._ancestor[tip] = Evidence("ancestor", commit=self.fix[0].sha) if inside \
+                    else None
+            else:
+                self._ancestor[tip] = ancestor(self.shadow, self.fix, tip)
         return self._ancestor[tip]
 
+    def _fork_point(self, tip: str) -> str | None:
+        if tip not in self._forks:
+            self._forks[tip] = fork_point(self.shadow, self.fix, tip)
+        return self._forks[tip]
+
     def on_branch(self, tip: str) -> dict[str, Evidence]:
+        """fix sha -> the commit of `tip` (since its fork from the fix) that carries it."""
         if tip not in self._branch:
-            self._branch[tip] = on_branch(self.shadow, self.fix, tip, self.paths)
+            self._branch[tip] = self._search(tip)
         return self._branch[tip]
+
+    def _search(self, tip: str) -> dict[str, Evidence]:
+        fork = self._fork_point(tip)
+        span = [tip, *([f"^{fork}"] if fork else []), *(f"^{c.sha}" for c in self.fix)]
+        branch = _commits(self.shadow, *span)
+        if not branch:
+            return {}
+        found: dict[str, Evidence] = {}
+        for c in self.fix:
+            mark = _TRAILER + c.sha.encode()
+            hit = next((b for b in branch if mark in b.body), None)
+            if hit is not None:
+                found[c.sha] = Evidence("cherry-pick-trailer", commit=hit.sha)
+        if any(c.sha not in found for c in self.fix):
+            found.update(self._by_patch_id([c for c in self.fix if c.sha not in found], span))
+        for c in self.fix:
+            me = self._fix_commits().get(c.apply)
+            if c.sha in found or me is None:
+                continue
+            for b in branch:
+                same_author = b.email == me.email or b.author == me.author
+                if same_author and same_subject(b.subject, me.subject) \
+                        and _same_names(self.shadow, b.sha, self.paths.get(c.sha, [])):
+                    found[c.sha] = Evidence("subject-author", commit=b.sha)
+                    break
+        return found
+
+    def _fix_commits(self) -> dict[str, _Commit]:
+        if self._mine is None:
+            wanted = _commits(self.shadow, "--no-walk=unsorted", *(c.apply for c in self.fix))
+            self._mine = {c.sha: c for c in wanted}
+        return self._mine
+
+    def _by_patch_id(self, fix: Sequence[FixCommit], span: list[str]) -> dict[str, Evidence]:
+        touched = sorted({p for c in fix for p in self.paths.get(c.sha, [])})
+        if not touched:
+            return {}
+        if self._mine_ids is None:
+            self._mine_ids = patch_ids_of(self.shadow, self.shadow.git_bytes(
+                "log", "--no-walk=unsorted", "-p", "--format=commit %H",
+                *(c.apply for c in self.fix)))
+        theirs = patch_ids_of(self.shadow, self.shadow.git_bytes(
+            "log", "--no-merges", "-p", "--full-diff", "--format=commit %H", *span, "--",
+            *touched))
+        by_id = {pid: sha for sha, pid in theirs.items()}
+        found = {}
+        for c in fix:
+            pid = self._mine_ids.get(c.apply)
+            if pid and pid in by_id:
+                found[c.sha] = Evidence("patch-id", commit=by_id[pid])
+        return found
 
 
 def dependency_versions(shadow: Shadow, fix: Sequence[FixCommit], head: str,
@@ -177,15 +192,10 @@ def dependency_versions(shadow: Shadow, fix: Sequence[FixCommit], head: str,
     return Evidence("dependency-version", detail=f"the target already requires {shown}")
 
 
-def combined_diff(shadow: Shadow, fix: Sequence[FixCommit]) -> bytes:
-    """The whole fix as one diff: first commit's parent to the last commit."""
-    return merge.commit_diff(shadow, fix[0].parent, fix[-1].apply)
-
-
-def in_series(shadow: Shadow, fix: Sequence[FixCommit], patches: Sequence[tuple[str, bytes]],
+def in_series(shadow: Shadow, whole: bytes, patches: Sequence[tuple[str, bytes]],
               head: str, paths: Sequence[str]) -> Evidence | None:
-    """A series patch with the fix's patch-id, or the fix reverse-applies on base + series."""
-    whole = combined_diff(shadow, fix)
+    """A series patch with the fix's patch-id (`whole`: the fix as one diff), or the fix
+    reverse-applies on base + series."""
     if patches:
         stream = b"".join(b"commit %040x\n" % n + diff + (b"" if diff.endswith(b"\n") else b"\n")
                           for n, (_, diff) in enumerate(patches, start=1))

@@ -7,6 +7,7 @@ the shadow only (ksp.git.merge); the target is the minor's base plus its existin
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ksp.backport import deps
@@ -38,6 +39,15 @@ class Classifier:
         if key not in self._diffs:
             self._diffs[key] = merge.commit_diff(self.shadow, commit.parent, commit.apply,
                                                  context=context)
+        return self._diffs[key]
+
+    def whole(self, fix: Sequence[FixCommit]) -> bytes:
+        """The whole fix as one diff (first commit's parent to the last commit)."""
+        if len(fix) == 1:
+            return self.diff(fix[0])
+        key = (f"{fix[0].parent}..{fix[-1].apply}", 3)
+        if key not in self._diffs:
+            self._diffs[key] = merge.commit_diff(self.shadow, fix[0].parent, fix[-1].apply)
         return self._diffs[key]
 
     def files(self, commit: FixCommit) -> list[diffmod.FileDiff]:

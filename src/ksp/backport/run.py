@@ -179,7 +179,8 @@ def _already_there(classifier: Classifier, finder: already.Finder, repo: Patches
         evidence = _series_index(repo, target, advisory)
     touched = sorted({p for v in paths.values() for p in v})
     if evidence is None:
-        evidence = already.in_series(shadow, fix, target.patches, target.head, touched)
+        evidence = already.in_series(shadow, classifier.whole(fix), target.patches,
+                                     target.head, touched)
     if evidence is None:
         evidence = already.dependency_versions(shadow, fix, target.head, touched)
     if evidence is None:
