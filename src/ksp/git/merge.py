@@ -203,7 +203,7 @@ def commit_diff(shadow: Shadow, parent: str | None, commit: str, *, context: int
 
 def tree_diff(shadow: Shadow, old: str, new: str) -> bytes:
     """A patch file's body: `git diff` form, renames detected; bytes, as git wrote them."""
-    return shadow.git_bytes("diff-tree", "-p", "-M", "--binary", old, new)
+    return shadow.git_bytes("diff-tree", "-p", "-M", "--binary", "--full-index", old, new)
 
 
 def changed_paths(shadow: Shadow, old: str, new: str) -> list[str]:
