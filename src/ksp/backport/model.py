@@ -53,7 +53,7 @@ class FixCommit:
     apply: str  # the commit whose change is applied (sha, or its backport on a branch)
     parent: str | None
     subject: str = ""
-    method: str = "given"  # given | patch-id | trailer | subject
+    method: str = "given"  # given | cherry-pick-trailer | patch-id | subject-author
 
 
 @dataclass(frozen=True)
