@@ -8,6 +8,8 @@ in the context and in the change of a fix, and must come out of every command un
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -96,3 +98,29 @@ def test_new_from_a_commit_keeps_the_bytes(
     assert rc == 0 and "internal error" not in out.err, out
     gate_passes(repo, up, capsys)
     assert applied_content(repo, up, tmp_path, capsys) == after
+
+
+def test_a_path_that_is_not_utf8_is_shown_with_a_replacement_character(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A conflict in `pkg/auth/caf\\xe9.txt` (a Latin-1 file name): the report names it, and
+    stdout (text and JSON) is valid UTF-8."""
+    up = base_upstream(tmp_path / "up")
+    name = b"pkg/auth/caf\xe9.txt"
+    path = Path(os.fsdecode(os.fsencode(up.path) + b"/" + name))
+    for branch, content in (("main", b"a\nb\nc\n"), ("release-1.32", b"a\nb branch\nc\n")):
+        up.checkout(branch)
+        path.write_bytes(content)
+        up.git("add", "-A")
+        up.git("commit", "-q", "-m", f"data on {branch}")
+    up.checkout("main")
+    path.write_bytes(b"a\nb fixed\nc\n")
+    up.git("add", "-A")
+    up.git("commit", "-q", "-m", "Fix the data")
+    argv = ["backport", "CVE-2099-0001", "--upstream", str(up.path), "--commit", up.rev("HEAD"),
+            "--to", "1.32", "--date", "2026-11-22"]
+    assert main(argv) == 1
+    text = capsys.readouterr().out
+    assert "content conflict in pkg/auth/caf\ufffd.txt" in text
+    assert main([*argv, "--format", "json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert data["targets"][0]["commits"][0]["conflicts"][0]["path"] == "pkg/auth/caf\ufffd.txt"
