@@ -140,7 +140,10 @@ def judge_backport(case: dict[str, Any], proc: subprocess.CompletedProcess[str],
         agree = False
         notes.append(f"source {target.get('source')}")
     if got == "conflict" and target.get("prerequisites"):
-        notes.append(f"{len(target['prerequisites'])} prerequisite(s)")
+        state = "verified" if target.get("prerequisites_verified") else "not verified"
+        notes.append(f"{len(target['prerequisites'])} prerequisite(s), {state}")
+        for pr in target.get("prerequisite_prs") or []:
+            notes.append(f"in PR merge {pr['merge'][:12]} ({len(pr['commits'])} commits)")
     return Outcome(case["id"], expected, got, seconds, agree, ", ".join(notes))
 
 
