@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -27,6 +29,8 @@ from ksp.lifecycle import Lifecycle
 from ksp.model import AdvisoryId, Minor, Status
 from ksp.repo.config import Config
 from ksp.repo.layout import PatchesRepo
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -92,10 +96,13 @@ def triage(shadow: Shadow, repo: PatchesRepo | None, config: Config, lifecycle: 
     original = Source("upstream", tuple(fix))
     results = []
     for minor in minors:
+        start = time.perf_counter()
         target = targets.prepare(shadow, refs, config, repo, minor=minor,
                                  window=lifecycle.window(minor, req.today))
         results.append(_one_target(classifier, finder, repo, target, found=found,
                                    original=original, req=req))
+        log.debug("%s: %s from %s in %.0f ms", minor, results[-1].result, results[-1].source,
+                  (time.perf_counter() - start) * 1000)
     mode = "independent" if req.independent else "series"
     return BackportResult(req.advisory, mode, str(shadow.upstream), tuple(fix), tuple(results))
 
