@@ -4,8 +4,8 @@ A fixer sent to resolve a conflict for work that is already done stops trusting 
 every target is first asked, in this order:
 
 1. `ancestor`: each fix commit is an ancestor of the target's base;
-2. a commit of the target branch since its fork from the fix (`merge-base..base`, a few hundred
-   commits at most, never the whole history) carries each fix commit: its
+2. a commit of the target branch since its fork from the fix (`merge-base..base`: the branch's
+   own commits, never the whole history) carries each fix commit: its
    `(cherry picked from commit X)` trailer names it (`cherry-pick-trailer`), or it has the same
    `git patch-id --stable` (`patch-id`), or the same subject and author and a file of the same
    name (`subject-author`: a backport whose paths moved, `pkg/oci/` on main, `oci/` on 1.7);
@@ -18,7 +18,6 @@ every target is first asked, in this order:
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -27,8 +26,6 @@ from ksp.backport import deps
 from ksp.backport.model import Evidence, FixCommit
 from ksp.git import merge
 from ksp.git.shadow import Shadow
-
-log = logging.getLogger(__name__)
 
 _TRAILER = b"cherry picked from commit "
 # "[1.1] fix", "[release-1.7] fix", "Backport: fix", "[backport 1.6] fix": the same subject
