@@ -84,6 +84,12 @@ def test_backport_write_gate_apply_keep_the_bytes(
         assert all(line in patch for line in CONTENTS[kind].split(b"\n"))
     gate_passes(repo, up, capsys)
     assert applied_content(repo, up, tmp_path, capsys) == after
+    rc = main(["lint", "--repo", str(repo), "--pre-review", "--date", "2026-11-22"])
+    out = capsys.readouterr()
+    if kind == "binary":  # the policy's allow_binary: false, said as a finding
+        assert rc == 1 and "binary" in out.out + out.err
+    else:
+        assert rc == 0, out
 
 
 @pytest.mark.parametrize("kind", sorted(CONTENTS))
