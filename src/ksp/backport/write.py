@@ -48,7 +48,8 @@ def header_text(repo: PatchesRepo, advisory: str, commits: Sequence[str], *, cls
 def patch_text(repo: PatchesRepo, shadow: Shadow, advisory: str, commits: Sequence[str], *,
                cls: BackportClass, values: HeaderValues, old: str, new: str,
                subject: str | None = None, source: Source | None = None
-               ) -> tuple[str, Advisory] | None:
+               ) -> tuple[bytes, Advisory] | None:
+    """The patch file (header, then the diff as git wrote it: bytes, whatever its encoding)."""
     body = merge.tree_diff(shadow, old, new)
     if not body.strip():
         return None
@@ -59,10 +60,10 @@ def patch_text(repo: PatchesRepo, shadow: Shadow, advisory: str, commits: Sequen
     header, entry = header_text(repo, advisory, commits, cls=cls, values=values,
                                 paths=merge.changed_paths(shadow, old, new), subject=subject,
                                 notes=notes)
-    return header + body, entry
+    return header.encode("utf-8") + body, entry
 
 
-def save_patches(repo: PatchesRepo, advisory: str, texts: dict[Minor, str],
+def save_patches(repo: PatchesRepo, advisory: str, texts: dict[Minor, bytes],
                  entry: Advisory | None = None) -> dict[Minor, str]:
     """Write each minor's patch after its series, then set the index entries (one locked edit);
     `entry` fills what the advisory's index entry lacks (it is created if missing)."""
@@ -92,7 +93,7 @@ def write(repo: PatchesRepo, shadow: Shadow, result: BackportResult, values: Hea
     included) before writing anything."""
     shas = [c.sha for c in result.commits]
     subject = result.commits[0].subject if result.commits else None
-    texts: dict[Minor, str] = {}
+    texts: dict[Minor, bytes] = {}
     entry: Advisory | None = None
     conflicts: list[TargetResult] = []
     out: list[Written] = []
@@ -123,7 +124,7 @@ def write(repo: PatchesRepo, shadow: Shadow, result: BackportResult, values: Hea
     return out
 
 
-def _check_free(repo: PatchesRepo, shadow: Shadow, advisory: str, texts: dict[Minor, str],
+def _check_free(repo: PatchesRepo, shadow: Shadow, advisory: str, texts: dict[Minor, bytes],
                 conflicts: list[TargetResult]) -> None:
     for minor in texts:
         existing = [r for r in repo.series(minor) if r.advisory == advisory]
