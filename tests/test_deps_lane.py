@@ -93,7 +93,7 @@ def test_import_matches_ranges_and_decides_reach_per_binary(
     assert "7 Go records" in out
     advisories = index(repo)
     http2 = advisories["CVE-2023-45288"]
-    assert (http2.advisory_kind.value, http2.module) == ("dependency", "golang.org/x/net")
+    assert (http2.scope.value, http2.project) == ("dependency", "golang.org/x/net")
     assert {"GO-2024-2687", "GHSA-4v7x-pqxf-cx7m"} <= set(http2.aliases)
     old = http2.minors[_m("1.31")]
     assert (old.status.value, old.version, old.fixed_version) == ("needed", "v0.22.0", "v0.23.0")
@@ -111,7 +111,7 @@ def test_import_matches_ranges_and_decides_reach_per_binary(
     assert "no package of the binary names Parse, ParseFragment" in (html.reason or "")
     assert "does not import golang.org/x/net/html" in (html.reason or "")
     zipped = advisories["CVE-2024-24789"]
-    assert zipped.advisory_kind.value == "toolchain"
+    assert zipped.scope.value == "toolchain"
     assert zipped.minors[_m("1.31")].status.value == "not-affected"
     dns = advisories["CVE-2024-24788"].minors[_m("1.31")]
     assert (dns.status.value, dns.fixed_version) == ("needed", "1.22.3")

@@ -75,8 +75,7 @@ def _row(lc: Lifecycle, minor: Minor, today: dt.date, repo: PatchesRepo | None,
     if repo is None:
         return base
     series = repo.series(minor)
-    security = [a for a in advisories if a.kind is PatchKind.SECURITY
-                and not a.advisory_kind.is_go]
+    security = [a for a in advisories if a.in_scope]  # other projects' count nowhere
     states = [a.minors[minor] for a in security if minor in a.minors]
     days = [
         (s.patched_on - a.published).days
@@ -99,11 +98,11 @@ def _with_lane(rows: list[MinorStatus], repo: PatchesRepo, advisories: list[Advi
                today: dt.date, upstream: Path | None) -> list[MinorStatus]:
     from ksp.deps import gopolicy
     from ksp.deps.goversion import minor_go
-    from ksp.deps.summary import counts
+    from ksp.deps.summary import counts, in_lane
 
     live = [Minor.parse(r.minor) for r in rows if r.window is not Window.EXPIRED]
     gos = minor_go(repo, upstream, live) if upstream else {}
-    lane = [a for a in advisories if a.advisory_kind.is_go]
+    lane = [a for a in advisories if in_lane(a)]
     out = []
     for row in rows:
         minor = Minor.parse(row.minor)

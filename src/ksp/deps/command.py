@@ -82,7 +82,7 @@ def run(repo: PatchesRepo, upstream: Path, minors: list[Minor], today: dt.date, 
 
         records = vulndb.join(vulndb.load(vulndb_source))
     shadow = Shadow.open(upstream)
-    advisories = [a for a in repo.advisories().values() if a.advisory_kind.is_go]
+    advisories = [a for a in repo.advisories().values() if a.scope.is_go]
     finder = fix_mod.Finder(shadow, repo.config, sorted(set(repo.lifecycle().minors()) |
                                                         set(minors)), records)
     result = DepsResult(today.isoformat(), str(upstream))
@@ -125,9 +125,9 @@ def _advisory(adv: Advisory, minor: Minor, finder: fix_mod.Finder, head: Invento
     fix = None
     if state.status is Status.NEEDED:
         fix = (fix_mod.toolchain_fix(adv, minor, state, today)
-               if adv.advisory_kind.value == "toolchain" or state.module in ("stdlib", "toolchain")
+               if adv.scope.value == "toolchain" or state.module in ("stdlib", "toolchain")
                else finder.dependency_fix(adv, minor, state, head.point.base))
-    return AdvisoryRow(adv.id, adv.advisory_kind.value, state.module or adv.module,
+    return AdvisoryRow(adv.id, adv.scope.value, state.module or adv.project,
                        state.version, state.fixed_version, state.status.value,
                        tuple(b.binary for b in state.binaries if b.affected), fix)
 

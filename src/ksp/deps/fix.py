@@ -78,7 +78,7 @@ class Finder:
         return not any(vulnerable(rs, got)[0] for rs in ranges)
 
     def dependency_fix(self, adv: Advisory, minor: Minor, state: MinorState, base: str) -> Fix:
-        module, fixed = state.module or adv.module or "", state.fixed_version
+        module, fixed = state.module or adv.project or "", state.fixed_version
         out = Fix(adv.id, str(minor), module, state.version, fixed)
         want = parse_semver(fixed) if fixed else None
         if want is None:

@@ -83,8 +83,8 @@ def _advisory(ident: str, records: list[GoRecord], lanes: list[MinorLane]) -> Ad
     names = dict.fromkeys(n for r in records for n in (r.id, *r.aliases) if n != ident)
     published = [r.published for r in records if r.published]
     return Advisory(
-        id=AdvisoryId(ident), title=records[0].summary, advisory_kind=kind,
-        module=(modules or findings)[0].module,
+        id=AdvisoryId(ident), title=records[0].summary, scope=kind, scope_source="import",
+        project=(modules or findings)[0].module,
         published=min(published) if published else None,
         fixes=tuple(dict.fromkeys(u for r in records for u in r.fixes)),
         aliases=tuple(names),

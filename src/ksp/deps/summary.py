@@ -29,7 +29,7 @@ _AFFECTED = (Status.NEEDED, Status.IN_PROGRESS, Status.WONT_FIX)
 
 def counts(advisories: Iterable[Advisory], minor: Minor, kind: AdvisoryKind) -> LaneCounts:
     states = [a.minors[minor].status for a in advisories
-              if a.advisory_kind is kind and minor in a.minors]
+              if a.scope is kind and minor in a.minors]
     return LaneCounts(str(minor), kind.value,
                       needed=sum(1 for s in states if s in _AFFECTED),
                       not_affected=sum(1 for s in states if s is Status.NOT_AFFECTED),
@@ -37,9 +37,14 @@ def counts(advisories: Iterable[Advisory], minor: Minor, kind: AdvisoryKind) -> 
                       triage=sum(1 for s in states if s is Status.NEEDS_TRIAGE))
 
 
+def in_lane(adv: Advisory) -> bool:
+    """From the Go vulnerability database (a per-minor module state), not from a feed."""
+    return adv.scope.is_go and any(s.module for s in adv.minors.values())
+
+
 def lanes(advisories: Iterable[Advisory], minors: Iterable[Minor]) -> list[LaneCounts]:
     """Both kinds for every minor that has one; empty when the index has no such advisory."""
-    listed = [a for a in advisories if a.advisory_kind.is_go]
+    listed = [a for a in advisories if in_lane(a)]
     if not listed:
         return []
     return [counts(listed, m, k) for m in minors

@@ -62,8 +62,8 @@ def statement(adv: Advisory, state: MinorState, product: Product, binary: str | 
 
 
 def _action(adv: Advisory, state: MinorState) -> str:
-    name = _name(state.module or adv.module or "")
-    pairs = [(state.module or adv.module or "", state.fixed_version),
+    name = _name(state.module or adv.project or "")
+    pairs = [(state.module or adv.project or "", state.fixed_version),
              *((m.module, m.fixed_version) for m in state.also)]
     fixed = [f"{_name(m)} {v} or later" for m, v in pairs if v]
     todo = (f"build with {' and '.join(fixed)}" if fixed

@@ -28,13 +28,13 @@ def text(report: StoreReport, repo: PatchesRepo) -> str:
     if not report.dry_run and not report.written:
         lines.append("index.yaml unchanged")
     lines += ["status per minor in index.yaml (dependency | toolchain):"]
-    advisories = [a for a in repo.advisories().values() if a.advisory_kind.is_go]
+    advisories = [a for a in repo.advisories().values() if a.scope.is_go]
     for name in report.minors:
         minor = Minor.parse(name)
         parts = []
         for kind in ("dependency", "toolchain"):
             counts = Counter(a.minors[minor].status.value for a in advisories
-                             if minor in a.minors and a.advisory_kind.value == kind)
+                             if minor in a.minors and a.scope.value == kind)
             parts.append(", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "none")
         lines.append(f"  {name}: {parts[0]} | {parts[1]}")
     return "\n".join(lines)
