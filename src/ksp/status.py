@@ -107,9 +107,11 @@ def _with_lane(rows: list[MinorStatus], repo: PatchesRepo, advisories: list[Advi
     for row in rows:
         minor = Minor.parse(row.minor)
         support = gopolicy.support(gos[minor], today) if minor in gos else None
+        dep = counts(lane, minor, AdvisoryKind.DEPENDENCY)
+        tool = counts(lane, minor, AdvisoryKind.TOOLCHAIN)
+        looked = bool(dep.total or tool.total)  # the import looked at this minor
         out.append(replace(
             row, go=gos.get(minor), go_supported=support.supported if support else None,
             go_policy=support.describe() if support else None,
-            dependency=counts(lane, minor, AdvisoryKind.DEPENDENCY) if lane else None,
-            toolchain=counts(lane, minor, AdvisoryKind.TOOLCHAIN) if lane else None))
+            dependency=dep if looked else None, toolchain=tool if looked else None))
     return out

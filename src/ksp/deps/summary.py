@@ -47,8 +47,12 @@ def lanes(advisories: Iterable[Advisory], minors: Iterable[Minor]) -> list[LaneC
     listed = [a for a in advisories if in_lane(a)]
     if not listed:
         return []
-    return [counts(listed, m, k) for m in minors
-            for k in (AdvisoryKind.DEPENDENCY, AdvisoryKind.TOOLCHAIN)]
+    out = []
+    for minor in minors:  # a minor the import did not look at (not in the window) is left out
+        pair = [counts(listed, minor, k) for k in (AdvisoryKind.DEPENDENCY, AdvisoryKind.TOOLCHAIN)]
+        if any(c.total for c in pair):
+            out += pair
+    return out
 
 
 def describe(row: LaneCounts) -> str:
