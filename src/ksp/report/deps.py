@@ -78,6 +78,10 @@ def markdown(result: DepsResult) -> str:
             out += [f"| {c.module} | {c.base or '-'} | {c.head or '-'} |" for c in row.changed]
             out.append("")
         out += [f"Dependency and toolchain advisories: {_counts(row.advisories)}", ""]
+        if row.go_bump:
+            out += [f"Go bump: `INFRA-go-{row.go_bump}` ({row.go_bump_note}; "
+                    f"{row.go_bump_policy}): `ksp gate --minor {row.minor} --go {row.go_bump}`",
+                    ""]
         needed = [a for a in row.advisories if a.status == "needed"]
         if needed:
             out += ["| advisory | module | in use | fixed in | linked by | fix |",
