@@ -77,7 +77,7 @@ def run(repo: PatchesRepo, records: list[Record], today: dt.date, *,
     grouped: dict[str, list[Record]] = {}
     for record in sorted(records, key=lambda r: r.source != "osv"):  # structured ranges first
         grouped.setdefault(record.id, []).append(record)
-    eols = {m: release.eol if (release := lifecycle.release(m)) else None for m in minors}
+    eols = {m: lifecycle.eol(m) for m in minors}
     derived = {
         ident: {m: derive(recs, m, reference_version(lifecycle, m), eols[m]) for m in minors}
         for ident, recs in grouped.items()

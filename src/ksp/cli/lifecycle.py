@@ -61,7 +61,7 @@ def _show(args: argparse.Namespace) -> int:
 def _row(lc: Lifecycle, minor: Any, day: Any) -> dict[str, Any]:
     r = lc.releases[minor]
     return {"minor": str(minor), "window": lc.window(minor, day), "released": r.released,
-            "eol_planned": r.eol_planned, "eol_actual": r.eol_actual, "eol": r.eol,
+            "eol_planned": r.eol_planned, "eol_actual": r.eol_actual, "eol": lc.eol(minor),
             "extended_until": lc.extended_until(minor), "final_patch": r.final_patch,
             "latest_patch": r.latest_patch}
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 from ksp._yaml import load_yaml
 from ksp.errors import FormatError
 from ksp.model import Minor
+from ksp.repo import presets
 
 KUBERNETES_COMPONENTS = {
     "kube-apiserver": "cmd/kube-apiserver",
@@ -47,6 +49,14 @@ class KnownFailure:
 
 
 @dataclass(frozen=True)
+class Mirror:
+    """The repository this one is published from, and the trailer that names its commits."""
+
+    upstream: str
+    trailer: str
+
+
+@dataclass(frozen=True)
 class Commands:
     """The build, test and typecheck templates, and the environment they run in."""
 
@@ -74,32 +84,56 @@ class Config:
     toolchains: tuple[str, ...] = ()
     known_failures: dict[Minor, tuple[KnownFailure, ...]] = field(default_factory=dict)
     policy: Policy = field(default_factory=Policy)
+    build_tags: tuple[str, ...] = ()  # Go build tags of the project's own CI (GOFLAGS=-tags=…)
+    scope: tuple[str, ...] = ()  # Go module path prefixes that are this repo's own
+    tag_aliases: tuple[str, ...] = ()  # other tag templates naming the same releases
+    module_by_minor: dict[str, str] = field(default_factory=dict)  # where the module path moved
+    mirror_of: Mirror | None = None  # a repo published from another one (k8s.io staging)
+    module_rule: str = ""  # the module template (`…/containerd{go_major}`); "" = `module`
+    lifecycle_data: tuple[str, ...] = ("kubernetes.yaml",)  # the preset's embedded data
+
+    def _values(self, minor: Minor) -> dict[str, object]:
+        return {"minor": minor, "major": minor.major, "minor_number": minor.minor}
 
     def branch_for(self, minor: Minor) -> str:
-        return self.branch.format(minor=minor, major=minor.major, minor_number=minor.minor)
+        return self.branch.format(**self._values(minor))
 
     def tag_for(self, minor: Minor, patch: int | str) -> str:
-        return self.tag.format(minor=minor, patch=patch)
+        return self.tag.format(**self._values(minor), patch=patch)
+
+    def tag_pattern(self, minor: Minor, template: str | None = None) -> re.Pattern[str]:
+        """The tags of `minor`'s releases, the patch number as group 1."""
+        text = re.escape(template or self.tag)
+        for key, value in self._values(minor).items():
+            text = text.replace(re.escape("{" + key + "}"), re.escape(str(value)))
+        return re.compile(text.replace(re.escape("{patch}"), r"(\d+)") + "$")
+
+    def release_patch(self, minor: Minor, text: str) -> int | None:
+        """The patch number of a release of `minor` named by any of its tag templates
+        (`v0.32.13`, `kubernetes-1.32.13`), None if `text` names no release of `minor`."""
+        for template in (self.tag, *self.tag_aliases):
+            match = self.tag_pattern(minor, template).match(text.strip())
+            if match:
+                return int(match[1])
+        return None
+
+    def module_for(self, minor: Minor) -> str:
+        """The Go module path at `minor`: Go's /vN suffix from major 2 on (`{go_major}`)."""
+        module = self.module_by_minor.get(str(minor), self.module_rule or self.module)
+        return module.replace("{go_major}", f"/v{minor.major}" if minor.major >= 2 else "")
 
 
 def default_commands(project: str) -> Commands:
-    if project == "kubernetes":
-        return Commands(
-            build='make WHAT="{targets}"',
-            test="go test {packages}",
-            typecheck="go vet {packages}",
-        )
-    return Commands(
-        build="go build {targets}",
-        test="go test {packages}",
-        typecheck="go vet {packages}",
-    )
+    preset = presets.get(project)
+    return Commands(build=str(preset["build"]), test=str(preset["test"]),
+                    typecheck=str(preset["typecheck"]))
 
 
 _TOP_KEYS = {
     "schema", "project", "upstream", "branch", "tag", "base", "module", "lifecycle",
     "extended_months", "components", "build", "test", "typecheck", "env", "timeout",
-    "toolchains", "known_failures", "policy",
+    "toolchains", "known_failures", "policy", "build_tags", "scope", "tag_aliases",
+    "module_by_minor", "mirror_of",
 }
 
 
@@ -109,6 +143,10 @@ def _expect(value: Any, kind: type | tuple[type, ...], key: str, path: Path) -> 
         raise FormatError(f"ksp.yaml: '{key}' must be {names}, got {type(value).__name__}",
                           path=path)
     return value
+
+
+def _strings(value: Any, key: str, path: Path) -> tuple[str, ...]:
+    return tuple(str(v) for v in _expect(value, list, key, path))
 
 
 def parse(data: Any, path: Path) -> Config:
@@ -122,44 +160,71 @@ def parse(data: Any, path: Path) -> Config:
     if schema != "ksp/v1":
         raise FormatError(f"ksp.yaml: unsupported schema {schema!r}", path=path,
                           hint="this ksp reads schema ksp/v1")
-    project = str(_expect(data.get("project", "kubernetes"), str, "project", path))
-    if project not in ("kubernetes", "go"):
-        raise FormatError(f"ksp.yaml: project must be kubernetes or go, got {project!r}",
-                          path=path)
-    defaults = default_commands(project)
-    base = _expect(data.get("base", "branch"), str, "base", path)
+    project = str(_expect(data.get("project", presets.DEFAULT), str, "project", path))
+    if project not in presets.names():
+        raise FormatError(f"ksp.yaml: project must be one of {', '.join(presets.names())}, "
+                          f"got {project!r}", path=path)
+    preset = presets.get(project)
+
+    def get(key: str, kind: type | tuple[type, ...] = str) -> Any:
+        return _expect(data.get(key, preset.get(key)), kind, key, path)
+
+    base = get("base") if "base" in data else "branch"
     if base not in ("branch", "tag"):
         raise FormatError("ksp.yaml: base must be 'branch' or 'tag'", path=path)
-    branch = _expect(data.get("branch", "release-{minor}"), str, "branch", path)
+    branch = get("branch")
     if "{minor}" not in branch:
         raise FormatError("ksp.yaml: branch template must contain {minor}", path=path)
-    components = _expect(data.get("components", KUBERNETES_COMPONENTS if project == "kubernetes"
-                                   else {}), dict, "components", path)
+    upstream = str(get("upstream"))
+    rule = presets.expand(str(get("module")), upstream)
+    build_tags = _strings(data.get("build_tags", preset.get("build_tags", [])), "build_tags",
+                          path)
     return Config(
-        project=project,
-        upstream=str(_expect(data.get("upstream", Config.upstream), str, "upstream", path)),
-        branch=branch,
-        tag=str(_expect(data.get("tag", Config.tag), str, "tag", path)),
-        base=base,
-        module=str(_expect(data.get("module", Config.module if project == "kubernetes" else ""),
-                           str, "module", path)),
+        project=project, upstream=upstream, branch=branch, tag=str(get("tag")), base=base,
+        module=rule.replace("{go_major}", ""), module_rule=rule if "{go_major}" in rule else "",
         lifecycle=_optional_str(data.get("lifecycle"), "lifecycle", path),
         extended_months=_expect(data.get("extended_months", 12), int, "extended_months", path),
-        components={str(k): _component_target(v, str(k), path) for k, v in components.items()},
+        components={str(k): _component_target(v, str(k), path)
+                    for k, v in get("components", dict).items()},
         commands=Commands(
-            build=str(_expect(data.get("build", defaults.build), str, "build", path)),
-            test=str(_expect(data.get("test", defaults.test), str, "test", path)),
-            typecheck=str(_expect(data.get("typecheck", defaults.typecheck), str, "typecheck",
-                                  path)),
-            env={str(k): str(v)
-                 for k, v in _expect(data.get("env", {}), dict, "env", path).items()},
+            build=str(get("build")), test=str(get("test")), typecheck=str(get("typecheck")),
+            env=_env(_expect(data.get("env", {}), dict, "env", path), build_tags),
             timeout=_expect(data.get("timeout", 3600), int, "timeout", path),
         ),
-        toolchains=tuple(str(t) for t in _expect(data.get("toolchains", []), list, "toolchains",
-                                                 path)),
+        toolchains=_strings(data.get("toolchains", []), "toolchains", path),
         known_failures=_known_failures(data.get("known_failures", {}), path),
         policy=_policy(data.get("policy", {}), path),
+        build_tags=build_tags,
+        scope=tuple(presets.expand(s, upstream)
+                    for s in _strings(data.get("scope", preset.get("scope", [])), "scope", path)),
+        tag_aliases=_strings(data.get("tag_aliases", preset.get("tag_aliases", [])),
+                             "tag_aliases", path),
+        module_by_minor={str(k): str(v) for k, v in _expect(
+            data.get("module_by_minor", preset.get("module_by_minor", {})), dict,
+            "module_by_minor", path).items()},
+        mirror_of=_mirror(data.get("mirror_of", preset.get("mirror_of")), path),
+        lifecycle_data=_strings(preset.get("lifecycle_data", []), "lifecycle_data", path),
     )
+
+
+def _env(env: dict[Any, Any], build_tags: tuple[str, ...]) -> dict[str, str]:
+    """ksp.yaml `env`, with the build tags added to GOFLAGS (build, test, vet and go list)."""
+    out = {str(k): str(v) for k, v in env.items()}
+    if build_tags:
+        flag = "-tags=" + ",".join(build_tags)
+        out["GOFLAGS"] = f"{out['GOFLAGS']} {flag}" if out.get("GOFLAGS") else flag
+    return out
+
+
+def _mirror(value: Any, path: Path) -> Mirror | None:
+    if value is None:
+        return None
+    data = _expect(value, dict, "mirror_of", path)
+    if not data.get("upstream") or not data.get("trailer"):
+        raise FormatError("ksp.yaml: mirror_of needs upstream and trailer", path=path,
+                          hint="e.g. {upstream: https://github.com/kubernetes/kubernetes, "
+                               "trailer: Kubernetes-commit}")
+    return Mirror(str(data["upstream"]).rstrip("/"), str(data["trailer"]))
 
 
 def _optional_str(value: Any, key: str, path: Path) -> str | None:
@@ -223,34 +288,3 @@ def _policy(data: Any, path: Path) -> Policy:
 
 def load(path: Path) -> Config:
     return parse(load_yaml(path, cache=True), path)
-
-
-def render(project: str, upstream: str, branch: str, tag: str, module: str) -> str:
-    """The ksp.yaml that `ksp init` writes: every setting visible, with a comment."""
-    defaults = default_commands(project)
-    lines = [
-        "# ksp project profile and policy. See the ksp README, section 'ksp.yaml'.",
-        "schema: ksp/v1",
-        f"project: {project}",
-        f"upstream: {upstream}",
-        f"module: {module}" if module else "module: ''",
-        f"branch: '{branch}'      # release branch of a minor",
-        f"tag: '{tag}'",
-        "base: branch             # branch: release branch tip (the KEP); tag: final release",
-        "lifecycle: embedded      # or a file made by `ksp lifecycle import`",
-        "extended_months: 12      # patches are kept this long after a minor's end of life",
-        f"build: '{defaults.build}'",
-        f"test: '{defaults.test}'",
-        f"typecheck: '{defaults.typecheck}'",
-        "env: {}                  # extra build environment, e.g. {GO111MODULE: 'off'}",
-        "known_failures: {}       # minor: [{test, reason, expires}]",
-        "policy:",
-        "  forbidden_paths: [" + ", ".join(f"'{p}'" for p in DEFAULT_FORBIDDEN) + "]",
-        "  waivers: []",
-        "  allow_binary: false",
-        "  allow_mode_changes: false",
-        "  allow_symlinks: false",
-        "  max_patch_bytes: 1048576",
-        "  max_files: 200",
-    ]
-    return "\n".join(lines) + "\n"

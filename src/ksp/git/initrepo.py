@@ -1,0 +1,33 @@
+"""`ksp init` makes its folder a git repository (lint --since, the gate's --since, CI and review
+all assume one) and, unless asked not to, records the scaffold as the first commit."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from ksp.git._run import git, is_repo
+
+
+@dataclass(frozen=True)
+class InitGit:
+    initialised: bool  # False: the folder was already inside a git repository
+    commit: str | None = None
+    note: str | None = None  # why no commit was made
+
+
+def make_repo(root: Path, files: Sequence[str], *, commit: bool) -> InitGit:
+    if is_repo(root):
+        return InitGit(False, note="inside an existing git repository: nothing committed")
+    git(root, "init", "-q")
+    git(root, "add", "--", *files)
+    if not commit:
+        return InitGit(True, note="--no-commit: the files are staged")
+    identity = [git(root, "config", "--get", key, check=False).stdout.strip()
+                for key in ("user.name", "user.email")]
+    if not all(identity):
+        return InitGit(True, note="git has no user.name/user.email: the files are staged; "
+                                  "commit them yourself")
+    git(root, "commit", "-q", "-m", "Patches repository created by ksp init")
+    return InitGit(True, git(root, "rev-parse", "HEAD").stdout.strip())
