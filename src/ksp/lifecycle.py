@@ -136,7 +136,7 @@ def named_anyway(lifecycle: Lifecycle, minor: Minor, today: dt.date, *, doing: s
     if window is Window.EXPIRED:
         why = f"extended window ended {lifecycle.extended_until(minor)}"
     elif window is Window.UNKNOWN:
-        why = "no support window: " + lifecycle.unplaced_reason(minor)
+        why = "not in the lifecycle data"
     else:
         return None
     return f"ksp: warning: {minor} is {window} on {today} ({why}); {doing} anyway because " \

@@ -96,9 +96,10 @@ def build(repo: PatchesRepo, minor: Minor, *, base: str | None = None,
                          hint="or --broad for module-level products that also match unpatched "
                               "upstream builds")
     config = repo.config
-    base_v = base_version(repo.lifecycle(), minor, base)
+    base_v = base_version(repo.lifecycle(), minor, base, config)
     ident = ksp_build(base_v, len(repo.series(minor)))
-    module = (purl("golang", config.module, base_v),) if config.module else ()
+    module_path = config.module_for(minor)
+    module = (purl("golang", module_path, base_v),) if module_path else ()
     advisories = [a for a in repo.advisories().values()
                   if a.kind is PatchKind.SECURITY and minor in a.minors]
     if not advisories:
@@ -108,7 +109,7 @@ def build(repo: PatchesRepo, minor: Minor, *, base: str | None = None,
     pinned += [image_product(r, module) for r in images]
     statements = []
     for adv in sorted(advisories, key=lambda a: a.id):
-        products = _broad(adv, config.components, config.module, config.project, base_v) \
+        products = _broad(adv, config.components, module_path, config.project, base_v) \
             if broad else pinned
         statements += [_statement(adv, minor, adv.minors[minor], p, ident=ident, base=base_v,
                                   broad=broad)

@@ -25,6 +25,7 @@ def run(args: argparse.Namespace) -> int:
     import sys
 
     from ksp import lifecycle, status
+    from ksp.model import Minor, Window
     from ksp.report import status as status_report
 
     repo = _common.repo_or_none(args)
@@ -33,6 +34,10 @@ def run(args: argparse.Namespace) -> int:
     if not result.minors:
         _common.log(f"no lifecycle data for {lc.project}: bring it with `ksp lifecycle import "
                     "FILE` (an endoflife.date product file, or schedule.yaml / eol.yaml)")
+    unplaced = [r.minor for r in result.minors if r.window is Window.UNKNOWN]
+    if unplaced:
+        _common.log(f"ksp: note: no support window for {', '.join(unplaced)}: "
+                    + lc.unplaced_reason(Minor.parse(unplaced[0])))
     if args.format == "json":
         _common.emit_json(result)
     else:
