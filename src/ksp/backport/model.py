@@ -53,6 +53,7 @@ class FixCommit:
     parent: str | None
     subject: str = ""
     method: str = "given"  # given | patch-id | trailer | subject
+    published_from: str | None = None  # k8s.io staging: the kubernetes/kubernetes commit
 
 
 @dataclass(frozen=True)
