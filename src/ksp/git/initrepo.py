@@ -24,10 +24,9 @@ def make_repo(root: Path, files: Sequence[str], *, commit: bool) -> InitGit:
     git(root, "add", "--", *files)
     if not commit:
         return InitGit(True, note="--no-commit: the files are staged")
-    identity = [git(root, "config", "--get", key, check=False).stdout.strip()
-                for key in ("user.name", "user.email")]
-    if not all(identity):
-        return InitGit(True, note="git has no user.name/user.email: the files are staged; "
-                                  "commit them yourself")
-    git(root, "commit", "-q", "-m", "Patches repository created by ksp init")
+    made = git(root, "commit", "-q", "-m", "Patches repository created by ksp init", check=False)
+    if made.returncode != 0:  # typically no user.name / user.email: leave that to the user
+        why = next((line for line in made.stderr.splitlines() if line.strip()), "failed")
+        return InitGit(True, note=f"git commit: {why.strip()}; the files are staged, commit "
+                                  "them yourself")
     return InitGit(True, git(root, "rev-parse", "HEAD").stdout.strip())
