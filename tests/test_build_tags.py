@@ -14,16 +14,18 @@ from _gatekit import add_patch
 from factories.staging import MAIN_GO, make_slash_upstream
 from ksp.cli.main import main
 
-DIFF = """diff --git a/cmd/ctrd/main.go b/cmd/ctrd/main.go
---- a/cmd/ctrd/main.go
-+++ b/cmd/ctrd/main.go
-@@ -6,4 +6,4 @@ import (
- \t"example.com/ctrd/snapshots"
- )
- 
--func main() { fmt.Println("btrfs:", snapshots.Btrfs) }
-+func main() { fmt.Println("btrfs snapshotter:", snapshots.Btrfs) }
-"""
+DIFF = "\n".join([
+    "diff --git a/cmd/ctrd/main.go b/cmd/ctrd/main.go",
+    "--- a/cmd/ctrd/main.go",
+    "+++ b/cmd/ctrd/main.go",
+    "@@ -6,4 +6,4 @@ import (",
+    ' \t"example.com/ctrd/snapshots"',
+    " )",
+    " ",
+    '-func main() { fmt.Println("btrfs:", snapshots.Btrfs) }',
+    '+func main() { fmt.Println("btrfs snapshotter:", snapshots.Btrfs) }',
+    "",
+])
 
 
 @pytest.mark.go
