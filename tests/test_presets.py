@@ -97,9 +97,11 @@ def test_embedded_lifecycles_today() -> None:
     assert containerd.window(Minor.parse("1.6"), DAY) is Window.EXPIRED
     assert containerd.window(Minor.parse("2.3"), DAY) is Window.SUPPORTED
     etcd = lifecycle.embedded(("etcd-endoflife-date.md", "etcd.yaml"))
-    # eol: false in the endoflife.date copy, but 3.7's release ends it under etcd's own rule
-    assert etcd.eol(Minor.parse("3.5")) == dt.date(2026, 7, 8)
-    assert etcd.window(Minor.parse("3.6"), DAY) is Window.SUPPORTED
+    # the endoflife.date copy says 2025-05-15; its own rule on today's tags gives 2026-06-01
+    assert etcd.eol(Minor.parse("3.4")) == dt.date(2026, 6, 1)
+    assert etcd.window(Minor.parse("3.4"), DAY) is Window.EXTENDED
+    assert etcd.window(Minor.parse("3.5"), DAY) is Window.SUPPORTED  # eol: false
+    assert etcd.window(Minor.parse("3.7"), DAY) is Window.SUPPORTED
     runc = lifecycle.embedded(("runc.yaml",))
     assert runc.eol(Minor.parse("1.2")) == dt.date(2026, 6, 19)  # 1.5.0: the third newer minor
     assert runc.window(Minor.parse("1.1"), DAY) is Window.EXPIRED

@@ -44,7 +44,8 @@ def git(
 ) -> subprocess.CompletedProcess[str]:
     """Run `git -C cwd args…`; raises GitError (with the command and stderr) unless check=False."""
     cmd = ["git", "-C", str(cwd), *_STABLE_CONFIG, *args]
-    data = input.encode("utf-8") if isinstance(input, str) else input
+    # Text we read back from git is decoded with surrogateescape: encode it the same way.
+    data = input.encode("utf-8", "surrogateescape") if isinstance(input, str) else input
     proc = subprocess.run(cmd, input=data, capture_output=True, env=git_env(env), check=False)
     result = subprocess.CompletedProcess(
         cmd, proc.returncode,
