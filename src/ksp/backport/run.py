@@ -61,6 +61,7 @@ def resolve_fix(shadow: Shadow, req: Request) -> list[FixCommit]:
                            f"{parents[0]}..{sha}").stdout.split()
     else:
         names = [mirror.resolve_commit(shadow, c, req.mirror_trailer) for c in req.commits]
+    given = dict(zip(names, req.commits, strict=False)) if not (req.range or req.merge) else {}
     if not names:
         raise UsageError("no commits to backport", hint="check --commit/--range/--merge")
     fix = []
@@ -69,8 +70,8 @@ def resolve_fix(shadow: Shadow, req: Request) -> list[FixCommit]:
         if len(parents) > 1:
             raise UsageError(f"{sha[:12]} is a merge commit", hint="pass it with --merge")
         subject = shadow.git("log", "-1", "--format=%s", sha).stdout.strip()
-        origin = mirror.published_from(shadow.upstream, req.mirror_trailer, sha) \
-            if req.mirror_trailer else None
+        origin = mirror.published_from(shadow.upstream, req.mirror_trailer, sha,
+                                       given.get(sha, "")) if req.mirror_trailer else None
         fix.append(FixCommit(sha, sha, parents[0] if parents else None, subject,
                              published_from=origin))
     return fix

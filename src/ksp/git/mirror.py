@@ -23,11 +23,14 @@ def _named(message: str, trailer: str) -> list[str]:
             if line.startswith(prefix) and len(words := line.split()) == 2 and _SHA.match(words[1])]
 
 
-def published_from(clone: Path, trailer: str, sha: str) -> str | None:
-    """The source commit a clone commit was published from (its last `trailer:` line)."""
+def published_from(clone: Path, trailer: str, sha: str, named_as: str = "") -> str | None:
+    """The source commit a clone commit was published from: the one the user named it by
+    (`named_as`, a sha prefix) if its message names that, else its last `trailer:` line."""
     proc = git(clone, "log", "-1", "--format=%B", sha, check=False)
     named = _named(proc.stdout, trailer) if proc.returncode == 0 else []
-    return named[-1] if named else None
+    chosen = [n for n in named if named_as and _SHA.match(named_as) and n.startswith(named_as)]
+    found = chosen or named
+    return found[-1] if found else None
 
 
 def published_as(clone: Path, trailer: str, source_sha: str) -> list[str]:

@@ -39,7 +39,7 @@ def render(project: str, upstream: str, branch: str | None, tag: str | None,
         "base: branch             # branch: release branch tip (the KEP); tag: final release",
         "lifecycle: embedded      # or a file made by `ksp lifecycle import`",
         "extended_months: 12      # patches are kept this long after a minor's end of life",
-        f"components: {_flow(preset.get('components') or {})}",
+        *_components(project, preset),
         f"build: {_flow(preset['build'])}",
         f"test: {_flow(preset['test'])}",
         f"typecheck: {_flow(preset['typecheck'])}",
@@ -58,3 +58,11 @@ def render(project: str, upstream: str, branch: str | None, tag: str | None,
         "  max_files: 200",
     ]
     return "\n".join(lines) + "\n"
+
+
+def _components(project: str, preset: dict[str, Any]) -> list[str]:
+    """Shown for the container and etcd presets; Kubernetes' long map stays implicit (as before
+    presets), and a library has none (add `components:` to name some)."""
+    if project == presets.DEFAULT or not preset.get("components"):
+        return []
+    return [f"components: {_flow(preset['components'])}"]
