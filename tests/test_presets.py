@@ -188,3 +188,31 @@ def test_init_no_commit_and_inside_a_repository(tmp_path: Path,
     result = json.loads(capsys.readouterr().out)
     assert result["git_init"] is False and result["commit"] is None
     assert not (inner / ".git").exists()
+
+
+@pytest.mark.parametrize(("line", "expected"), [
+    ("build_tags: no_btrfs", "'build_tags' must be list"),
+    ("mirror_of: {upstream: https://github.com/kubernetes/kubernetes}", "mirror_of needs"),
+    ("module_by_minor: [3.4]", "'module_by_minor' must be dict"),
+])
+def test_bad_preset_keys_are_one_line_errors(tmp_path: Path, line: str, expected: str,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    root = init(tmp_path, "containerd")
+    config = root / "ksp.yaml"
+    key = line.partition(":")[0] + ":"
+    config.write_text("\n".join(x for x in config.read_text().splitlines()
+                                if not x.startswith(key)) + f"\n{line}\n")
+    capsys.readouterr()
+    assert main(["status", "--repo", str(root)]) == 1
+    err = capsys.readouterr().err
+    assert expected in err and "ksp.yaml" in err and len(err.strip().splitlines()) <= 2
+
+
+def test_a_bad_support_rule_in_a_lifecycle_file_is_an_error(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "lc.yaml"
+    bad.write_text("schema: ksp-lifecycle/v1\nproject: x\npolicy: {supported_minors: 0}\n"
+                   "releases: []\n")
+    assert main(["lifecycle", "import", str(bad), "--out", str(tmp_path / "out.yaml")]) == 1
+    assert "supported_minors" in capsys.readouterr().err
+    assert not (tmp_path / "out.yaml").exists()
