@@ -10,8 +10,15 @@ from ksp.repo.config import DEFAULT_FORBIDDEN
 
 
 def _flow(value: Any) -> str:
-    """A YAML flow value (JSON is YAML); strings quoted so that `{minor}` stays a string."""
+    """A YAML flow value: strings single-quoted (so that `{minor}` stays a string), lists and
+    maps as JSON (which is YAML)."""
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
     return json.dumps(value, ensure_ascii=False)
+
+
+def _plain(value: str) -> str:
+    return value if value and value[0] not in "'\"{[&*!|>%@`#" else _flow(value)
 
 
 def render(project: str, upstream: str, branch: str | None, tag: str | None,
@@ -24,9 +31,9 @@ def render(project: str, upstream: str, branch: str | None, tag: str | None,
         "# See the ksp README, section 'ksp.yaml'. Keys left out take the preset's value.",
         "schema: ksp/v1",
         f"project: {project}",
-        f"upstream: {_flow(upstream)}",
-        f"module: {_flow(module)}" + ("   # {go_major}: /vN from major 2 on"
-                                       if "{go_major}" in module else ""),
+        f"upstream: {_plain(upstream)}",
+        f"module: {_plain(module) if module else _flow('')}"
+        + ("   # {go_major}: /vN from major 2 on" if "{go_major}" in module else ""),
         f"branch: {_flow(branch or preset['branch'])}      # release branch of a minor",
         f"tag: {_flow(tag or preset['tag'])}      # tag of a patch release",
     ]
