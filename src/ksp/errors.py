@@ -65,3 +65,8 @@ class ApplyConflict(KspError):
 
 class NotAPatchesRepo(KspError):
     """The command needs a patches repo and none was found."""
+
+
+class TriageError(KspError):
+    """A triage decision that cannot be recorded as asked (unknown advisory or minor, a missing
+    reason or justification); nothing is written."""

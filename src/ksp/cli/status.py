@@ -33,7 +33,6 @@ def run(args: argparse.Namespace) -> int:
 
     from ksp import lifecycle, status
     from ksp.model import Minor, Window
-    from ksp.report import status as status_report
 
     repo = _common.repo_or_none(args)
     lc = repo.lifecycle() if repo else lifecycle.embedded()
@@ -48,6 +47,8 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "json":
         _common.emit_json(result)
     else:
+        from ksp.report import status as status_report  # rich: only for the table
+
         _common.emit(status_report.text(result, color=sys.stdout.isatty()))
     return 0
 

@@ -40,6 +40,24 @@ class Policy:
 
 
 @dataclass(frozen=True)
+class ReviewRule:
+    """How many distinct OWNERS approvers sign a kind of patch, and whether its fixer may."""
+
+    approvers: int = 1
+    fixer_may_sign: bool = False
+
+
+@dataclass(frozen=True)
+class Review:
+    """ksp.yaml `review:`: the rule set per kind of patch, and whether lint demands signatures."""
+
+    security: ReviewRule = ReviewRule()
+    rewritten: ReviewRule = ReviewRule(approvers=2)  # Backport: rewritten / original-mitigation
+    infra: ReviewRule = ReviewRule()
+    require_signed: bool = False  # lint: an unsigned series is an error rather than a warning
+
+
+@dataclass(frozen=True)
 class KnownFailure:
     """A test that fails on a minor's base for a known reason, until `expires`."""
 
@@ -84,8 +102,9 @@ class Config:
     toolchains: tuple[str, ...] = ()
     known_failures: dict[Minor, tuple[KnownFailure, ...]] = field(default_factory=dict)
     policy: Policy = field(default_factory=Policy)
+    review: Review = field(default_factory=Review)
+    scope: tuple[str, ...] | None = None  # this repo's own modules/names; None: the profile's
     build_tags: tuple[str, ...] = ()  # Go build tags of the project's own CI (GOFLAGS=-tags=…)
-    scope: tuple[str, ...] = ()  # Go module path prefixes that are this repo's own
     tag_aliases: tuple[str, ...] = ()  # other tag templates naming the same releases
     module_by_minor: dict[str, str] = field(default_factory=dict)  # where the module path moved
     mirror_of: Mirror | None = None  # a repo published from another one (k8s.io staging)
@@ -132,7 +151,7 @@ def default_commands(project: str) -> Commands:
 _TOP_KEYS = {
     "schema", "project", "upstream", "branch", "tag", "base", "module", "lifecycle",
     "extended_months", "components", "build", "test", "typecheck", "env", "timeout",
-    "toolchains", "known_failures", "policy", "build_tags", "scope", "tag_aliases",
+    "toolchains", "known_failures", "policy", "review", "scope", "build_tags", "tag_aliases",
     "module_by_minor", "mirror_of",
 }
 
@@ -195,8 +214,9 @@ def parse(data: Any, path: Path) -> Config:
         known_failures=_known_failures(data.get("known_failures", {}), path),
         policy=_policy(data.get("policy", {}), path),
         build_tags=build_tags,
-        scope=tuple(presets.expand(s, upstream)
-                    for s in _strings(data.get("scope", preset.get("scope", [])), "scope", path)),
+        review=_review(data.get("review", {}), path),
+        scope=_scope(data.get("scope", [presets.expand(s, upstream)
+                                        for s in preset.get("scope") or []] or None), path),
         tag_aliases=_strings(data.get("tag_aliases", preset.get("tag_aliases", [])),
                              "tag_aliases", path),
         module_by_minor={str(k): str(v) for k, v in _expect(
@@ -225,6 +245,20 @@ def _mirror(value: Any, path: Path) -> Mirror | None:
                           hint="e.g. {upstream: https://github.com/kubernetes/kubernetes, "
                                "trailer: Kubernetes-commit}")
     return Mirror(str(data["upstream"]).rstrip("/"), str(data["trailer"]))
+
+
+def _scope(value: Any, path: Path) -> tuple[str, ...] | None:
+    """Go module path prefixes and component names that are this repository's own."""
+    if value is None:
+        return None
+    items = _expect(value, list, "scope", path)
+    bad = [i for i in items if not isinstance(i, str) or not i.strip() or any(
+        c.isspace() for c in i)]
+    if bad or not items:
+        raise FormatError(f"ksp.yaml: scope must be a non-empty list of module paths or names"
+                          f"{f', got {bad[0]!r}' if bad else ''}", path=path,
+                          hint="e.g. scope: [k8s.io/kubernetes, k8s.io/client-go, kubelet]")
+    return tuple(i.strip().rstrip("/") for i in items)
 
 
 def _optional_str(value: Any, key: str, path: Path) -> str | None:
@@ -284,6 +318,29 @@ def _policy(data: Any, path: Path) -> Policy:
                                 "policy.max_patch_bytes", path),
         max_files=_expect(data.get("max_files", base.max_files), int, "policy.max_files", path),
     )
+
+
+def _review(data: Any, path: Path) -> Review:
+    _expect(data, dict, "review", path)
+    unknown = sorted(set(data) - {"security", "rewritten", "infra", "require_signed"})
+    if unknown:
+        raise FormatError(f"ksp.yaml: unknown key 'review.{unknown[0]}'", path=path,
+                          hint="review: {security, rewritten, infra: {approvers, "
+                               "fixer_may_sign}, require_signed}")
+    base = Review()
+
+    def rule(key: str, default: ReviewRule) -> ReviewRule:
+        raw = _expect(data.get(key, {}), dict, f"review.{key}", path)
+        count = _expect(raw.get("approvers", default.approvers), int, f"review.{key}.approvers",
+                        path)
+        if count < 1:
+            raise FormatError(f"ksp.yaml: review.{key}.approvers must be at least 1", path=path)
+        return ReviewRule(count, _expect(raw.get("fixer_may_sign", default.fixer_may_sign), bool,
+                                         f"review.{key}.fixer_may_sign", path))
+
+    return Review(rule("security", base.security), rule("rewritten", base.rewritten),
+                  rule("infra", base.infra),
+                  _expect(data.get("require_signed", False), bool, "review.require_signed", path))
 
 
 def load(path: Path) -> Config:

@@ -52,7 +52,8 @@ def render(project: str, upstream: str, branch: str | None, tag: str | None,
         f"typecheck: {_flow(preset['typecheck'])}",
         f"build_tags: {_flow(preset.get('build_tags') or [])}      # Go build tags of the "
         "project's CI",
-        f"scope: {_flow(scope)}      # Go module prefixes that are this repo's own",
+        f"scope: {_flow(scope)}      # this repo's own modules and names" if scope else
+        "# scope: [k8s.io/kubernetes, kubelet, …]  # own packages; default: the profile's",
         "env: {}                  # extra build environment, e.g. {GO111MODULE: 'off'}",
         "known_failures: {}       # minor: [{test, reason, expires}]",
         "policy:",
@@ -63,6 +64,11 @@ def render(project: str, upstream: str, branch: str | None, tag: str | None,
         "  allow_symlinks: false",
         "  max_patch_bytes: 1048576",
         "  max_files: 200",
+        "review:                  # distinct OWNERS approvers who sign each kind of patch",
+        "  security: {approvers: 1}",
+        "  rewritten: {approvers: 2}   # Backport: rewritten or original-mitigation",
+        "  infra: {approvers: 1}       # INFRA- patches",
+        "  require_signed: false       # true: lint fails on a minor whose series is not signed",
     ]
     return "\n".join(lines) + "\n"
 
