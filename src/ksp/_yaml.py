@@ -167,18 +167,20 @@ def mark_checked(text: str, check: str) -> None:
 
 
 def line_index(text: str) -> Any:
-    """The composed node tree of `text` (libyaml when installed): node positions, no values.
+    """The composed node tree of `text`: node positions, no values.
 
     Readers load through the cache, without positions; when a finding needs a line, this
-    composes the document once (several times faster than a round-trip load)."""
+    composes the document once with libyaml (several times faster than a round-trip load),
+    or with the pure composer (YAML 1.2, authoritative) when libyaml finds the text odd."""
     from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
 
     try:
         import _ruamel_yaml  # noqa: F401 - ruamel.yaml.clib's libyaml
-        pure = False
-    except ImportError:  # pragma: no cover - the pure composer then
-        pure = True
-    return YAML(typ="safe", pure=pure).compose(text)
+
+        return YAML(typ="safe", pure=False).compose(text)
+    except (ImportError, YAMLError):
+        return YAML(typ="safe", pure=True).compose(text)
 
 
 def node_line(node: Any, path: list[Any]) -> int | None:
