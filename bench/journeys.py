@@ -169,6 +169,7 @@ def journey(run: Runner, j: Journey, real: Path) -> Path:
     name = root.name
     run.ksp(j.project, "init", ["init", str(root), "--project", j.project, *j.init], run.work)
     subprocess.run(["git", "-C", str(root), "config", "user.name", "Journey Fixer"], check=True)
+    approver(run, j, root)
     run.ksp(j.project, "status", ["status", "--date", DATE, "--format", "json"], root,
             ok=status_summary)
     common = ["backport", j.advisory, "--upstream", str(clone), "--date", DATE, "--to", j.minor,
@@ -189,7 +190,10 @@ def journey(run: Runner, j: Journey, real: Path) -> Path:
     record = [] if "--no-build" in j.gate else ["--record", "--patch", patches[-1]]
     run.ksp(j.project, "gate", ["gate", "--upstream", str(clone), "--minor", j.minor, *j.gate,
                                 *record], root)
-    run.ksp(j.project, "sign", ["sign", *patches, "--reviewer", "@journey-src"], root)
+    attestation = root / ".ksp" / "evidence" / j.minor / "attestation.intoto.json"
+    run.ksp(j.project, "sign", ["sign", *patches, "--reviewer", "@journey-src", "--key",
+                                str(run.work / "journey-src"), "--attestation", str(attestation)],
+            root)
     run.ksp(j.project, "lint", ["lint", "--upstream", str(clone), "--date", DATE], root)
     apply(run, j, root, clone)
     out = run.work / f"{name}.openvex.json"
@@ -200,6 +204,24 @@ def journey(run: Runner, j: Journey, real: Path) -> Path:
     run.ksp(j.project, "site", ["site", "build", "--out", str(run.work / f"{name}-site"),
                                 "--date", DATE], root)
     return root
+
+
+def approver(run: Runner, j: Journey, root: Path) -> None:
+    """What the SRC does once: name its approver in OWNERS and list their SSH key."""
+    start = time.perf_counter()
+    key = run.work / "journey-src"
+    if not key.exists():
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "journey-src", "-f",
+                        str(key)], check=True)
+    owners = root / "OWNERS"
+    owners.write_text(owners.read_text().replace("approvers: []", "approvers: [journey-src]"))
+    public = (run.work / "journey-src.pub").read_text().split()
+    with (root / "ALLOWED_SIGNERS").open("a") as fh:
+        fh.write(f'journey-src namespaces="ksp-series" {public[0]} {public[1]}\n')
+    subprocess.run(["git", "-C", str(root), "commit", "-qam", "SRC: journey-src approves"],
+                   check=True)
+    run.report(j.project, "approver", None, "OWNERS approvers: [journey-src], its key in "
+               "ALLOWED_SIGNERS", time.perf_counter() - start, "edit OWNERS, ALLOWED_SIGNERS")
 
 
 def resolve(run: Runner, j: Journey, root: Path, proc: subprocess.CompletedProcess[str]) -> None:
