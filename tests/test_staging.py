@@ -11,8 +11,15 @@ from typing import Any
 import jsonschema
 import pytest
 
-from factories.staging import KK_FIX, KK_FIX_133, StagingUpstream, make_staging_upstream
+from factories.staging import (
+    KK_FIX,
+    KK_FIX_133,
+    KK_SQUASHED,
+    StagingUpstream,
+    make_staging_upstream,
+)
 from ksp.cli.main import main
+from ksp.git.mirror import published_as, published_from
 
 DATE = "2026-12-02"  # 1.32, 1.33, 1.34 are in the extended window
 ENTRY = """advisories:
@@ -80,9 +87,10 @@ def test_lint_upstream_checks_kubernetes_references_through_the_trailer(
     backport(up, root, up.fix, capsys)
     patch = next((root / "v1.32").glob("*.patch"))
     text = patch.read_text()
-    assert f"kubernetes/kubernetes/commit/{KK_FIX}" in text  # given the staging sha, too
-    for sha, known in ((KK_FIX_133, True), ("5" * 40, False)):
-        patch.write_text(text.replace(KK_FIX, sha))
+    # given the staging sha: the kubernetes commit it was published from (its last line)
+    assert f"kubernetes/kubernetes/commit/{KK_SQUASHED}" in text
+    for sha, known in ((KK_FIX, True), (KK_FIX_133, True), ("5" * 40, False)):
+        patch.write_text(text.replace(KK_SQUASHED, sha))
         _, lint = run_json(["lint", "--repo", str(root), "--upstream", str(up.path),
                             "--pre-review", "--date", DATE], capsys)  # sha256 differs now
         codes = [f["code"] for f in lint["findings"] if f["code"] == "KSP501"]
@@ -119,3 +127,16 @@ def test_apply_names_the_build_in_the_module_scheme(
     rc, result = run_json(["apply", "--repo", str(root), "--minor", "1.32", "--to", str(tree)],
                           capsys)
     assert rc == 0 and result["build"] == "v0.32.1+ksp.1"
+
+
+def test_kubernetes_commit_lines_are_read_anywhere_in_the_message(tmp_path: Path) -> None:
+    up = make_staging_upstream(tmp_path)
+    trailers = subprocess.run(["git", "-C", str(up.path), "log", "-1",
+                               "--format=%(trailers:key=Kubernetes-commit,valueonly)", up.fix_133],
+                              capture_output=True, text=True, check=True).stdout.split()
+    assert trailers == [KK_FIX_133]  # git's own parser misses the original's line
+    assert published_as(up.path, "Kubernetes-commit", KK_FIX[:10]) == [up.fix, up.fix_133]
+    assert published_as(up.path, "Kubernetes-commit", KK_FIX_133) == [up.fix_133]
+    assert published_from(up.path, "Kubernetes-commit", up.fix_133) == KK_FIX_133
+    assert published_from(up.path, "Kubernetes-commit", up.fix) == KK_SQUASHED
+    assert published_from(up.path, "Kubernetes-commit", up.fix, KK_FIX[:8]) == KK_FIX

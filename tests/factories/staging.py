@@ -13,6 +13,7 @@ not installed: it builds only with ``-tags=no_btrfs``, as containerd's own CI bu
 
 from __future__ import annotations
 
+import os
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,7 @@ from pathlib import Path
 KK_BASE = "1111111111111111111111111111111111111111"
 KK_FIX = "2222222222222222222222222222222222222222"  # the kubernetes/kubernetes fix on master
 KK_FIX_133 = "3333333333333333333333333333333333333333"  # its cherry-pick to release-1.33
+KK_SQUASHED = "7777777777777777777777777777777777777777"  # published in the same commit as KK_FIX
 AUTH_GO = """package auth
 
 // Allowed reports whether the user may proceed.
@@ -44,12 +46,17 @@ def git(repo: Path, *args: str) -> str:
 
 
 def _commit(repo: Path, message: str, files: dict[str, str]) -> str:
+    """A commit one hour after the previous one (the order publications happen in)."""
     for name, text in files.items():
         path = repo / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
+    count = len(git(repo, "rev-list", "--all").split())
+    date = f"{1767225600 + 3600 * count} +0000"  # 2026-01-01 plus one hour per commit
     git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", message)
+    subprocess.run(["git", "-C", str(repo), "commit", "-q", "-m", message], check=True,
+                   capture_output=True, env={**os.environ, "GIT_AUTHOR_DATE": date,
+                                             "GIT_COMMITTER_DATE": date})
     return git(repo, "rev-parse", "HEAD")
 
 
@@ -64,11 +71,14 @@ def make_staging_upstream(root: Path, name: str = "demoapi") -> StagingUpstream:
         git(repo, "branch", f"release-1.{minor}")
         for tag in (f"v0.{minor}.1", f"kubernetes-1.{minor}.1"):
             git(repo, "tag", tag, f"release-1.{minor}")
-    fix = _commit(repo, f"Deny anonymous users\n\nKubernetes-commit: {KK_FIX}\n",
-                  {"pkg/auth/auth.go": FIXED_GO})
+    # As on kubernetes/apiserver: a message can name two kubernetes commits, and a cherry-pick
+    # keeps the original's line in its body (git's trailer parser sees only the last paragraph).
+    fix = _commit(repo, f"Deny anonymous users\n\nKubernetes-commit: {KK_FIX}\n\n"
+                        f"Kubernetes-commit: {KK_SQUASHED}\n", {"pkg/auth/auth.go": FIXED_GO})
     git(repo, "checkout", "-q", "release-1.33")
     fix_133 = _commit(repo, f"Automated cherry pick: Deny anonymous users\n\n"
-                            f"Kubernetes-commit: {KK_FIX_133}\n", {"pkg/auth/auth.go": FIXED_GO})
+                            f"Kubernetes-commit: {KK_FIX}\n\nKubernetes-commit: {KK_FIX_133}\n",
+                      {"pkg/auth/auth.go": FIXED_GO})
     git(repo, "tag", "v0.33.2")
     git(repo, "checkout", "-q", "master")
     return StagingUpstream(repo, module, fix, fix_133)
