@@ -172,6 +172,8 @@ def journey(run: Runner, j: Journey, real: Path) -> Path:
     approver(run, j, root)
     run.ksp(j.project, "status", ["status", "--date", DATE, "--format", "json"], root,
             ok=status_summary)
+    run.ksp(j.project, "lifecycle", ["lifecycle", "show", "--format", "json"], root,
+            ok=lambda p: "sources: " + "; ".join(json.loads(p.stdout)["sources"]))
     common = ["backport", j.advisory, "--upstream", str(clone), "--date", DATE, "--to", j.minor,
               "--format", "json"]
     if j.triage:
