@@ -138,8 +138,9 @@ def _rows(data: dict[str, Any], key: str, path: Path) -> list[dict[str, Any]]:
     return rows
 
 
-def read(path: Path) -> LifecycleFile:
-    text = read_text(path, what="lifecycle file")
+def read(path: Path, text: str | None = None) -> LifecycleFile:
+    if text is None:
+        text = read_text(path, what="lifecycle file")
     if path.suffix == ".md" or (text.startswith("---\n") and text.count("\n---") >= 1):
         text = _front_matter(text)
     return parse(load_yaml(path, text=text, cache=True), path)

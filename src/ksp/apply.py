@@ -134,10 +134,11 @@ def _scratch_index(top: Path) -> Iterator[dict[str, str]]:
 
 def check(repo: PatchesRepo, series: list[PatchRef], top: Path) -> list[PatchPlan]:
     plans = []
+    # Every patch is read and parsed before git runs: a malformed one is refused up front,
+    # before `git apply --cached` has written a single object into the consumer's clone.
+    loaded = [(ref, repo.path_of(ref), patchfile.load(repo.path_of(ref))) for ref in series]
     with _scratch_index(top) as env:
-        for ref in series:
-            path = repo.path_of(ref)
-            patch = patchfile.load(path)
+        for ref, path, patch in loaded:
             base = PatchPlan(ref.path, ref.advisory, patchfile.sha256_of(path),
                              patch.header.get("Original patch"), "apply",
                              tuple(sorted({p for f in patch.files for p in f.paths})))

@@ -143,9 +143,10 @@ def named_anyway(lifecycle: Lifecycle, minor: Minor, today: dt.date, *, doing: s
            f"{flag} names it"
 
 
-def read_releases(path: Path) -> tuple[str, list[Release]]:
-    """(project, releases) of a lifecycle file in any format ksp reads."""
-    found = _lifecycle_files.read(path)
+def read_releases(path: Path, text: str | None = None) -> tuple[str, list[Release]]:
+    """(project, releases) of a lifecycle file in any format ksp reads (`text`: its content
+    when it does not come from the path, e.g. from a trusted base commit)."""
+    found = _lifecycle_files.read(path, text)
     return found.project, found.releases
 
 
@@ -156,11 +157,13 @@ def parse_releases(data: Any, path: Path) -> tuple[str, list[Release]]:
 
 def from_files(paths: Iterable[Path], *, project: str | None = None,
                extended_months: int = DEFAULT_EXTENDED_MONTHS,
-               base: Lifecycle | None = None) -> Lifecycle:
-    """The files merged in order over `base` (later files win where they know a field)."""
+               base: Lifecycle | None = None, text: str | None = None) -> Lifecycle:
+    """The files merged in order over `base` (later files win where they know a field);
+    `text`: the content of the last file, read from a trusted base commit."""
     lc = base or Lifecycle(project or "", {})
-    for path in paths:
-        found = _lifecycle_files.read(path)
+    paths = list(paths)
+    for i, path in enumerate(paths):
+        found = _lifecycle_files.read(path, text if i == len(paths) - 1 else None)
         if not lc.project:
             lc = Lifecycle(found.project, lc.releases)
         lc = lc.merged(found.releases, supported_minors=found.supported_minors,
@@ -179,10 +182,12 @@ def embedded(names: Iterable[str] = ("kubernetes.yaml",), *,
 
 
 def load(path: Path | None, *, extended_months: int = DEFAULT_EXTENDED_MONTHS,
-         base: Lifecycle | None = None) -> Lifecycle:
-    """The embedded Kubernetes data, or a project's own file (merged over `base` if given)."""
+         base: Lifecycle | None = None, text: str | None = None) -> Lifecycle:
+    """The embedded Kubernetes data, or a project's own file (merged over `base` if given);
+    `text`: the file's trusted content from a base commit."""
     start = base or (embedded() if path is None else None)
-    return from_files([path] if path else [], extended_months=extended_months, base=start)
+    return from_files([path] if path else [], extended_months=extended_months, base=start,
+                      text=text)
 
 
 def render(lifecycle: Lifecycle) -> str:

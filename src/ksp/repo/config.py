@@ -8,10 +8,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ksp._files import read_text
 from ksp._yaml import load_yaml
 from ksp.errors import FormatError
 from ksp.model import Minor
-from ksp.repo import presets
+from ksp.repo import presets, templates
 
 KUBERNETES_COMPONENTS = {
     "kube-apiserver": "cmd/kube-apiserver",
@@ -111,20 +112,17 @@ class Config:
     module_rule: str = ""  # the module template (`…/containerd{go_major}`); "" = `module`
     lifecycle_data: tuple[str, ...] = ("kubernetes.yaml",)  # the preset's embedded data
 
-    def _values(self, minor: Minor) -> dict[str, object]:
-        return {"minor": minor, "major": minor.major, "minor_number": minor.minor}
-
     def branch_for(self, minor: Minor) -> str:
-        return self.branch.format(**self._values(minor))
+        return templates.render(self.branch, _minor_fields(minor))
 
     def tag_for(self, minor: Minor, patch: int | str) -> str:
-        return self.tag.format(**self._values(minor), patch=patch)
+        return templates.render(self.tag, {**_minor_fields(minor), "patch": str(patch)})
 
     def tag_pattern(self, minor: Minor, template: str | None = None) -> re.Pattern[str]:
         """The tags of `minor`'s releases, the patch number as group 1."""
         text = re.escape(template or self.tag)
-        for key, value in self._values(minor).items():
-            text = text.replace(re.escape("{" + key + "}"), re.escape(str(value)))
+        for key, value in _minor_fields(minor).items():
+            text = text.replace(re.escape("{" + key + "}"), re.escape(value))
         return re.compile(text.replace(re.escape("{patch}"), r"(\d+)") + "$")
 
     def release_patch(self, minor: Minor, text: str) -> int | None:
@@ -142,6 +140,10 @@ class Config:
         return module.replace("{go_major}", f"/v{minor.major}" if minor.major >= 2 else "")
 
 
+def _minor_fields(minor: Minor) -> dict[str, str]:
+    return {"minor": str(minor), "major": str(minor.major), "minor_number": str(minor.minor)}
+
+
 def default_commands(project: str) -> Commands:
     preset = presets.get(project)
     return Commands(build=str(preset["build"]), test=str(preset["test"]),
@@ -156,16 +158,42 @@ _TOP_KEYS = {
 }
 
 
+# Settings with a range: a value outside it is refused (10**21 months would overflow a date).
+RANGES: dict[str, tuple[int, int]] = {"extended_months": (0, 600), "timeout": (1, 7 * 24 * 3600),
+          "policy.max_patch_bytes": (1, 1024**3), "policy.max_files": (0, 100_000)}
+
+
 def _expect(value: Any, kind: type | tuple[type, ...], key: str, path: Path) -> Any:
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
-        raise FormatError(f"ksp.yaml: '{key}' must be {names}, got {type(value).__name__}",
-                          path=path)
+        raise _error(f"ksp.yaml: '{key}' must be {names}, got {type(value).__name__}", key, path)
+    if key in RANGES and isinstance(value, int) and not RANGES[key][0] <= value <= RANGES[key][1]:
+        low, high = RANGES[key]
+        shown = str(value) if value.bit_length() < 64 else "a huge number"
+        raise _error(f"ksp.yaml: '{key}' must be between {low} and {high:,}, got {shown}", key,
+                     path)
+    return value
+
+
+def _template(data: dict[str, Any], key: str, default: str, allowed: frozenset[str],
+              path: Path) -> str:
+    value = str(_expect(data.get(key, default), str, key, path))
+    try:
+        templates.check(value, allowed, key)
+    except FormatError as exc:
+        exc.path = str(path)
+        raise
     return value
 
 
 def _strings(value: Any, key: str, path: Path) -> tuple[str, ...]:
     return tuple(str(v) for v in _expect(value, list, key, path))
+
+
+def _error(message: str, key: str, path: Path, hint: str | None = None) -> FormatError:
+    exc = FormatError(message, path=path, hint=hint)
+    exc.key = key
+    return exc
 
 
 def parse(data: Any, path: Path) -> Config:
@@ -188,43 +216,59 @@ def parse(data: Any, path: Path) -> Config:
     def get(key: str, kind: type | tuple[type, ...] = str) -> Any:
         return _expect(data.get(key, preset.get(key)), kind, key, path)
 
-    base = get("base") if "base" in data else "branch"
+    def template(key: str, allowed: frozenset[str]) -> str:
+        return _template(data, key, str(preset[key]), allowed, path)
+
+    base = _expect(data.get("base", "branch"), str, "base", path)
     if base not in ("branch", "tag"):
         raise FormatError("ksp.yaml: base must be 'branch' or 'tag'", path=path)
-    branch = get("branch")
-    if "{minor}" not in branch:
-        raise FormatError("ksp.yaml: branch template must contain {minor}", path=path)
+    branch = template("branch", templates.BRANCH_FIELDS)
+    if "minor" not in templates.fields(branch):
+        raise _error("ksp.yaml: branch template must contain {minor}", "branch", path)
     upstream = str(get("upstream"))
     rule = presets.expand(str(get("module")), upstream)
     build_tags = _strings(data.get("build_tags", preset.get("build_tags", [])), "build_tags",
                           path)
     return Config(
-        project=project, upstream=upstream, branch=branch, tag=str(get("tag")), base=base,
+        project=project, upstream=upstream, branch=branch,
+        tag=template("tag", templates.TAG_FIELDS), base=base,
         module=rule.replace("{go_major}", ""), module_rule=rule if "{go_major}" in rule else "",
         lifecycle=_optional_str(data.get("lifecycle"), "lifecycle", path),
         extended_months=_expect(data.get("extended_months", 12), int, "extended_months", path),
         components={str(k): _component_target(v, str(k), path)
                     for k, v in get("components", dict).items()},
         commands=Commands(
-            build=str(get("build")), test=str(get("test")), typecheck=str(get("typecheck")),
+            build=template("build", templates.COMMAND_FIELDS["build"]),
+            test=template("test", templates.COMMAND_FIELDS["test"]),
+            typecheck=template("typecheck", templates.COMMAND_FIELDS["typecheck"]),
             env=_env(_expect(data.get("env", {}), dict, "env", path), build_tags),
             timeout=_expect(data.get("timeout", 3600), int, "timeout", path),
         ),
         toolchains=_strings(data.get("toolchains", []), "toolchains", path),
         known_failures=_known_failures(data.get("known_failures", {}), path),
         policy=_policy(data.get("policy", {}), path),
-        build_tags=build_tags,
         review=_review(data.get("review", {}), path),
         scope=_scope(data.get("scope", [presets.expand(s, upstream)
                                         for s in preset.get("scope") or []] or None), path),
-        tag_aliases=_strings(data.get("tag_aliases", preset.get("tag_aliases", [])),
-                             "tag_aliases", path),
+        build_tags=build_tags,
+        tag_aliases=_tag_aliases(data.get("tag_aliases", preset.get("tag_aliases", [])), path),
         module_by_minor={str(k): str(v) for k, v in _expect(
             data.get("module_by_minor", preset.get("module_by_minor", {})), dict,
             "module_by_minor", path).items()},
         mirror_of=_mirror(data.get("mirror_of", preset.get("mirror_of")), path),
         lifecycle_data=_strings(preset.get("lifecycle_data", []), "lifecycle_data", path),
     )
+
+
+def _tag_aliases(value: Any, path: Path) -> tuple[str, ...]:
+    aliases = _strings(value, "tag_aliases", path)
+    for alias in aliases:
+        try:
+            templates.check(alias, templates.TAG_FIELDS, "tag_aliases")
+        except FormatError as exc:
+            exc.path = str(path)
+            raise
+    return aliases
 
 
 def _env(env: dict[Any, Any], build_tags: tuple[str, ...]) -> dict[str, str]:
@@ -343,5 +387,26 @@ def _review(data: Any, path: Path) -> Review:
                   _expect(data.get("require_signed", False), bool, "review.require_signed", path))
 
 
-def load(path: Path) -> Config:
-    return parse(load_yaml(path, cache=True), path)
+def load(path: Path, *, text: str | None = None) -> Config:
+    """ksp.yaml at `path`, or `text` (the trusted copy from a base commit) named as `path`."""
+    if text is None:
+        text = read_text(path, what="ksp.yaml")
+    try:
+        return parse(load_yaml(path, text=text, cache=True), path)
+    except FormatError as exc:
+        if exc.line is None and exc.key:
+            exc.line = key_line(text, exc.key)
+        raise
+
+
+def key_line(text: str, key: str) -> int | None:
+    """The line of a (dotted) key in a YAML text: the first `name:` after its parents."""
+    line, start = None, 0
+    lines = text.splitlines()
+    for raw in re.split(r"[.\[]", key):
+        pattern = re.compile(rf"^\s*(?:-\s+)?['\"]?{re.escape(raw.rstrip(']'))}['\"]?\s*:")
+        found = next((i for i in range(start, len(lines)) if pattern.match(lines[i])), None)
+        if found is None:
+            return line
+        line, start = found + 1, found + 1
+    return line
