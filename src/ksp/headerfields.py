@@ -13,17 +13,15 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from ksp import severity as sev
 from ksp.errors import UsageError
 from ksp.git._run import git
-from ksp.lint import severity as sev
-from ksp.lint.headers import PENDING
 from ksp.model import Advisory, AdvisoryId, PatchKind, Rating, Severity
 from ksp.repo.config import Config
-from ksp.repo.patchfile import SEVERITY_RE, new_header
+from ksp.repo.patchfile import SEVERITY_RE, TESTING_PENDING, new_header
 
 __all__ = ["TESTING_PENDING", "HeaderValues", "Origin", "build", "default_fixer", "fields"]
 
-TESTING_PENDING = f"{PENDING}: run `ksp gate --record` to write the evidence"
 
 
 @dataclass(frozen=True)
