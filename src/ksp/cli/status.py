@@ -22,6 +22,9 @@ def register(sub: Any) -> None:
     parser.add_argument("--upstream", type=Path, default=None,
                         help="clone of the upstream project, read for each minor's Go version "
                              "(default: $KSP_UPSTREAM, else ../<upstream name> when it exists)")
+    parser.add_argument("--fleet", nargs="+", type=Path, metavar="DIR",
+                        help="one table over several patches repos (folders, or a file with "
+                             "`fleet: [dir, …]`), e.g. --fleet kubernetes-patches runc-patches")
     parser.set_defaults(func=run)
 
 
@@ -35,7 +38,11 @@ def _upstream(args: argparse.Namespace, repo: Any) -> Path | None:
 def run(args: argparse.Namespace) -> int:
     import sys
 
+    if args.fleet:
+        return _fleet(args)
+
     from ksp import lifecycle, status
+    from ksp.model import Minor, Window
 
     repo = _common.repo_or_none(args)
     lc = repo.lifecycle() if repo else lifecycle.embedded()
@@ -44,6 +51,10 @@ def run(args: argparse.Namespace) -> int:
     if not result.minors:
         _common.log(f"no lifecycle data for {lc.project}: bring it with `ksp lifecycle import "
                     "FILE` (an endoflife.date product file, or schedule.yaml / eol.yaml)")
+    unplaced = [r.minor for r in result.minors if r.window is Window.UNKNOWN]
+    if unplaced:
+        _common.log(f"ksp: note: no support window for {', '.join(unplaced)}: "
+                    + lc.unplaced_reason(Minor.parse(unplaced[0])))
     if args.format == "json":
         _common.emit_json(result)
     else:
@@ -51,4 +62,20 @@ def run(args: argparse.Namespace) -> int:
 
         color = sys.stdout.isatty()
         _common.emit(status_report.text(result, color=color), styled=color)
+    return 0
+
+
+def _fleet(args: argparse.Namespace) -> int:
+    import sys
+
+    from ksp import fleet
+    from ksp.report import fleet as fleet_report
+
+    _common.require(args.repo is None and not args.minor, "--fleet stands alone",
+                    hint="leave out --repo and --minor; name every repo after --fleet")
+    result = fleet.status(fleet.members(args.fleet), _common.today(args))
+    if args.format == "json":
+        _common.emit_json(result)
+    else:
+        _common.emit(fleet_report.text(result, color=sys.stdout.isatty()))
     return 0
