@@ -135,15 +135,17 @@ def steps(fix: str, today: dt.date) -> Sequence[Step]:
         Step("gate: a hand-made 1.31 backport that compiles but breaks a test is caught",
              ("gate", "--upstream", "../upstream", "--minor", "1.31", "--patch",
               "../broken-1.31.diff"), expect=1),
-        Step("sign: the SRC reviewer signs the 1.33 patch",
-             ("sign", f"v1.33/0001_{ADVISORY}.patch", "--reviewer", "@src-member")),
-        Step("sign: and the 1.32 patch",
-             ("sign", f"v1.32/0001_{ADVISORY}.patch", "--reviewer", "@src-member")),
+        *(Step(f"sign: the SRC reviewer (an approver in OWNERS, not the fixer) signs the {m} "
+               "series and the gate's attestation of it with their SSH key",
+               ("sign", f"v{m}/0001_{ADVISORY}.patch", "--reviewer", "@src-member", "--key",
+                "../keys/src-member", "--attestation", f".ksp/evidence/{m}/attestation.intoto.json"))
+          for m in ("1.33", "1.32")),
         Step("lint: format, provenance, evidence and policy of the whole repo", ("lint", *date)),
         Step("coverage: the advisory against every minor (1.31 still a gap)",
              ("coverage", *date)),
-        Step("apply: a consumer on v1.33.1 applies the 1.33 series to their clone",
-             ("apply", "--minor", "1.33", "--to", "../consumer", "--commit")),
+        Step("apply: a consumer on v1.33.1 checks the signatures and applies the 1.33 series "
+             "to their clone", ("apply", "--minor", "1.33", "--to", "../consumer", "--commit",
+                                "--require-signed")),
         Step("the consumer builds their patched binary", (
             "build", "-o", "../demo-server", "./cmd/demo-server"), cwd="consumer", tool="go"),
         Step("vex: an OpenVEX document for that exact binary, for scanners",
@@ -189,9 +191,28 @@ def _patches_repo(work: Path, env: dict[str, str], today: dt.date) -> None:
         subprocess.run([sys.executable, "-m", "ksp", *argv], cwd=cwd, env=env, check=True,
                        capture_output=True)
     patches = work / "patches"
+    _reviewer(work, patches)
     if not (patches / ".git").exists():
         git(patches, "init", "-q", "-b", "main", env=env)
-    _commit(patches, env, "ksp init, demo lifecycle")
+    _commit(patches, env, "ksp init, demo lifecycle, the SRC reviewer")
+
+
+def _reviewer(work: Path, patches: Path) -> None:
+    """@src-member: an approver in OWNERS with an SSH key (made here) in ALLOWED_SIGNERS."""
+    keygen = shutil.which("ssh-keygen")
+    if keygen is None:
+        raise KspError("the demo signs with ssh-keygen and found none",
+                       hint="install OpenSSH's client (Debian: apt-get install openssh-client)")
+    key = work / "keys" / "src-member"
+    key.parent.mkdir()
+    subprocess.run([keygen, "-q", "-t", "ed25519", "-N", "", "-C", "src-member@demo",
+                    "-f", str(key)], check=True, capture_output=True)
+    public = key.with_suffix(".pub").read_text().split()
+    with (patches / "ALLOWED_SIGNERS").open("a") as out:
+        out.write(f'src-member namespaces="ksp-series" {public[0]} {public[1]}\n')
+    owners = (patches / "OWNERS").read_text()
+    (patches / "OWNERS").write_text(owners.replace("approvers: []", "approvers: [src-member]")
+                                    .replace("reviewers: []", "reviewers: [dee]"))
 
 
 def _consumer(work: Path, env: dict[str, str]) -> None:
@@ -209,7 +230,9 @@ def _summary(work: Path, seconds: float) -> str:
     return f"""
 ── done in {seconds:.0f} s. What lies where, in {work}:
   upstream/              the made-up Go project: release branches and the fix on main
-  patches/               the patches repo: ksp.yaml, index.yaml, v1.32/ and v1.33/ patches
+  patches/               the patches repo: ksp.yaml, index.yaml, v1.32/ and v1.33/ patches,
+                         each series' SERIES manifest and its SSH signature (SERIES.@src-member.sig)
+  keys/                  the demo reviewer's SSH key
   patches/.ksp/evidence/ the gate's evidence records and step logs, per minor
   consumer/              a consumer's clone on v1.33.1 with the series applied as commits
   demo-server.vex.json   the OpenVEX document for the consumer's binary
