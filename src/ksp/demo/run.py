@@ -138,7 +138,8 @@ def steps(fix: str, today: dt.date) -> Sequence[Step]:
         *(Step(f"sign: the SRC reviewer (an approver in OWNERS, not the fixer) signs the {m} "
                "series and the gate's attestation of it with their SSH key",
                ("sign", f"v{m}/0001_{ADVISORY}.patch", "--reviewer", "@src-member", "--key",
-                "../keys/src-member", "--attestation", f".ksp/evidence/{m}/attestation.intoto.json"))
+                "../keys/src-member", "--attestation",
+                f".ksp/evidence/{m}/attestation.intoto.json"))
           for m in ("1.33", "1.32")),
         Step("lint: format, provenance, evidence and policy of the whole repo", ("lint", *date)),
         Step("coverage: the advisory against every minor (1.31 still a gap)",
