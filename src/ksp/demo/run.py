@@ -118,7 +118,7 @@ def _quote(arg: str) -> str:
     return f"'{arg}'" if not arg or any(c in arg for c in " '\"$`\\*?{}()<>|;&") else arg
 
 
-def steps(fix: str, today: dt.date) -> Sequence[Step]:
+def steps(fix: str, refactor: str, today: dt.date) -> Sequence[Step]:
     """The journey: a fixer backports and gates, a reviewer signs, a consumer applies."""
     date = ("--date", today.isoformat())
     backport = ("backport", ADVISORY, "--upstream", "../upstream", "--commit", fix[:12], *date)
@@ -129,6 +129,10 @@ def steps(fix: str, today: dt.date) -> Sequence[Step]:
              backport, expect=1),
         Step("backport --write: patches for the minors it applies to, a worktree for the "
              "conflict", (*backport, "--write", *HEADER), expect=1),
+        Step("triage: 1.31 stays a gap until someone takes the prerequisite; the decision is "
+             "recorded with who, when and why", (
+                 "triage", ADVISORY, "--minor", "1.31", "--status", "needed", "--by", "@dee",
+                 "--note", f"the fix builds on {refactor[:12]} (readOnly), which 1.31 lacks")),
         Step("gate: apply each series on its release branch, build, test, typecheck; "
              "--record writes the evidence into the Testing: line",
              ("gate", "--upstream", "../upstream", "--since", "HEAD", "--record")),
@@ -171,11 +175,11 @@ def run_demo(work: Path, say: Callable[[str], None]) -> int:
     say(f"built: upstream/ (release-1.31 … release-1.33, fix {up.fix[:12]} on main), "
         "patches/ (a `go` profile patches repo), broken-1.31.diff")
     run = Runner(work, env, say)
-    for index, step in enumerate(steps(up.fix, today)):
+    for step in steps(up.fix, up.refactor, today):
         if step.argv[:1] == ("apply",):
             _consumer(work, env)
         run(step)
-        if index == 3:
+        if "--record" in step.argv:  # the fixer's pull request, as merged
             _commit(work / "patches", env, f"{ADVISORY} for 1.32 and 1.33, gated")
     _commit(work / "patches", env, f"{ADVISORY}: signed")
     say(_summary(work, time.monotonic() - started))
