@@ -35,8 +35,10 @@ def go_cache() -> str:
     return str(Path(base) / "go-build")
 
 
-def environment(toolchain: Toolchain, tree: Path, extra: Mapping[str, str]) -> dict[str, str]:
-    """PATH, HOME, TMPDIR, LANG and Go's own settings; then ksp.yaml `env`; then the forced."""
+def environment(toolchain: Toolchain, tree: Path, extra: Mapping[str, str],
+                layout: Mapping[str, str] | None = None, proxy: str = "off") -> dict[str, str]:
+    """PATH, HOME, TMPDIR, LANG and Go's own settings; then the tree's layout (GOPATH, GOFLAGS);
+    then ksp.yaml `env`; then the forced (GOPROXY is `proxy`: off unless --goproxy)."""
     home = os.environ.get("HOME", str(Path.home()))
     env = {
         "PATH": os.pathsep.join([str(toolchain.goroot / "bin"), os.environ.get("PATH", "")]),
@@ -52,8 +54,10 @@ def environment(toolchain: Toolchain, tree: Path, extra: Mapping[str, str]) -> d
     }
     if os.environ.get("GOMODCACHE"):
         env["GOMODCACHE"] = os.environ["GOMODCACHE"]
+    env.update(layout or {})
     env.update(extra)
     env.update(_FORCED)
+    env["GOPROXY"] = proxy
     return env
 
 

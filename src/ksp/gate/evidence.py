@@ -56,6 +56,7 @@ def build(request: GateRequest, result: MinorResult, now: dt.datetime | None = N
         "upstream": {"url": request.repo.config.upstream, "base_ref": result.base_ref,
                      "base": result.base, "head": series.head if series else None},
         "patches": patches, "steps": steps, "go": toolchains(result),
+        "go_setup": result.setup, "warnings": result.toolchain_notes,
         "error": result.error,
         "worktree": str(result.worktree) if result.worktree else None,
     }

@@ -29,11 +29,27 @@ class Failed:
     test: str  # top-level test name; "" when the package as a whole failed (build, panic)
 
 
+@dataclass(frozen=True)
+class Parsed:
+    """A `go test -json` stream: its failures, its text, and how many tests really ran."""
+
+    failed: list[Failed]
+    text: str
+    ran: int  # top-level tests that passed, failed or skipped
+    packages: frozenset[str]  # packages the stream reports on
+
+
 def parse_json(path: Path) -> tuple[list[Failed], str]:
     """Failing top-level tests of a `go test -json` stream, and its text output."""
+    parsed = parse_stream(path)
+    return parsed.failed, parsed.text
+
+
+def parse_stream(path: Path) -> Parsed:
     failed: dict[Failed, None] = {}
     by_pkg: set[str] = set()
     text: list[str] = []
+    ran, packages = 0, set()
     for line in path.read_text(errors="replace").splitlines():
         try:
             event = json.loads(line)
@@ -45,7 +61,12 @@ def parse_json(path: Path) -> tuple[list[Failed], str]:
         text.append(str(event.get("Output", "")))
         pkg = str(event.get("Package") or event.get("ImportPath") or "").split(" [")[0]
         test = event.get("Test")
-        if event.get("Action") not in ("fail", "build-fail"):
+        action = event.get("Action")
+        if pkg:
+            packages.add(pkg)
+        if test and "/" not in str(test) and action in ("pass", "fail", "skip"):
+            ran += 1
+        if action not in ("fail", "build-fail"):
             continue
         if test and "/" not in test:
             failed[Failed(pkg, str(test))] = None
@@ -54,7 +75,7 @@ def parse_json(path: Path) -> tuple[list[Failed], str]:
             failed[Failed(pkg, "")] = None
     # A package that failed because some of its tests failed is not a failure of its own.
     result = [f for f in failed if f.test or f.package not in by_pkg]
-    return result, "".join(text)
+    return Parsed(result, "".join(text), ran, frozenset(packages))
 
 
 def parse_text(text: str) -> list[Failed]:

@@ -42,6 +42,7 @@ class GateRequest:
     timeout: int | None = None  # per step; None: ksp.yaml's `timeout`
     evidence_dir: Path | None = None  # None: <repo>/.ksp/evidence
     progress: bool | None = None  # None: when stderr is a terminal
+    goproxy: str = ""  # "" : $KSP_GOPROXY, else offline (the module cache only)
 
     @property
     def steps_wanted(self) -> bool:
@@ -62,11 +63,13 @@ class MinorResult:
     evidence: Path | None = None
     evidence_sha256: str | None = None
     error: str | None = None  # the minor could not be gated at all (no base, bad patch)
+    setup: str = ""  # how Go saw the tree: vendored, module cache, proxy, GOPATH
 
     @property
     def ok(self) -> bool:
         return (self.error is None and self.series is not None and self.series.ok
-                and all(s.result is not StepOutcome.FAIL for s in self.steps))
+                and all(s.result not in (StepOutcome.FAIL, StepOutcome.ERROR)
+                        for s in self.steps))
 
     @property
     def toolchain_notes(self) -> list[str]:
@@ -176,9 +179,10 @@ def _steps(request: GateRequest, config: Config, shadow: Shadow, result: MinorRe
         changed=series.changed,
         log_dir=evidence_dir(request, result.minor) / "logs" / series.head[:12],
         build=request.build, test=request.test, toolchains=request.toolchains,
-        timeout=request.timeout or config.commands.timeout,
+        timeout=request.timeout or config.commands.timeout, goproxy=request.goproxy,
     ))
-    return _with(result, steps=tuple(outcome.steps), worktree=outcome.worktree)
+    return _with(result, steps=tuple(outcome.steps), worktree=outcome.worktree,
+                 setup=outcome.setup)
 
 
 def _finish(request: GateRequest, result: MinorResult, progress: Progress) -> MinorResult:

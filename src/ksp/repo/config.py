@@ -58,6 +58,24 @@ class Commands:
 
 
 @dataclass(frozen=True)
+class MinorSettings:
+    """The gate's per-minor settings (ksp.yaml `minors:`): old branches differ from new ones."""
+
+    gofmt: bool = True  # judge gofmt on the lines the series changes
+    vet: bool = True  # run the typecheck template (go vet)
+    import_path: str = ""  # GOPATH-era trees: the root's import path ("" = import comments)
+    go: str = ""  # the Go version the minor wants, when the tree does not say
+    tags: tuple[str, ...] = ()  # build tags for every go command (e.g. no_btrfs)
+    env: dict[str, str] = field(default_factory=dict)
+    build: str = ""  # templates replacing the profile's for this minor ("" = the profile's)
+    test: str = ""
+    typecheck: str = ""
+
+
+_MINOR_KEYS = {f for f in MinorSettings.__dataclass_fields__}
+
+
+@dataclass(frozen=True)
 class Config:
     """ksp.yaml: the project profile (upstream, branches, components) and policy."""
 
@@ -74,6 +92,16 @@ class Config:
     toolchains: tuple[str, ...] = ()
     known_failures: dict[Minor, tuple[KnownFailure, ...]] = field(default_factory=dict)
     policy: Policy = field(default_factory=Policy)
+    minors: dict[Minor, MinorSettings] = field(default_factory=dict)
+
+    def settings(self, minor: Minor) -> MinorSettings:
+        return self.minors.get(minor) or MinorSettings()
+
+    def commands_for(self, minor: Minor) -> Commands:
+        """The profile's commands with the minor's template and env overrides applied."""
+        own, base = self.settings(minor), self.commands
+        return Commands(own.build or base.build, own.test or base.test,
+                        own.typecheck or base.typecheck, {**base.env, **own.env}, base.timeout)
 
     def branch_for(self, minor: Minor) -> str:
         return self.branch.format(minor=minor, major=minor.major, minor_number=minor.minor)
@@ -99,7 +127,7 @@ def default_commands(project: str) -> Commands:
 _TOP_KEYS = {
     "schema", "project", "upstream", "branch", "tag", "base", "module", "lifecycle",
     "extended_months", "components", "build", "test", "typecheck", "env", "timeout",
-    "toolchains", "known_failures", "policy",
+    "toolchains", "known_failures", "policy", "minors",
 }
 
 
@@ -159,7 +187,37 @@ def parse(data: Any, path: Path) -> Config:
                                                  path)),
         known_failures=_known_failures(data.get("known_failures", {}), path),
         policy=_policy(data.get("policy", {}), path),
+        minors=_minors(data.get("minors", {}), path),
     )
+
+
+def _minors(data: Any, path: Path) -> dict[Minor, MinorSettings]:
+    """`minors: {"3.3": {import_path: github.com/coreos/etcd, gofmt: false, tags: [no_btrfs]}}`"""
+    out: dict[Minor, MinorSettings] = {}
+    for key, raw in _expect(data, dict, "minors", path).items():
+        try:
+            minor = Minor.parse(str(key))
+        except ValueError as exc:
+            raise FormatError(f"ksp.yaml: minors: {exc}", path=path) from None
+        entry = _expect(raw or {}, dict, f"minors.{key}", path)
+        unknown = sorted(set(entry) - _MINOR_KEYS)
+        if unknown:
+            raise FormatError(f"ksp.yaml: minors.{key}: unknown key '{unknown[0]}'", path=path,
+                              hint=f"known keys: {', '.join(sorted(_MINOR_KEYS))}")
+        values: dict[str, Any] = {}
+        for name, value in entry.items():
+            where = f"minors.{key}.{name}"
+            if name in ("gofmt", "vet"):
+                values[name] = _expect(value, bool, where, path)
+            elif name == "tags":
+                values[name] = tuple(str(t) for t in _expect(value, list, where, path))
+            elif name == "env":
+                values[name] = {str(k): str(v) for k, v in _expect(value, dict, where,
+                                                                   path).items()}
+            else:
+                values[name] = str(_expect(value, str, where, path))
+        out[minor] = MinorSettings(**values)
+    return out
 
 
 def _optional_str(value: Any, key: str, path: Path) -> str | None:
@@ -244,6 +302,8 @@ def render(project: str, upstream: str, branch: str, tag: str, module: str) -> s
         f"typecheck: '{defaults.typecheck}'",
         "env: {}                  # extra build environment, e.g. {GO111MODULE: 'off'}",
         "known_failures: {}       # minor: [{test, reason, expires}]",
+        "minors: {}               # per minor: {gofmt, vet, import_path, go, tags, env, build, "
+        "test, typecheck}",
         "policy:",
         "  forbidden_paths: [" + ", ".join(f"'{p}'" for p in DEFAULT_FORBIDDEN) + "]",
         "  waivers: []",

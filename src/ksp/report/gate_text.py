@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ksp.gate.run import GateResult, MinorResult, outcome_of
+from ksp.gate.types import StepResult
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 _GO_BINARY = re.compile(r"(?<!\S)(?:'/[^']*/|/\S*/)(go|gofmt)'?(?!\S)")
 
 STYLES = {"applied": "green", "already-applied": "cyan", "drift": "yellow", "failed": "bold red",
-          "skipped": "dim", "pass": "green", "fail": "bold red"}
+          "skipped": "dim", "pass": "green", "fail": "bold red", "error": "bold magenta"}
 
 
 def short_command(command: str) -> str:
@@ -37,6 +38,14 @@ def short_path(path: str | Path | None, root: Path | None) -> str:
     if root is not None and given.is_absolute() and given.is_relative_to(root):
         return given.relative_to(root).as_posix()
     return str(path)
+
+
+def step_cause(s: StepResult) -> str:
+    """A step's detail (its root cause, pre-existing findings) without the toolchain warning,
+    which the report shows once per minor; "" for a skipped step (its command column says)."""
+    if not s.command:
+        return ""
+    return "; ".join(part for part in s.detail.split("; ") if part and part not in s.warnings)
 
 
 def warnings(m: MinorResult) -> list[str]:
@@ -69,6 +78,7 @@ def plain(result: GateResult) -> str:
             log = f"  log: {short_path(s.log, root)}" if s.log else ""
             shown = short_command(s.command) if s.command else s.detail
             lines.append(f"  {s.result.value:<15} {s.name.value}{go}  {shown}{log}")
+            lines += [f"    {cause}"] if (cause := step_cause(s)) else []
             lines += [f"    {f.kind.value}: {f.package} {f.test}" for f in s.failures]
         lines += [f"  kept failing worktree: {m.worktree}"] if m.worktree else []
         lines += [f"  evidence: {short_path(m.evidence, root)}"] if m.evidence else []
@@ -119,6 +129,7 @@ def _minor(console: Console, m: MinorResult, root: Path | None) -> None:
         steps.add_column(column)
     for s in m.steps:
         detail = short_command(s.command) if s.command else s.detail
+        detail += f"\n{cause}" if (cause := step_cause(s)) else ""
         for failure in s.failures:
             detail += f"\n{failure.kind.value}: {failure.package} {failure.test}"
         steps.add_row(s.name.value, s.toolchain or "", Text(s.result.value,
