@@ -62,19 +62,42 @@ def _header(log: str, tree: Path | None) -> str:
 
 
 def avoiding_tags(tree: Path, header: str) -> list[str]:
-    """Negated build tags (`!no_btrfs`) of the tree's Go files that include `header`."""
-    found = git(tree, "grep", "-l", "-z", "-F", f"{header}", "--", "*.go", check=False).stdout
+    """Negated build tags (`!no_btrfs`) of the Go files that include `header`, or of the tree's
+    files that import their package (two levels: containerd's snapshots/btrfs guards the
+    vendored github.com/containerd/btrfs that includes <btrfs/ioctl.h>)."""
+    files = _grep(tree, f"{header}")
     tags: dict[str, None] = {}
-    for rel in split_z(found):
-        if "vendor/" in rel:
-            continue
-        try:
-            head = (tree / rel).read_text(errors="replace")[:4096]
-        except OSError:
-            continue
-        for line in _TAG.findall(head.split("\npackage ", 1)[0]):
-            tags.update(dict.fromkeys(_NEGATED.findall(line)))
+    for _level in range(3):
+        for rel in files:
+            tags.update(dict.fromkeys(_negated_tags(tree / rel)))
+        if tags:
+            break
+        packages = {_import_path(rel) for rel in files} - {""}
+        files = [f for pkg in sorted(packages)[:8] for f in _grep(tree, f'{pkg}"')
+                 if "vendor/" not in f]
     return list(tags)
+
+
+def _grep(tree: Path, text: str) -> list[str]:
+    found = git(tree, "grep", "-l", "-z", "-F", text, "--", "*.go", check=False).stdout
+    return split_z(found)[:50]
+
+
+def _negated_tags(path: Path) -> list[str]:
+    try:
+        head = path.read_text(errors="replace")[:4096]
+    except OSError:
+        return []
+    return [t for line in _TAG.findall(head.split("\npackage ", 1)[0])
+            for t in _NEGATED.findall(line)]
+
+
+def _import_path(rel: str) -> str:
+    """The import path of a vendored file's package (other packages: by their folder)."""
+    folder = rel.rsplit("/", 1)[0] if "/" in rel else ""
+    if "vendor/" in rel:
+        return folder.split("vendor/", 1)[1]
+    return folder
 
 
 def _modules(log: str, tree: Path | None) -> str:

@@ -45,7 +45,10 @@ def step_cause(s: StepResult) -> str:
     which the report shows once per minor; "" for a skipped step (its command column says)."""
     if not s.command:
         return ""
-    return "; ".join(part for part in s.detail.split("; ") if part and part not in s.warnings)
+    detail = s.detail
+    for warning in s.warnings:
+        detail = detail.replace(warning, "")
+    return detail.strip("; ")
 
 
 def warnings(m: MinorResult) -> list[str]:
