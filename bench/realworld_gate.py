@@ -136,6 +136,8 @@ def report(case: dict[str, Any], result: dict[str, Any], expect: dict[str, str],
     verdict = "as expected" if ok else f"UNEXPECTED (wanted {expect}" + (
         f", detail {detail!r})" if detail else ")")
     cause = next((s["detail"] for s in minor["steps"] if s["result"] in ("fail", "error")), "")
+    for warning in minor.get("warnings") or ():
+        cause = cause.replace(warning, "").strip("; ")
     print(f"{case['name']}: {shown} total {took:.0f}s  {verdict}"
           + (f"\n    cause: {cause[:300]}" if cause else ""), flush=True)
     return ok

@@ -50,8 +50,10 @@ def _verdict(ctx: Ctx, verdicts: list[TestFailure], ran_tests: int | None, log: 
              ) -> tuple[StepOutcome, str]:
     if any(v.kind is FailureKind.NEW for v in verdicts):
         new = next(v for v in verdicts if v.kind is FailureKind.NEW)
-        cause = "" if new.test else ctx.cause(log)
-        return StepOutcome.FAIL, cause
+        if new.test:
+            return StepOutcome.FAIL, f"new failure: {new.package}.{new.test}"
+        return StepOutcome.FAIL, f"{new.package or 'the tests'} failed: " + (
+            ctx.cause(log) or "see the log")
     untestable = [v.package for v in verdicts if not v.test and v.kind is FailureKind.PRE_EXISTING]
     if untestable:
         cause = ctx.cause(log) or "see the log"
