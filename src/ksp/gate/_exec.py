@@ -108,6 +108,8 @@ class Ran:
 def run(argv: Sequence[str], *, cwd: Path, env: Mapping[str, str], timeout: float,
         log: Path, stdout: Path | None = None) -> Ran:
     """Run `argv`, appending its output to `log` (stdout to `stdout` if given)."""
+    if STOPPED.is_set():  # the gate was interrupted: no new step (e.g. a re-run on the base)
+        raise KeyboardInterrupt
     started = time.monotonic()
     with log.open("ab") as err:
         err.write(f"$ {shlex.join(argv)}\n".encode())
@@ -151,10 +153,12 @@ def _wait(proc: subprocess.Popen[bytes], timeout: float) -> bool:
 # terminal's Ctrl-C from reaching them: the gate kills what is live when it is interrupted.
 _LIVE: set[subprocess.Popen[bytes]] = set()
 _LOCK = threading.Lock()
+STOPPED = threading.Event()  # set by kill_all: workers start no further command
 
 
 def kill_all() -> None:
     """Kill every step still running (called when the gate is interrupted)."""
+    STOPPED.set()
     with _LOCK:
         live = list(_LIVE)
     for proc in live:

@@ -106,6 +106,9 @@ def run_gate(request: GateRequest) -> GateResult:
                else "no minor has a patch series")
         return GateResult(config.upstream, repo_root=root, note=why)
     shadow = Shadow.open(request.upstream)
+    from ksp.gate import _exec
+
+    _exec.STOPPED.clear()  # a new run (in-process callers: tests, a long-lived API user)
     jobs = max(1, min(request.jobs or os.cpu_count() or 1, len(plans)))
     with Progress([p.minor for p in plans], live=request.progress) as progress:
         if jobs == 1:
