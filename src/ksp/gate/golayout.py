@@ -17,6 +17,7 @@ Three shapes of release branch, each built as it really is:
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 from collections import Counter
@@ -119,9 +120,17 @@ class Missing:
 
 def missing_modules(go: Path, where: GoLayout, env: Mapping[str, str], timeout: float
                     ) -> Missing | None:
-    """`go mod download -json` of the module: which modules cannot be had, or None."""
+    """Which required modules cannot be had, or None. Offline: go.mod's requirements (all of
+    them since Go 1.17's pruned graphs) looked up in the module cache, since Go itself stops at
+    the first one; with a proxy, `go mod download -json` fetches them and reports failures."""
     if where.mode != "modules":
         return None
+    if not where.goproxy:
+        cache = module_cache(env)
+        gone = [f"{path}@{version}" for path, version in requirements(where.tree / "go.mod")
+                if not (cache / "cache" / "download" / _escape(path) / "@v" /
+                        f"{version}.zip").is_file()]
+        return Missing(tuple(gone), "not in the module cache, and GOPROXY=off") if gone else None
     try:
         proc = subprocess.run([str(go), "mod", "download", "-json"], cwd=where.root,
                               env=dict(env), capture_output=True, text=True, timeout=timeout,
@@ -130,14 +139,45 @@ def missing_modules(go: Path, where: GoLayout, env: Mapping[str, str], timeout: 
         return None  # the steps will time out themselves and say so
     if proc.returncode == 0:
         return None
-    missing: dict[str, str] = {}
-    for chunk in _json_objects(proc.stdout):
-        if chunk.get("Error"):
-            missing[f"{chunk.get('Path')}@{chunk.get('Version')}"] = str(chunk["Error"])
+    missing = {f"{c.get('Path')}@{c.get('Version')}": str(c["Error"])
+               for c in _json_objects(proc.stdout) if c.get("Error")}
     if not missing:
-        lines = proc.stderr.strip().splitlines()
-        return Missing(("?",), lines[-1] if lines else "go mod download failed")
+        lines = proc.stderr.strip().splitlines() or ["go mod download failed"]
+        return Missing(("?",), lines[-1])
     return Missing(tuple(missing), next(iter(missing.values())))
+
+
+_REQUIRE = re.compile(r"^\s*(?:require\s+)?([\w.~/-]+\.[\w.~/-]+)\s+(v\S+)", re.MULTILINE)
+_REPLACE = re.compile(r"^\s*(?:replace\s+)?([\w.~/-]+)(?:\s+v\S+)?\s+=>\s+(\S+)(?:\s+(v\S+))?",
+                      re.MULTILINE)
+
+
+def requirements(go_mod: Path) -> list[tuple[str, str]]:
+    """(module, version) of every requirement, replacements applied (local ones dropped)."""
+    text = go_mod.read_text(errors="replace")
+    replaced = {m.group(1): (m.group(2), m.group(3)) for m in _REPLACE.finditer(text)}
+    out = []
+    for match in _REQUIRE.finditer(text):
+        path, version = match.group(1), match.group(2)
+        if path in replaced:
+            target, target_version = replaced[path]
+            if not target_version:
+                continue  # a local folder
+            path, version = target, target_version
+        out.append((path, version))
+    return list(dict.fromkeys(out))
+
+
+def module_cache(env: Mapping[str, str]) -> Path:
+    if env.get("GOMODCACHE"):
+        return Path(env["GOMODCACHE"])
+    gopath = env.get("GOPATH") or str(Path.home() / "go")
+    return Path(gopath.split(os.pathsep)[0]) / "pkg" / "mod"
+
+
+def _escape(path: str) -> str:
+    """The module cache's case encoding: `Azure` -> `!azure`."""
+    return "".join(f"!{c.lower()}" if c.isupper() else c for c in path)
 
 
 def _json_objects(text: str) -> list[dict[str, object]]:
