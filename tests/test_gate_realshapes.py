@@ -8,6 +8,7 @@ start; a cgo file behind a build tag whose C header is missing.
 from __future__ import annotations
 
 import json
+import xml.etree.ElementTree as ET
 import zipfile
 from pathlib import Path
 
@@ -310,6 +311,8 @@ def test_a_missing_c_header_names_the_tag_that_avoids_it(tmp_path: Path) -> None
     ("package x: build constraints exclude all Go files in /w/pkg/x",
      "build constraints exclude every Go file of /w/pkg/x"),
     ("FAIL\texample.com/x [setup failed]", "the tests of example.com/x could not start"),
+    ('x_test.go:21:2: cannot find package "github.com/stretchr/testify/assert" in any of:',
+     "package github.com/stretchr/testify/assert is neither vendored nor in the GOPATH"),
     ("go: example.org/a@v1.0.0: module lookup disabled by GOPROXY=off\n"
      "go: example.org/b@v2.0.0: module lookup disabled by GOPROXY=off",
      "2 modules missing from the module cache"),
@@ -317,3 +320,31 @@ def test_a_missing_c_header_names_the_tag_that_avoids_it(tmp_path: Path) -> None
 def test_root_causes_are_one_line(log: str, cause: str) -> None:
     found = diagnose.cause(log)
     assert found.startswith(cause) and "\n" not in found
+
+
+def test_every_report_names_the_cause_and_the_evidence_the_setup(
+        unvendored: Upstream, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The one-line cause in text, Markdown and JUnit; `--goproxy` recorded in the evidence."""
+    from _gatekit import add_patch, make_patches_repo
+    from ksp.cli.main import main
+
+    repo = make_patches_repo(tmp_path / "patches")
+    add_patch(repo, "1.30", 1, touch(unvendored, "1.30"))
+    base = ["gate", "--repo", str(repo), "--upstream", str(unvendored.path), "--minor", "1.30"]
+    reports = {}
+    for fmt in ("text", "markdown", "junit"):
+        assert main([*base, "--format", fmt]) == 1
+        reports[fmt] = capsys.readouterr().out
+    cause = "1 module missing from the module cache: run `go mod download` in "
+    [line] = [x for x in reports["text"].splitlines() if x.startswith("  error           build")]
+    assert cause in line
+    assert f"⛔ error | {cause}" in reports["markdown"]
+    suite = ET.fromstring(reports["junit"]).find("testsuite")
+    assert suite is not None and suite.get("errors") == "3"
+    assert all(e.get("message", "").startswith(cause) for e in suite.iter("error"))
+    proxy = file_proxy(tmp_path / "proxy")
+    assert main([*base, "--goproxy", proxy, "--format", "json"]) == 0
+    capsys.readouterr()
+    record = json.loads((repo / ".ksp" / "evidence" / "1.30" / "evidence.json").read_text())
+    assert record["go_setup"] == f"modules fetched through GOPROXY={proxy}"
+    assert record["result"] == "pass"

@@ -27,6 +27,7 @@ _TOO_OLD = re.compile(r"note: module requires Go (\S+)|go\.mod (?:file indicates
                       r"(\S+), but maximum|invalid go version '([^']+)'")
 _CONSTRAINTS = re.compile(r"build constraints exclude all Go files in (\S+)")
 _IMPORT_CHECK = re.compile(r'code in directory (\S+) expects import "([^"]+)"')
+_NO_PACKAGE = re.compile(r'cannot find package "([^"]+)"')
 _SETUP = re.compile(r"^(?:FAIL|ok)\s+(\S+)\s+\[setup failed\]", re.MULTILINE)
 _PANIC = re.compile(r"^panic: (.+)$", re.MULTILINE)
 _TAG = re.compile(r"^(?://go:build|// \+build)\s+(.+)$", re.MULTILINE)
@@ -149,6 +150,12 @@ def _constraints(log: str, tree: Path | None) -> str:
             "tags in ksp.yaml)") if match else ""
 
 
+def _no_package(log: str, tree: Path | None) -> str:
+    match = _NO_PACKAGE.search(log)
+    return (f"package {match.group(1)} is neither vendored nor in the GOPATH: the code (or a "
+            "test) imports what this branch does not have") if match else ""
+
+
 def _setup(log: str, tree: Path | None) -> str:
     match = _SETUP.search(log)
     if not match:
@@ -163,5 +170,5 @@ def _panic(log: str, tree: Path | None) -> str:
 
 _RULES: tuple[Callable[[str, Path | None], str], ...] = (
     _disk, _header, _modules, _requires, _import_check, _linkname, _too_old, _constraints,
-    _setup, _panic,
+    _no_package, _setup, _panic,
 )
