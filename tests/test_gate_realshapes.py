@@ -348,3 +348,24 @@ def test_every_report_names_the_cause_and_the_evidence_the_setup(
     record = json.loads((repo / ".ksp" / "evidence" / "1.30" / "evidence.json").read_text())
     assert record["go_setup"] == f"modules fetched through GOPROXY={proxy}"
     assert record["result"] == "pass"
+
+
+def test_per_minor_settings_parse_and_bad_ones_are_one_line_errors(tmp_path: Path) -> None:
+    from ksp.errors import FormatError
+    from ksp.repo.config import parse
+
+    good = parse({"project": "go", "minors": {"3.3": {
+        "import_path": "github.com/coreos/etcd", "gofmt": False, "tags": ["no_btrfs"],
+        "env": {"CGO_ENABLED": 0}, "test": "go test -short {packages}"}}}, tmp_path / "ksp.yaml")
+    settings = good.settings(Minor.parse("3.3"))
+    assert (settings.import_path, settings.gofmt, settings.vet, settings.tags) == (
+        "github.com/coreos/etcd", False, True, ("no_btrfs",))
+    commands = good.commands_for(Minor.parse("3.3"))
+    assert commands.test == "go test -short {packages}" and commands.env == {"CGO_ENABLED": "0"}
+    assert good.commands_for(Minor.parse("3.4")).test == "go test {packages}"
+    for bad, message in [({"3.3": {"gofmt": "no"}}, "'minors.3.3.gofmt' must be bool"),
+                         ({"3.3": {"colour": 1}}, "minors.3.3: unknown key 'colour'"),
+                         ({"three": {}}, "minors:")]:
+        with pytest.raises(FormatError) as info:
+            parse({"project": "go", "minors": bad}, tmp_path / "ksp.yaml")
+        assert message in str(info.value) and "\n" not in str(info.value)
