@@ -73,8 +73,9 @@ def typecheck(ctx: Ctx, packages: Sequence[TestPackage]) -> StepResult:
                          "too)")
     outcome = (StepOutcome.FAIL if problems else StepOutcome.ERROR if errored
                else StepOutcome.PASS)
+    detail = "; ".join([d for d in (*problems, errored, *notes) if d][:4])
     return ctx.result(StepName.TYPECHECK, outcome, " && ".join(commands), log, exit_code=code,
-                      duration=took, detail="; ".join([*problems, errored, *notes][:4]).strip("; "))
+                      duration=took, detail=detail)
 
 
 def _vet(ctx: Ctx, root: str, args: list[str], log: Path
