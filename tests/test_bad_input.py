@@ -32,6 +32,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tmp = tmp_path_factory.mktemp("template")
     root = tmp / "patches"
     assert main(["init", str(root)]) == 0
+    (root / "OWNERS").write_text("approvers: [src]\n")  # the reviewer must be an approver
     (tmp / "fix.diff").write_text(DIFF)
     assert main(["new", "CVE-2025-5187", "--minor", "1.33", "--diff", str(tmp / "fix.diff"),
                  "--repo", str(root), *NEW_FLAGS]) == 0
@@ -225,9 +226,10 @@ CASES = [
          lint, PATCH + ":"),
     Case("header-severity-vs-vector", _patch("MEDIUM (CVSS 6.7)", "CRITICAL (CVSS 9.8)"), lint,
          PATCH + ":"),
-    Case("patch-not-utf8", lambda root: (root / PATCH).write_bytes(
-        (root / PATCH).read_bytes().replace(b"deny guests", b"deny \xff guests")), lint,
-         PATCH + ":"),
+    # the header must be UTF-8 (the diff is upstream content, kept byte for byte)
+    Case("patch-header-not-utf8", lambda root: (root / PATCH).write_bytes(
+        (root / PATCH).read_bytes().replace(b"# CVE Fixer: @fixer", b"# CVE Fixer: @fix\xffer")),
+         lint, PATCH + ":"),
     # diffs and policy
     Case("diff-cut-short", _patch("+// deny guests\n func Check() {}\n", "+// deny guests\n"),
          lint, PATCH),

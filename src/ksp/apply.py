@@ -47,6 +47,7 @@ class ApplyResult:
     patches: list[PatchPlan] = field(default_factory=list)
     applied: list[str] = field(default_factory=list)
     commits: list[str] = field(default_factory=list)
+    review: dict[str, object] | None = None  # with --require-signed: who signed what
 
     @property
     def ok(self) -> bool:
@@ -54,17 +55,19 @@ class ApplyResult:
 
 
 def run(repo: PatchesRepo, minor: Minor, target: Path, *, dry_run: bool = False,
-        commit: bool = False, force: bool = False) -> ApplyResult:
+        commit: bool = False, force: bool = False, require_signed: bool = False,
+        allowed_signers: Path | None = None) -> ApplyResult:
     series = repo.series(minor)
     if not series:
         raise UsageError(f"{minor} has no patches in {repo.root}")
+    review = _signed(repo, minor, allowed_signers) if require_signed else None
     top = _work_tree(target)
     if not force and _dirty(top):
         raise UsageError(f"{top} has uncommitted changes; nothing was applied",
                          hint="commit or stash them, or pass --force")
     build = ksp_build(base_version(repo.lifecycle(), minor, _tree_release(top, minor)),
                       len(series))
-    result = ApplyResult(str(minor), str(top), build, dry_run, commit)
+    result = ApplyResult(str(minor), str(top), build, dry_run, commit, review=review)
     result.patches = check(repo, series, top)
     failed = [p for p in result.patches if p.action == "fail"]
     if failed:
@@ -76,6 +79,17 @@ def run(repo: PatchesRepo, minor: Minor, target: Path, *, dry_run: bool = False,
     if not dry_run:
         _apply_all(repo, top, result)
     return result
+
+
+def _signed(repo: PatchesRepo, minor: Minor, allowed_signers: Path | None
+            ) -> dict[str, object]:
+    """Refuse (UnsignedSeries) unless the series is exactly what the required approvers
+    signed and the gate attested; else who signed what."""
+    from ksp.review.verify import require_signed, who_signed
+
+    checked = require_signed(repo, minor, allowed_signers)
+    return {"summary": who_signed(checked), "signatures": checked.signatures,
+            "attestation": checked.attestation, "patches": checked.patches}
 
 
 def _work_tree(target: Path) -> Path:
@@ -118,10 +132,11 @@ def _scratch_index(top: Path) -> Iterator[dict[str, str]]:
 
 def check(repo: PatchesRepo, series: list[PatchRef], top: Path) -> list[PatchPlan]:
     plans = []
+    # Every patch is read and parsed before git runs: a malformed one is refused up front,
+    # before `git apply --cached` has written a single object into the consumer's clone.
+    loaded = [(ref, repo.path_of(ref), patchfile.load(repo.path_of(ref))) for ref in series]
     with _scratch_index(top) as env:
-        for ref in series:
-            path = repo.path_of(ref)
-            patch = patchfile.load(path)
+        for ref, path, patch in loaded:
             base = PatchPlan(ref.path, ref.advisory, patchfile.sha256_of(path),
                              patch.header.get("Original patch"), "apply",
                              tuple(sorted({p for f in patch.files for p in f.paths})))

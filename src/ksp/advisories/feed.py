@@ -17,6 +17,7 @@ from typing import Any
 from ksp.advisories import _json
 from ksp.advisories.project import Profile
 from ksp.advisories.records import ZERO, Event, Package, Range, Record, Version, parse_timestamp
+from ksp.advisories.scope import release_modules
 from ksp.errors import FormatError
 from ksp.model import ADVISORY_ID_RE
 
@@ -54,7 +55,7 @@ def _item(item: Any, number: int, origin: str, profile: Profile) -> Iterator[Rec
     if not isinstance(item, dict) or not isinstance(item.get("id"), str):
         raise FormatError(f"feed item {number} is not an object with a string 'id'", path=origin)
     ids = [part.strip() for part in item["id"].split(",") if part.strip()]
-    bad = [i for i in ids if not ADVISORY_ID_RE.match(i)]
+    bad = [i for i in ids if not ADVISORY_ID_RE.fullmatch(i)]
     if not ids or bad:
         raise FormatError(f"feed item {number}: id {item['id']!r} is not a CVE id", path=origin)
     for field in ("summary", "content_text", "url", "date_published"):
@@ -94,6 +95,7 @@ def _record(ident: str, item: dict[str, Any], text: str, title: str | None, *, o
                                   for n in _PR_RE.findall(line)))
         if profile.upstream.startswith("https://github.com/") else (),
         packages=tuple(packages),
+        mentions=release_modules(text),
     )
 
 

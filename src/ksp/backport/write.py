@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from ksp import headerfields
-from ksp._files import atomic_write, cache_dir
+from ksp._files import atomic_write, cache_dir, read_text
 from ksp.backport.model import BackportResult, FixCommit, Result, Source, TargetResult
-from ksp.errors import KspError
+from ksp.errors import FormatError, KspError
 from ksp.git import merge
 from ksp.git.shadow import Shadow
 from ksp.headerfields import HeaderValues, Origin
@@ -48,7 +48,8 @@ def header_text(repo: PatchesRepo, advisory: str, commits: Sequence[str], *, cls
 def patch_text(repo: PatchesRepo, shadow: Shadow, advisory: str, commits: Sequence[str], *,
                cls: BackportClass, values: HeaderValues, old: str, new: str,
                subject: str | None = None, source: Source | None = None
-               ) -> tuple[str, Advisory] | None:
+               ) -> tuple[bytes, Advisory] | None:
+    """The patch file (header, then the diff as git wrote it: bytes, whatever its encoding)."""
     body = merge.tree_diff(shadow, old, new)
     if not body.strip():
         return None
@@ -59,10 +60,10 @@ def patch_text(repo: PatchesRepo, shadow: Shadow, advisory: str, commits: Sequen
     header, entry = header_text(repo, advisory, commits, cls=cls, values=values,
                                 paths=merge.changed_paths(shadow, old, new), subject=subject,
                                 notes=notes)
-    return header + body, entry
+    return header.encode("utf-8") + body, entry
 
 
-def save_patches(repo: PatchesRepo, advisory: str, texts: dict[Minor, str],
+def save_patches(repo: PatchesRepo, advisory: str, texts: dict[Minor, bytes],
                  entry: Advisory | None = None) -> dict[Minor, str]:
     """Write each minor's patch after its series, then set the index entries (one locked edit);
     `entry` fills what the advisory's index entry lacks (it is created if missing)."""
@@ -92,7 +93,7 @@ def write(repo: PatchesRepo, shadow: Shadow, result: BackportResult, values: Hea
     included) before writing anything."""
     shas = [c.sha for c in result.commits]
     subject = result.commits[0].subject if result.commits else None
-    texts: dict[Minor, str] = {}
+    texts: dict[Minor, bytes] = {}
     entry: Advisory | None = None
     conflicts: list[TargetResult] = []
     out: list[Written] = []
@@ -123,7 +124,7 @@ def write(repo: PatchesRepo, shadow: Shadow, result: BackportResult, values: Hea
     return out
 
 
-def _check_free(repo: PatchesRepo, shadow: Shadow, advisory: str, texts: dict[Minor, str],
+def _check_free(repo: PatchesRepo, shadow: Shadow, advisory: str, texts: dict[Minor, bytes],
                 conflicts: list[TargetResult]) -> None:
     for minor in texts:
         existing = [r for r in repo.series(minor) if r.advisory == advisory]
@@ -185,11 +186,39 @@ def _commit_json(c: FixCommit) -> dict[str, Any]:
     return {"sha": c.sha, "apply": c.apply, "parent": c.parent, "subject": c.subject}
 
 
+_STATE_KEYS = {"advisory": str, "minor": str, "branch": str, "upstream": str, "repo": str,
+               "head": str, "worktree": str, "commits": list, "remaining": list}
+
+
+def read_state(file: Path) -> dict[str, Any]:
+    """A conflict's state file, checked: a corrupt one is a one-line error naming it."""
+    hint = "delete it (and its worktree next to it) and run `ksp backport` again"
+    try:
+        state = json.loads(read_text(file, what="backport state file"))
+    except (ValueError, RecursionError) as exc:
+        raise FormatError(f"backport state file is not valid JSON ({exc})", path=file,
+                          hint=hint) from None
+    bad = [k for k, kind in _STATE_KEYS.items()
+           if not isinstance(state, dict) or not isinstance(state.get(k), kind)]
+    if bad:
+        raise FormatError(f"backport state file lacks a valid '{bad[0]}'", path=file, hint=hint)
+    try:
+        Minor.parse(state["minor"])
+    except ValueError:
+        raise FormatError(f"backport state file: bad minor {state['minor']!r}", path=file,
+                          hint=hint) from None
+    if not all(isinstance(c, dict) and isinstance(c.get("sha"), str)
+               for c in state["remaining"]):
+        raise FormatError("backport state file: bad 'remaining' commits", path=file, hint=hint)
+    checked: dict[str, Any] = state
+    return checked
+
+
 def pending(repo: PatchesRepo | None, advisory: str | None, minor: Minor | None
             ) -> list[dict[str, Any]]:
     found = []
     for file in sorted(state_dir().glob("*/*.json")):
-        state = json.loads(file.read_text())
+        state = read_state(file)
         if repo and Path(state["repo"]) != repo.root:
             continue
         if advisory and state["advisory"] != advisory:

@@ -1,6 +1,7 @@
 """Entry point: parse, dispatch to one command module, map errors to exit codes.
 
-Exit codes: 0 ok, 1 findings or failures, 2 usage, 3 internal error, 130 interrupted.
+Exit codes: 0 ok, 1 findings or failures, 2 usage, 3 internal error, 4 could not run (no Go
+toolchain, a git failure, a corrupt cache), 130 interrupted.
 Command modules are discovered, so adding a command is adding a module; they import their
 heavy dependencies inside `run` so that `ksp` starts fast.
 """
@@ -12,18 +13,22 @@ import contextlib
 import importlib
 import os
 import sys
+import time
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from ksp import __version__
 from ksp.cli._common import HelpFormatter
 from ksp.errors import KspError
 
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL, EXIT_CANNOT_RUN = 0, 1, 2, 3, 4
+EXIT_INTERRUPTED = 130
 
 EPILOG = """\
-exit codes: 0 ok, 1 findings or failures, 2 usage error, 3 internal error, 130 interrupted
+exit codes: 0 ok, 1 findings or failures, 2 usage error, 3 internal error,
+  4 could not run (no Go toolchain, git failure, corrupt cache), 130 interrupted
 examples:
   ksp status                       support windows of every Kubernetes minor today
   ksp init security-patches        scaffold a patches repo
@@ -76,6 +81,7 @@ def _command(argv: Sequence[str]) -> str | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    started = time.perf_counter()
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(_command(argv))  # `ksp gate` imports the gate's module only
     try:
@@ -85,12 +91,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return EXIT_USAGE
+    handler = _verbose_logging() if args.verbose else None
     try:
         return int(args.func(args))
     except KspError as exc:
-        print(f"ksp: error: {exc}", file=sys.stderr)
+        from ksp.report._term import printable
+
+        print(printable(f"ksp: error: {exc}").replace("\n", "\\n"), file=sys.stderr)
         if exc.hint:
-            print(f"  hint: {exc.hint}", file=sys.stderr)
+            print(printable(f"  hint: {exc.hint}").replace("\n", "\\n"), file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("ksp: interrupted", file=sys.stderr)
@@ -101,8 +110,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.verbose:
             traceback.print_exc()
         print(f"ksp: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
-        print("  hint: rerun with --verbose for the traceback, and report it", file=sys.stderr)
+        print(f"  hint: rerun as `ksp -v {args.command} …` for the traceback and a log of the "
+              "git commands, and report it", file=sys.stderr)
         return EXIT_INTERNAL
+    finally:
+        if handler is not None:
+            import logging
+
+            root = logging.getLogger("ksp")
+            root.debug("%s done in %.0f ms", args.command, (time.perf_counter() - started) * 1000)
+            root.removeHandler(handler)
+            root.setLevel(logging.NOTSET)
+
+
+def _verbose_logging() -> Any:
+    """`-v`: every git command ksp runs, with its exit code and time, on stderr."""
+    import logging
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("ksp: %(name)s: %(message)s"))
+    root = logging.getLogger("ksp")
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    return handler
 
 
 def entry() -> None:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from ksp import __version__
 from ksp._files import atomic_write
 from ksp.errors import UsageError
+from ksp.review import attest
 
 if TYPE_CHECKING:
     from ksp.gate.run import GateRequest, GateResult, MinorResult
@@ -73,6 +74,7 @@ def write(request: GateRequest, result: MinorResult) -> tuple[Path, str]:
     data = (json.dumps(build(request, result), indent=2, ensure_ascii=False) + "\n").encode()
     path = evidence_dir(request, result.minor) / RECORD
     atomic_write(path, data)
+    attest.write(path.parent, data)  # the same record as an in-toto Statement, for `ksp sign`
     return path, hashlib.sha256(data).hexdigest()
 
 
@@ -111,7 +113,7 @@ def record(repo: PatchesRepo, gate: GateResult, today: dt.date) -> list[Path]:
         return []
     with index_mod.edit(repo.index_path) as document:
         for update in updates.values():
-            digest = hashlib.sha256(update.text.encode()).hexdigest()
+            digest = hashlib.sha256(update.text.encode("utf-8", "surrogateescape")).hexdigest()
             document.set_patch_sha(update.file, digest)
             _set_patched(document, update, digest, today)
         for minor in {id(u.minor): u.minor for u in updates.values()}.values():
@@ -148,7 +150,7 @@ def _set_patched(document: IndexDocument, update: _Update, digest: str, today: d
 
     minor = update.minor.minor
     folder, _, name = update.file.rpartition("/")
-    match = PATCH_NAME_RE.match(name)
+    match = PATCH_NAME_RE.fullmatch(name)
     if folder != minor.folder or match is None:
         return  # outside the minor's folder: the index cannot name it
     advisory = match["id"]

@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
 
 from ksp._files import atomic_write
-from ksp.errors import KspError
+from ksp.errors import CannotRun
 from ksp.git._run import git, split_z
 
 GRAPH_FORMAT = 1
@@ -97,8 +97,8 @@ def go_list(cwd: Path, go: Path, env: Mapping[str, str], *, vendor: bool,
         from ksp.gate.diagnose import cause
 
         last = (proc.stderr.strip().splitlines() or ["?"])[-1]
-        raise KspError("go list failed on the base tree: "
-                       f"{cause(proc.stderr, tree or cwd) or last}")
+        raise CannotRun("go list failed on the base tree: "
+                        f"{cause(proc.stderr, tree or cwd) or last}")
     pkgs = []
     for line in proc.stdout.splitlines():
         cols = line.split("\t")
@@ -123,7 +123,7 @@ def load_graph(cache: Path, base: str, mode: str = "") -> Graph | None:
     path = cache / f"{base}{'.' + mode if mode else ''}.json"
     try:
         return Graph.from_json(path.read_text()) if path.is_file() else None
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
         return None  # a corrupt cache entry is recomputed
 
 

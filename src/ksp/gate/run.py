@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ksp.errors import KspError, UsageError
+from ksp.errors import CannotRun, FormatError, KspError, UsageError
 from ksp.gate.progress import Progress
 from ksp.gate.select import MinorPlan, PlannedPatch, plan
 from ksp.gate.types import StepName, StepOutcome, StepResult
@@ -96,7 +96,14 @@ class GateResult:
 
 
 def run_gate(request: GateRequest) -> GateResult:
-    """Gate every selected minor; raises KeyboardInterrupt (after cleanup) when interrupted."""
+    """Gate every selected minor; raises KeyboardInterrupt (after cleanup) when interrupted.
+
+    With `since` (a pull request), ksp.yaml comes from that base commit: the PR's own copy
+    never decides its build, test and typecheck commands, known failures or components."""
+    if request.since and request.repo.trusted_base is None:
+        from dataclasses import replace
+
+        request = replace(request, repo=request.repo.at_base(request.since))
     config = request.repo.config
     plans = plan(request.repo, minors=list(request.minors), patches=list(request.patches),
                  since=request.since)
@@ -143,6 +150,8 @@ def _gate_minor(request: GateRequest, config: Config, shadow: Shadow, minor_plan
     try:
         base_ref = _base_ref(shadow, config, minor, request.base_mode or config.base)
         base = shadow.resolve(base_ref)
+    except CannotRun:
+        raise  # git itself failed: exit 4, not a verdict on the patches
     except KspError as exc:
         return _finish(request, MinorResult(minor, "", None, minor_plan, error=str(exc)),
                        progress)
@@ -152,14 +161,38 @@ def _gate_minor(request: GateRequest, config: Config, shadow: Shadow, minor_plan
     try:
         series = apply_series(shadow, base, inputs, allow_drift=request.allow_drift,
                               on_phase=lambda phase: progress.phase(minor, phase))
+    except (FormatError, CannotRun):
+        raise  # a malformed patch (exit 1) or a git failure (exit 4): not a gate verdict
     except KspError as exc:
         return _finish(request, MinorResult(minor, base_ref, base, minor_plan, error=str(exc)),
                        progress)
+    series = replace(series, patches=[
+        replace(r, detail=r.detail + "; " + drift_hint(p, minor, request.upstream))
+        if r.result is Outcome.DRIFT else r
+        for r, p in zip(series.patches, minor_plan.patches, strict=True)])
     result = MinorResult(minor, base_ref, base, minor_plan, series)
     progress.phase(minor, "after-series")
     progress.phase(minor, "steps")
     result = _steps(request, config, shadow, result, progress)
     return _finish(request, result, progress)
+
+
+def drift_hint(patch: PlannedPatch, minor: Minor, upstream: Path) -> str:
+    """The command that regenerates a drifting patch exactly on its minor's base + series."""
+    commits = "SHA"
+    try:
+        head = patch.path.read_bytes()[:8192]
+    except OSError:
+        head = b""
+    for line in head.split(b"\n"):
+        if line.startswith(b"# Upstream commits:"):
+            commits = " --commit ".join(line.split(b":", 1)[1].decode("utf-8", "replace")
+                                        .replace(",", " ").split()) or "SHA"
+            break
+    advisory = patch.path.name.removesuffix(".patch").split("_", 1)[-1]
+    return (f"regenerate it on the series with `ksp backport {advisory} --upstream {upstream} "
+            f"--commit {commits} --to {minor} --write` (remove the old file first), or "
+            f"`ksp new {advisory} --minor {minor} --upstream {upstream} --commit {commits}`")
 
 
 def _steps(request: GateRequest, config: Config, shadow: Shadow, result: MinorResult,

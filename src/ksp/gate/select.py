@@ -10,6 +10,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from ksp._files import MAX_FILE_BYTES
 from ksp.errors import FormatError, KspError, UsageError
 from ksp.model import PATCH_NAME_RE, Minor
 from ksp.repo.changes import changed_files
@@ -44,6 +45,10 @@ class MinorPlan:
 def read_patch(path: Path, file: str, *, new: bool) -> PlannedPatch:
     """The patch's bytes split into header and diff, without a full parse (the gate is hot)."""
     try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise FormatError(f"patch is {size:,} bytes, over the limit of {MAX_FILE_BYTES:,}",
+                              path=file, hint="a security backport is small; split it")
         data = path.read_bytes()
     except OSError as exc:
         raise KspError(f"cannot read patch: {exc.strerror}", path=file) from None
@@ -64,7 +69,7 @@ def changed_patches(repo: PatchesRepo, since: str) -> dict[Minor, list[str]]:
     found: dict[Minor, list[str]] = {}
     for rel in sorted(changed_files(repo.root, since)):
         parts = rel.split("/")
-        if len(parts) == 2 and FOLDER_RE.match(parts[0]) and PATCH_NAME_RE.match(parts[1]):
+        if len(parts) == 2 and FOLDER_RE.fullmatch(parts[0]) and PATCH_NAME_RE.fullmatch(parts[1]):
             found.setdefault(Minor.parse(parts[0]), []).append(rel)
     return found
 
@@ -78,7 +83,7 @@ def _given(repo: PatchesRepo, files: list[Path], minors: list[Minor]) -> dict[Mi
         inside = path.is_relative_to(repo.root)
         file = path.relative_to(repo.root).as_posix() if inside else str(path)
         folder = path.parent.name
-        targets = [Minor.parse(folder)] if FOLDER_RE.match(folder) else minors
+        targets = [Minor.parse(folder)] if FOLDER_RE.fullmatch(folder) else minors
         if not targets:
             raise UsageError(f"cannot tell which minor {given} is for",
                              hint="put it in a v<minor>/ folder, or pass --minor")

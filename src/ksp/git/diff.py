@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from ksp.errors import FormatError
+
 _HUNK_RE = re.compile(rb"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 _ESCAPES = {b"n": b"\n", b"t": b"\t", b'"': b'"', b"\\": b"\\", b"a": b"\a", b"b": b"\b",
             b"f": b"\f", b"r": b"\r", b"v": b"\v"}
@@ -95,8 +97,8 @@ def parse(diff: bytes) -> list[FileDiff]:
             files.append(FileDiff(old, new))
         elif files and not files[-1].hunks:
             i = _extended_header(files[-1], line, i)
-        if line.startswith(b"@@ ") and files:
-            i = _read_hunk(files[-1], lines, i)
+        if line.startswith(b"@@") and files:
+            i = _read_hunk(files[-1], lines, i)  # `@@@ …` or `@@-1…` is refused there
             continue
         i += 1
     return files
@@ -128,7 +130,8 @@ def _extended_header(f: FileDiff, line: bytes, i: int) -> int:
 def _read_hunk(f: FileDiff, lines: list[bytes], i: int) -> int:
     match = _HUNK_RE.match(lines[i])
     if not match:
-        raise ValueError(f"bad hunk header: {lines[i][:60]!r}")
+        raise FormatError(f"bad hunk header {lines[i][:60]!r} at line {i + 1} of the diff",
+                          hint="a hunk header reads @@ -START,COUNT +START,COUNT @@")
     a, b, c, d = match.groups()
     hunk = Hunk(int(a), int(b) if b is not None else 1, int(c), int(d) if d is not None else 1)
     old_left, new_left = hunk.old_len, hunk.new_len

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ksp._files import atomic_write, cache_dir
-from ksp.errors import KspError
-from ksp.git._run import git, git_env
+from ksp.errors import CannotRun, KspError
+from ksp.git._run import git, git_bytes, git_env
 
 
 def _common_dir(upstream: Path) -> Path:
@@ -79,6 +79,11 @@ class Shadow:
         """git in the shadow (objects of the upstream visible through alternates)."""
         return git(self.path, *args, input=input, check=check, env=env)
 
+    def git_bytes(self, *args: str, input: bytes | None = None,
+                  env: Mapping[str, str] | None = None) -> bytes:
+        """git in the shadow, stdout as bytes (diffs, logs, blobs: data that is not text)."""
+        return git_bytes(self.path, *args, input=input, env=env)
+
     def resolve(self, ref: str) -> str:
         """A commit sha for `ref` as the user's clone names it (local or remote-tracking)."""
         for candidate in (ref, f"origin/{ref}", f"refs/remotes/origin/{ref}", f"refs/tags/{ref}"):
@@ -90,6 +95,12 @@ class Shadow:
                      f"refs/remotes/*/{ref}", check=False).stdout.split()
         if remote:
             return git(self.upstream, "rev-parse", f"{remote[0]}^{{commit}}").stdout.strip()
+        named = git(self.upstream, "for-each-ref", "--format=%(refname)", f"refs/heads/{ref}",
+                    f"refs/tags/{ref}", check=False).stdout.split()
+        if named:  # the ref is there, its commit is not readable: the clone is broken
+            raise CannotRun(f"{named[0]} exists in {self.upstream} but git cannot read its "
+                            "commit", hint="the clone looks corrupt: `git fsck` it, or clone "
+                            "it again")
         raise KspError(f"{ref!r} not found in {self.upstream}",
                        hint="fetch the release branches and tags of the upstream first")
 

@@ -5,7 +5,8 @@ Checks live in small modules and are listed in `registry.CHECKS`; `run` loads th
 
 Codes (stable; scripts may match on them):
   KSP001-006  repo files: ksp.yaml / index.yaml / lifecycle do not load, README disclaimers
-              (004) or README (005) missing, expired known_failures entry (006)
+              (004) or README (005) missing, expired known_failures entry (006), a --since
+              change to the trusted ksp.yaml or lifecycle file (007: an approver reviews it)
   KSP101-106  layout: file name, duplicate number, numbering gap (warning), minor folder that
               does not parse, patch for an expired minor, minor unknown to lifecycle (warning)
   KSP201-212  headers: does not parse, required field missing or empty, SRC Reviewer empty,
@@ -17,6 +18,18 @@ Codes (stable; scripts may match on them):
   KSP401-408  policy: `..`, absolute path, symlink, binary, mode change, forbidden path without
               a waiver, max_patch_bytes, max_files
   KSP501      --upstream: a referenced commit is not in the clone
+  KSP601-604  review rules (OWNERS, ksp.yaml review:): SRC Reviewer not an approver (601), the
+              patch's fixer (602), too few distinct approvers for the rule set (603), OWNERS /
+              OWNERS_ALIASES / ALLOWED_SIGNERS do not load (604)
+  KSP610-617  signed series: a patch changed, added, removed or reordered since vX.Y/SERIES was
+              signed, or SERIES is malformed (610); a signature does not verify against
+              ALLOWED_SIGNERS (611); a signature of an earlier version, needs a new one
+              (612, warning); a patch lacks its approvers' signatures (613); the series is not
+              signed (614, warning; error with review.require_signed); signed by a former
+              approver, needs a new signature (615, warning); --since: a signature added after
+              its key's valid-before (616), a review file removed (617)
+  KSP620-621  attestation: a signed series without a passing gate attestation of exactly that
+              series (620); no approver signed the attestation (621, warning)
 """
 
 from __future__ import annotations

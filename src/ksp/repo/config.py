@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ksp._files import read_text
 from ksp._yaml import load_yaml
 from ksp.errors import FormatError
 from ksp.model import Minor
+from ksp.repo import templates
 
 KUBERNETES_COMPONENTS = {
     "kube-apiserver": "cmd/kube-apiserver",
@@ -35,6 +38,24 @@ class Policy:
     allow_symlinks: bool = False
     max_patch_bytes: int = 1024 * 1024
     max_files: int = 200
+
+
+@dataclass(frozen=True)
+class ReviewRule:
+    """How many distinct OWNERS approvers sign a kind of patch, and whether its fixer may."""
+
+    approvers: int = 1
+    fixer_may_sign: bool = False
+
+
+@dataclass(frozen=True)
+class Review:
+    """ksp.yaml `review:`: the rule set per kind of patch, and whether lint demands signatures."""
+
+    security: ReviewRule = ReviewRule()
+    rewritten: ReviewRule = ReviewRule(approvers=2)  # Backport: rewritten / original-mitigation
+    infra: ReviewRule = ReviewRule()
+    require_signed: bool = False  # lint: an unsigned series is an error rather than a warning
 
 
 @dataclass(frozen=True)
@@ -92,6 +113,8 @@ class Config:
     toolchains: tuple[str, ...] = ()
     known_failures: dict[Minor, tuple[KnownFailure, ...]] = field(default_factory=dict)
     policy: Policy = field(default_factory=Policy)
+    review: Review = field(default_factory=Review)
+    scope: tuple[str, ...] | None = None  # this repo's own modules/names; None: the profile's
     minors: dict[Minor, MinorSettings] = field(default_factory=dict)
 
     def settings(self, minor: Minor) -> MinorSettings:
@@ -104,10 +127,14 @@ class Config:
                         own.typecheck or base.typecheck, {**base.env, **own.env}, base.timeout)
 
     def branch_for(self, minor: Minor) -> str:
-        return self.branch.format(minor=minor, major=minor.major, minor_number=minor.minor)
+        return templates.render(self.branch, _minor_fields(minor))
 
     def tag_for(self, minor: Minor, patch: int | str) -> str:
-        return self.tag.format(minor=minor, patch=patch)
+        return templates.render(self.tag, {**_minor_fields(minor), "patch": str(patch)})
+
+
+def _minor_fields(minor: Minor) -> dict[str, str]:
+    return {"minor": str(minor), "major": str(minor.major), "minor_number": str(minor.minor)}
 
 
 def default_commands(project: str) -> Commands:
@@ -127,16 +154,42 @@ def default_commands(project: str) -> Commands:
 _TOP_KEYS = {
     "schema", "project", "upstream", "branch", "tag", "base", "module", "lifecycle",
     "extended_months", "components", "build", "test", "typecheck", "env", "timeout",
-    "toolchains", "known_failures", "policy", "minors",
+    "toolchains", "known_failures", "policy", "review", "scope", "minors",
 }
+
+
+# Settings with a range: a value outside it is refused (10**21 months would overflow a date).
+RANGES: dict[str, tuple[int, int]] = {"extended_months": (0, 600), "timeout": (1, 7 * 24 * 3600),
+          "policy.max_patch_bytes": (1, 1024**3), "policy.max_files": (0, 100_000)}
 
 
 def _expect(value: Any, kind: type | tuple[type, ...], key: str, path: Path) -> Any:
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
-        raise FormatError(f"ksp.yaml: '{key}' must be {names}, got {type(value).__name__}",
-                          path=path)
+        raise _error(f"ksp.yaml: '{key}' must be {names}, got {type(value).__name__}", key, path)
+    if key in RANGES and isinstance(value, int) and not RANGES[key][0] <= value <= RANGES[key][1]:
+        low, high = RANGES[key]
+        shown = str(value) if value.bit_length() < 64 else "a huge number"
+        raise _error(f"ksp.yaml: '{key}' must be between {low} and {high:,}, got {shown}", key,
+                     path)
     return value
+
+
+def _template(data: dict[str, Any], key: str, default: str, allowed: frozenset[str],
+              path: Path) -> str:
+    value = str(_expect(data.get(key, default), str, key, path))
+    try:
+        templates.check(value, allowed, key)
+    except FormatError as exc:
+        exc.path = str(path)
+        raise
+    return value
+
+
+def _error(message: str, key: str, path: Path, hint: str | None = None) -> FormatError:
+    exc = FormatError(message, path=path, hint=hint)
+    exc.key = key
+    return exc
 
 
 def parse(data: Any, path: Path) -> Config:
@@ -158,16 +211,16 @@ def parse(data: Any, path: Path) -> Config:
     base = _expect(data.get("base", "branch"), str, "base", path)
     if base not in ("branch", "tag"):
         raise FormatError("ksp.yaml: base must be 'branch' or 'tag'", path=path)
-    branch = _expect(data.get("branch", "release-{minor}"), str, "branch", path)
-    if "{minor}" not in branch:
-        raise FormatError("ksp.yaml: branch template must contain {minor}", path=path)
+    branch = _template(data, "branch", "release-{minor}", templates.BRANCH_FIELDS, path)
+    if "minor" not in templates.fields(branch):
+        raise _error("ksp.yaml: branch template must contain {minor}", "branch", path)
     components = _expect(data.get("components", KUBERNETES_COMPONENTS if project == "kubernetes"
                                    else {}), dict, "components", path)
     return Config(
         project=project,
         upstream=str(_expect(data.get("upstream", Config.upstream), str, "upstream", path)),
         branch=branch,
-        tag=str(_expect(data.get("tag", Config.tag), str, "tag", path)),
+        tag=_template(data, "tag", Config.tag, templates.TAG_FIELDS, path),
         base=base,
         module=str(_expect(data.get("module", Config.module if project == "kubernetes" else ""),
                            str, "module", path)),
@@ -175,10 +228,11 @@ def parse(data: Any, path: Path) -> Config:
         extended_months=_expect(data.get("extended_months", 12), int, "extended_months", path),
         components={str(k): _component_target(v, str(k), path) for k, v in components.items()},
         commands=Commands(
-            build=str(_expect(data.get("build", defaults.build), str, "build", path)),
-            test=str(_expect(data.get("test", defaults.test), str, "test", path)),
-            typecheck=str(_expect(data.get("typecheck", defaults.typecheck), str, "typecheck",
-                                  path)),
+            build=_template(data, "build", defaults.build, templates.COMMAND_FIELDS["build"],
+                            path),
+            test=_template(data, "test", defaults.test, templates.COMMAND_FIELDS["test"], path),
+            typecheck=_template(data, "typecheck", defaults.typecheck,
+                                templates.COMMAND_FIELDS["typecheck"], path),
             env={str(k): str(v)
                  for k, v in _expect(data.get("env", {}), dict, "env", path).items()},
             timeout=_expect(data.get("timeout", 3600), int, "timeout", path),
@@ -187,6 +241,8 @@ def parse(data: Any, path: Path) -> Config:
                                                  path)),
         known_failures=_known_failures(data.get("known_failures", {}), path),
         policy=_policy(data.get("policy", {}), path),
+        review=_review(data.get("review", {}), path),
+        scope=_scope(data.get("scope"), path),
         minors=_minors(data.get("minors", {}), path),
     )
 
@@ -214,10 +270,26 @@ def _minors(data: Any, path: Path) -> dict[Minor, MinorSettings]:
             elif name == "env":
                 values[name] = {str(k): str(v) for k, v in _expect(value, dict, where,
                                                                    path).items()}
+            elif name in templates.COMMAND_FIELDS:
+                values[name] = _template(entry, name, "", templates.COMMAND_FIELDS[name], path)
             else:
                 values[name] = str(_expect(value, str, where, path))
         out[minor] = MinorSettings(**values)
     return out
+
+
+def _scope(value: Any, path: Path) -> tuple[str, ...] | None:
+    """Go module path prefixes and component names that are this repository's own."""
+    if value is None:
+        return None
+    items = _expect(value, list, "scope", path)
+    bad = [i for i in items if not isinstance(i, str) or not i.strip() or any(
+        c.isspace() for c in i)]
+    if bad or not items:
+        raise FormatError(f"ksp.yaml: scope must be a non-empty list of module paths or names"
+                          f"{f', got {bad[0]!r}' if bad else ''}", path=path,
+                          hint="e.g. scope: [k8s.io/kubernetes, k8s.io/client-go, kubelet]")
+    return tuple(i.strip().rstrip("/") for i in items)
 
 
 def _optional_str(value: Any, key: str, path: Path) -> str | None:
@@ -279,8 +351,52 @@ def _policy(data: Any, path: Path) -> Policy:
     )
 
 
-def load(path: Path) -> Config:
-    return parse(load_yaml(path, cache=True), path)
+def _review(data: Any, path: Path) -> Review:
+    _expect(data, dict, "review", path)
+    unknown = sorted(set(data) - {"security", "rewritten", "infra", "require_signed"})
+    if unknown:
+        raise FormatError(f"ksp.yaml: unknown key 'review.{unknown[0]}'", path=path,
+                          hint="review: {security, rewritten, infra: {approvers, "
+                               "fixer_may_sign}, require_signed}")
+    base = Review()
+
+    def rule(key: str, default: ReviewRule) -> ReviewRule:
+        raw = _expect(data.get(key, {}), dict, f"review.{key}", path)
+        count = _expect(raw.get("approvers", default.approvers), int, f"review.{key}.approvers",
+                        path)
+        if count < 1:
+            raise FormatError(f"ksp.yaml: review.{key}.approvers must be at least 1", path=path)
+        return ReviewRule(count, _expect(raw.get("fixer_may_sign", default.fixer_may_sign), bool,
+                                         f"review.{key}.fixer_may_sign", path))
+
+    return Review(rule("security", base.security), rule("rewritten", base.rewritten),
+                  rule("infra", base.infra),
+                  _expect(data.get("require_signed", False), bool, "review.require_signed", path))
+
+
+def load(path: Path, *, text: str | None = None) -> Config:
+    """ksp.yaml at `path`, or `text` (the trusted copy from a base commit) named as `path`."""
+    if text is None:
+        text = read_text(path, what="ksp.yaml")
+    try:
+        return parse(load_yaml(path, text=text, cache=True), path)
+    except FormatError as exc:
+        if exc.line is None and exc.key:
+            exc.line = key_line(text, exc.key)
+        raise
+
+
+def key_line(text: str, key: str) -> int | None:
+    """The line of a (dotted) key in a YAML text: the first `name:` after its parents."""
+    line, start = None, 0
+    lines = text.splitlines()
+    for raw in re.split(r"[.\[]", key):
+        pattern = re.compile(rf"^\s*(?:-\s+)?['\"]?{re.escape(raw.rstrip(']'))}['\"]?\s*:")
+        found = next((i for i in range(start, len(lines)) if pattern.match(lines[i])), None)
+        if found is None:
+            return line
+        line, start = found + 1, found + 1
+    return line
 
 
 def render(project: str, upstream: str, branch: str, tag: str, module: str) -> str:
@@ -304,6 +420,7 @@ def render(project: str, upstream: str, branch: str, tag: str, module: str) -> s
         "known_failures: {}       # minor: [{test, reason, expires}]",
         "minors: {}               # per minor: {gofmt, vet, import_path, go, tags, env, build, "
         "test, typecheck}",
+        "# scope: [k8s.io/kubernetes, kubelet, …]  # own packages; default: the profile's",
         "policy:",
         "  forbidden_paths: [" + ", ".join(f"'{p}'" for p in DEFAULT_FORBIDDEN) + "]",
         "  waivers: []",
@@ -312,5 +429,10 @@ def render(project: str, upstream: str, branch: str, tag: str, module: str) -> s
         "  allow_symlinks: false",
         "  max_patch_bytes: 1048576",
         "  max_files: 200",
+        "review:                  # distinct OWNERS approvers who sign each kind of patch",
+        "  security: {approvers: 1}",
+        "  rewritten: {approvers: 2}   # Backport: rewritten or original-mitigation",
+        "  infra: {approvers: 1}       # INFRA- patches",
+        "  require_signed: false       # true: lint fails on a minor whose series is not signed",
     ]
     return "\n".join(lines) + "\n"

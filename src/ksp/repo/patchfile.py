@@ -219,14 +219,15 @@ def parse(text: str, path: Path) -> PatchFile:
     offset = sum(len(line.raw) + 1 for line in header.lines)
     diff = text[offset:]
     parse_diff(diff, path, first_line=count + 1)
-    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    digest = hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
     return PatchFile(path, header, diff, count, digest)
 
 
 def load(path: Path, *, limit: int = MAX_PATCH_BYTES) -> PatchFile:
     if path.is_symlink():
         raise FormatError("patch file is a symlink", path=path, hint="commit the file itself")
-    return parse(read_text(path, limit=limit, what="patch"), path)
+    # the header is UTF-8 text; the diff is upstream content, kept byte for byte
+    return parse(read_text(path, limit=limit, what="patch", bytes_from=b"diff --git "), path)
 
 
 def sha256_of(path: Path) -> str:
