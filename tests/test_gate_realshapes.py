@@ -369,3 +369,16 @@ def test_per_minor_settings_parse_and_bad_ones_are_one_line_errors(tmp_path: Pat
         with pytest.raises(FormatError) as info:
             parse({"project": "go", "minors": bad}, tmp_path / "ksp.yaml")
         assert message in str(info.value) and "\n" not in str(info.value)
+
+
+def test_a_goproxy_that_is_not_a_url_is_a_one_line_usage_error(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from _gatekit import make_patches_repo
+    from ksp.cli.main import main
+
+    repo = make_patches_repo(tmp_path / "patches")
+    assert main(["gate", "--repo", str(repo), "--upstream", str(tmp_path), "--goproxy",
+                 "proxy.local"]) == 2
+    err = capsys.readouterr().err
+    assert "--goproxy 'proxy.local' is not a proxy URL" in err
+    assert not (repo / ".ksp").exists()

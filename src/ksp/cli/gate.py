@@ -91,6 +91,9 @@ def _run(args: argparse.Namespace) -> int:
     _common.require(not (args.record and args.no_build and args.no_test),
                     "--record needs a run that builds or tests",
                     hint="drop --no-build/--no-test: the Testing: line is evidence of testing")
+    _common.require(not args.goproxy or args.goproxy.startswith(("https://", "http://", "file://")),
+                    f"--goproxy {args.goproxy!r} is not a proxy URL",
+                    hint="e.g. --goproxy https://proxy.example or --goproxy file:///srv/goproxy")
     _common.require(not args.record or bool(args.patch or args.since),
                     "--record needs --patch FILE or --since REF: they select the patches whose "
                     "Testing: line it writes")
