@@ -80,7 +80,9 @@ def _preflight(ctx: Ctx) -> list[StepResult] | None:
 def _errors(ctx: Ctx, why_: str, log: Path | None) -> list[StepResult]:
     names = [*([StepName.BUILD, StepName.TYPECHECK] if ctx.req.build else []),
              *([StepName.TEST] if ctx.req.test else [])]
-    return [ctx.error(name, why_, log) for name in names]
+    first = names[0] if names else None
+    return [ctx.error(name, why_ if name is first else f"not run: see {first}", log)
+            for name in names]
 
 
 def _toolchains(req: StepsRequest, tree: Path) -> list[tuple[Toolchain, str]]:
