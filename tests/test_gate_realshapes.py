@@ -349,6 +349,8 @@ def test_every_report_names_the_cause_and_the_evidence_the_setup(
     record = json.loads((repo / ".ksp" / "evidence" / "1.30" / "evidence.json").read_text())
     assert record["go_setup"] == f"modules fetched through GOPROXY={proxy}"
     assert record["result"] == "pass"
+    # The demo tree wants a Go that is not installed: the fallback is in the evidence too.
+    assert record["warnings"] and "tree wants go" in record["warnings"][0]
 
 
 def test_per_minor_settings_parse_and_bad_ones_are_one_line_errors(tmp_path: Path) -> None:
