@@ -74,7 +74,7 @@ class Commands:
     build: str
     test: str
     typecheck: str
-    env: dict[str, str] = field(default_factory=dict)  # e.g. GO111MODULE: "off" for GOPATH trees
+    env: dict[str, str] = field(default_factory=dict)  # e.g. CGO_ENABLED: "0"
     timeout: int = 3600
 
 
@@ -416,7 +416,7 @@ def render(project: str, upstream: str, branch: str, tag: str, module: str) -> s
         f"build: '{defaults.build}'",
         f"test: '{defaults.test}'",
         f"typecheck: '{defaults.typecheck}'",
-        "env: {}                  # extra build environment, e.g. {GO111MODULE: 'off'}",
+        "env: {}                  # every minor's build environment, e.g. {CGO_ENABLED: '0'}",
         "known_failures: {}       # minor: [{test, reason, expires}]",
         "minors: {}               # per minor: {gofmt, vet, import_path, go, tags, env, build, "
         "test, typecheck}",
