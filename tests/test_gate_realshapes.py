@@ -175,10 +175,20 @@ def test_a_gopath_tree_import_path_comes_from_its_import_comments(tmp_path: Path
     assert "example.org/old" in out.setup
 
 
+def test_a_gopath_tree_import_path_comes_from_its_own_imports(tmp_path: Path) -> None:
+    """No setting, no import comment, a profile `module` of a later era (etcd 3.3 imports
+    github.com/coreos/etcd, the profile says go.etcd.io/etcd): the tree's imports decide."""
+    up = gopath_upstream(tmp_path, "example.org/old")
+    out = gate(up, "1.30", touch(up, "1.30"), tmp_path, config("example.com/later"))
+    assert results(out) == {"build": "pass", "typecheck": "pass", "test": "pass"}
+    assert out.setup.startswith("GOPATH mode: example.org/old at ")
+
+
 def test_a_gopath_tree_under_the_wrong_import_path_says_why(tmp_path: Path) -> None:
     up = gopath_upstream(tmp_path, "example.org/old")
     patch = touch(up, "1.30", "cmd/demo-cli/main.go")
-    out = gate(up, "1.30", patch, tmp_path, config("example.com/wrong"))
+    wrong = config(**{"1_30": MinorSettings(import_path="example.com/wrong")})
+    out = gate(up, "1.30", patch, tmp_path, wrong)
     build = steps(out)[StepName.BUILD]
     assert build.result is StepOutcome.ERROR  # the base cannot build there either
     assert "fails on the base too" in build.detail
@@ -385,3 +395,11 @@ def test_a_goproxy_that_is_not_a_url_is_a_one_line_usage_error(
     err = capsys.readouterr().err
     assert "--goproxy 'proxy.local' is not a proxy URL" in err
     assert not (repo / ".ksp").exists()
+
+
+def test_goflags_of_the_layout_and_of_ksp_yaml_are_merged() -> None:
+    from ksp.gate._exec import merge_goflags
+
+    assert merge_goflags("-mod=mod -tags=no_native", "-tags=no_btrfs") == \
+        "-mod=mod -tags=no_native,no_btrfs"
+    assert merge_goflags("", "") == ""

@@ -56,10 +56,27 @@ def environment(toolchain: Toolchain, tree: Path, extra: Mapping[str, str],
     if os.environ.get("GOMODCACHE"):
         env["GOMODCACHE"] = os.environ["GOMODCACHE"]
     env.update(layout or {})
+    flags = merge_goflags(env.get("GOFLAGS", ""), extra.get("GOFLAGS", ""))
     env.update(extra)
+    env["GOFLAGS"] = flags
     env.update(_FORCED)
     env["GOPROXY"] = proxy
     return env
+
+
+def merge_goflags(*values: str) -> str:
+    """GOFLAGS from the tree's layout and from ksp.yaml, with one `-tags=` holding every tag
+    (Go keeps only the last `-tags` of GOFLAGS)."""
+    flags: list[str] = []
+    tags: list[str] = []
+    for flag in " ".join(values).split():
+        if flag.startswith(("-tags=", "--tags=")):
+            tags += [t for t in flag.split("=", 1)[1].replace(" ", ",").split(",") if t]
+        elif flag not in flags:
+            flags.append(flag)
+    if tags:
+        flags.append("-tags=" + ",".join(dict.fromkeys(tags)))
+    return " ".join(flags)
 
 
 def expand(template: str, values: Mapping[str, Sequence[str]]) -> list[str]:

@@ -73,7 +73,7 @@ def layout(tree: Path, gopath: Path, *, import_path: str = "", fallback: str = "
         vendored = (tree / "vendor" / "modules.txt").is_file()
         return GoLayout("vendor" if vendored else "modules", tree, tree,
                         goproxy="" if vendored else goproxy, tags=tags)
-    path = import_path or from_import_comments(tree) or fallback
+    path = import_path or from_import_comments(tree) or from_own_imports(tree) or fallback
     if not path:
         raise KspError(f"{tree} has no go.mod and its import path is unknown",
                        hint="set the minor's import_path in ksp.yaml `minors:` (e.g. "
@@ -107,6 +107,31 @@ def from_import_comments(tree: Path, limit: int = 200) -> str:
             votes[declared] += 1
         elif declared.endswith("/" + folder):
             votes[declared[: -len(folder) - 1]] += 1
+    return votes.most_common(1)[0][0] if votes else ""
+
+
+_IMPORT = re.compile(rb'^\s*(?:import\s+)?(?:[\w.]+\s+)?"([^"\s]+)"\s*$', re.MULTILINE)
+
+
+def from_own_imports(tree: Path, limit: int = 300) -> str:
+    """The root import path the tree's packages use to import each other: an import that ends
+    in one of the tree's folders (`.../etcdserver/api`) names the root as what precedes it."""
+    listed = split_z(git(tree, "ls-files", "-z", "--", "*.go").stdout)
+    files = [f for f in listed if "vendor" not in PurePosixPath(f).parts]
+    folders = {str(PurePosixPath(f).parent) for f in files} - {"."}
+    votes: Counter[str] = Counter()
+    for rel in files[:limit]:
+        try:
+            text = (tree / rel).read_bytes()[:8192]
+        except OSError:
+            continue
+        for match in _IMPORT.finditer(text.split(b"\n)", 1)[0]):
+            imported = match.group(1).decode(errors="replace")
+            parts = imported.split("/")
+            for cut in range(1, len(parts)):
+                if "/".join(parts[cut:]) in folders:
+                    votes["/".join(parts[:cut])] += 1
+                    break
     return votes.most_common(1)[0][0] if votes else ""
 
 

@@ -65,8 +65,9 @@ def _layout(req: StepsRequest, tree: Worktree) -> golayout.GoLayout:
     settings = req.config.settings(req.minor)
     gopath = cache_dir() / "gopath" / req.shadow.path.name / str(req.minor)
     goproxy = req.goproxy or os.environ.get("KSP_GOPROXY", "")
+    fallback = req.config.module_by_minor.get(str(req.minor)) or req.config.module
     return golayout.layout(tree.path, gopath, import_path=settings.import_path,
-                           fallback=req.config.module, goproxy=goproxy, tags=settings.tags)
+                           fallback=fallback, goproxy=goproxy, tags=settings.tags)
 
 
 def _preflight(ctx: Ctx) -> list[StepResult] | None:
