@@ -138,9 +138,12 @@ def load_yaml(path: Path, *, roundtrip: bool = False, text: str | None = None,
 
 
 def dump_yaml(data: Any) -> str:
+    """YAML text that ksp itself can read back: never an anchor or alias (ksp refuses those on
+    input), even when one object (a date, a list) is referenced twice."""
     from ruamel.yaml import YAML
 
     yaml = YAML(typ="rt", pure=True)
+    yaml.representer.ignore_aliases = lambda *_: True
     yaml.default_flow_style = False
     yaml.width = 4096
     yaml.indent(mapping=2, sequence=4, offset=2)

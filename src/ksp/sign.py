@@ -2,7 +2,8 @@
 
 Filling in `SRC Reviewer:` by hand changes the file, so its sha256 in index.yaml no longer
 matches and lint fails. Signing rewrites only that header line (byte-exact elsewhere) and the
-sha256 of every index state that names the file, in one locked edit. The diff does not change,
+sha256 of every index state that names the file, in one journalled operation under the lock
+(repo/journal.py). The diff does not change,
 so the gate evidence that `Testing:` names stays valid.
 """
 
@@ -12,7 +13,6 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from ksp._files import atomic_write
 from ksp.errors import UsageError
 from ksp.repo import PatchesRepo, patchfile
 from ksp.repo import index as index_mod
@@ -38,7 +38,7 @@ def sign(repo: PatchesRepo, paths: list[Path], reviewer: str) -> list[Signed]:
             digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
             out.append(Signed(rel, reviewer.strip(), digest, document.set_patch_sha(rel, digest)))
         for _, path, text in planned:
-            atomic_write(path, text)
+            document.stage(path, text)
     return out
 
 

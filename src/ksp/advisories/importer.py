@@ -17,7 +17,6 @@ from typing import Any
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from ksp._files import repo_lock
 from ksp._yaml import json_types
 from ksp.advisories import feed as feed_mod
 from ksp.advisories import osv as osv_mod
@@ -28,6 +27,7 @@ from ksp.errors import UsageError
 from ksp.model import Advisory, AdvisoryId, Minor, MinorState, Rating, Severity, Status, Window
 from ksp.repo import PatchesRepo
 from ksp.repo.index import IndexDocument
+from ksp.repo.index import edit as index_edit
 
 _AFFECTED = {Status.NEEDED, Status.IN_PROGRESS, Status.PATCHED, Status.WONT_FIX}
 
@@ -82,13 +82,12 @@ def run(repo: PatchesRepo, records: list[Record], today: dt.date, *,
         ident: {m: derive(recs, m, reference_version(lifecycle, m), eols[m]) for m in minors}
         for ident, recs in grouped.items()
     }
-    with repo_lock(repo.root):
-        document = IndexDocument.load(repo.index_path)
+    with index_edit(repo.index_path, save=False) as document:
         for ident in sorted(grouped):
             advisory = _advisory(ident, grouped[ident], report.warnings)
             _merge(document, advisory, derived[ident], report)
         if (report.added or report.updated) and not dry_run:
-            document.save()
+            document.stage(repo.index_path, document.render())
             report.written = True
     return report
 

@@ -1,6 +1,7 @@
 """Entry point: parse, dispatch to one command module, map errors to exit codes.
 
-Exit codes: 0 ok, 1 findings or failures, 2 usage, 3 internal error, 130 interrupted.
+Exit codes: 0 ok, 1 findings or failures, 2 usage, 3 internal error, 130 interrupted (SIGINT),
+143 terminated (SIGTERM: turned into the same clean path as Ctrl-C).
 Command modules are discovered, so adding a command is adding a module; they import their
 heavy dependencies inside `run` so that `ksp` starts fast.
 """
@@ -13,7 +14,7 @@ import importlib
 import os
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from ksp import __version__
@@ -21,9 +22,34 @@ from ksp.cli._common import HelpFormatter
 from ksp.errors import KspError
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+EXIT_TERMINATED = 143
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the program is, so that it unwinds as an interrupt does: every
+    `finally` and undo runs, temporary files go, and the lock is released."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise Terminated()
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    import signal
+
+    previous = None
+    with contextlib.suppress(ValueError):  # not the main thread (a test calling main())
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        yield
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 EPILOG = """\
-exit codes: 0 ok, 1 findings or failures, 2 usage error, 3 internal error, 130 interrupted
+exit codes: 0 ok, 1 findings or failures, 2 usage error, 3 internal error, 130 interrupted,
+  143 terminated (SIGTERM)
 examples:
   ksp status                       support windows of every Kubernetes minor today
   ksp init security-patches        scaffold a patches repo
@@ -86,12 +112,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     try:
-        return int(args.func(args))
+        with _sigterm_as_interrupt():
+            return int(args.func(args))
     except KspError as exc:
         print(f"ksp: error: {exc}", file=sys.stderr)
         if exc.hint:
             print(f"  hint: {exc.hint}", file=sys.stderr)
         return exc.exit_code
+    except Terminated:
+        print("ksp: terminated", file=sys.stderr)
+        return EXIT_TERMINATED
     except KeyboardInterrupt:
         print("ksp: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -140,6 +140,10 @@ def _gate_minor(request: GateRequest, config: Config, shadow: Shadow, minor_plan
     except KspError as exc:
         return _finish(request, MinorResult(minor, "", None, minor_plan, error=str(exc)),
                        progress)
+    refused = _policy_error(config, minor_plan)
+    if refused:
+        return _finish(request, MinorResult(minor, base_ref, base, minor_plan, error=refused),
+                       progress)
     count = len(minor_plan.patches)
     progress.phase(minor, f"applying {count} patch{'' if count == 1 else 'es'} on {base[:12]}")
     inputs = [PatchInput(p.file, p.diff, f"{p.title}\n\n{p.file}\n") for p in minor_plan.patches]
@@ -154,6 +158,20 @@ def _gate_minor(request: GateRequest, config: Config, shadow: Shadow, minor_plan
     progress.phase(minor, "steps")
     result = _steps(request, config, shadow, result, progress)
     return _finish(request, result, progress)
+
+
+def _policy_error(config: Config, minor_plan: MinorPlan) -> str | None:
+    """The first patch of the series that breaks ksp.yaml's policy (or is not a valid diff),
+    as the minor's error: the gate fails it before a single object is written."""
+    from ksp.repo import patchfile, policy
+
+    for p in minor_plan.patches:
+        try:
+            files = patchfile.parse_diff(p.diff, p.file, first_line=p.diff_line)
+            policy.enforce(files, config.policy, name=p.file, first_line=p.diff_line)
+        except KspError as exc:
+            return str(exc)
+    return None
 
 
 def _steps(request: GateRequest, config: Config, shadow: Shadow, result: MinorResult,

@@ -18,7 +18,7 @@ import jsonschema
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
-from ksp._files import atomic_write, repo_lock
+from ksp._files import atomic_write
 from ksp._yaml import dump_yaml, json_types, load_yaml
 from ksp.errors import FormatError
 from ksp.model import (
@@ -32,6 +32,7 @@ from ksp.model import (
     Severity,
     Status,
 )
+from ksp.repo.journal import Transaction, transaction
 from ksp.repo.schema import index_schema
 
 EMPTY = "# ksp index: one entry per advisory, a status per minor. See README.md.\n" \
@@ -71,6 +72,7 @@ def _line_of(doc: Any, path: list[Any]) -> int | None:
 class IndexDocument:
     path: Path
     doc: Any  # a round-trip CommentedMap when loaded for editing, else a plain dict
+    txn: Transaction | None = None  # the operation an edit() belongs to
 
     @classmethod
     def load(cls, path: Path, *, roundtrip: bool = True) -> IndexDocument:
@@ -137,14 +139,23 @@ class IndexDocument:
     def save(self) -> None:
         atomic_write(self.path, self.render())
 
+    def stage(self, path: Path, data: str | bytes) -> None:
+        """Write another file of the repo as part of this edit's operation (repo/journal.py)."""
+        if self.txn is None:
+            raise RuntimeError("stage() outside edit()")
+        self.txn.write(path, data)
+
 
 @contextlib.contextmanager
-def edit(path: Path) -> Iterator[IndexDocument]:
-    """Lock the repo, load, let the caller edit, and save only if the block succeeded."""
-    with repo_lock(path.parent):
+def edit(path: Path, *, save: bool = True) -> Iterator[IndexDocument]:
+    """Lock the repo, load, let the caller edit (and stage other files), then write the index
+    and the staged files as one operation, only if the block succeeded."""
+    with transaction(path.parent) as txn:
         document = IndexDocument.load(path)
+        document.txn = txn
         yield document
-        document.save()
+        if save:
+            txn.write(path, document.render())
 
 
 def _fields(adv: Advisory) -> dict[str, Any]:
