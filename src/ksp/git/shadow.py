@@ -19,7 +19,7 @@ from ksp.errors import KspError
 from ksp.git._run import git, git_env
 
 
-def _common_dir(upstream: Path) -> Path:
+def common_dir(upstream: Path) -> Path:
     """The clone's common git directory (where its objects are). Read from the layout for the
     usual cases (a clone, a linked worktree, a bare repository), which saves a git process on
     every run; anything else is asked of git."""
@@ -53,7 +53,7 @@ class Shadow:
     @classmethod
     def open(cls, upstream: Path) -> Shadow:
         upstream = upstream.resolve()
-        common = _common_dir(upstream)
+        common = common_dir(upstream)
         key = hashlib.sha256(str(common).encode()).hexdigest()[:16]
         name = common.parent.name if common.name == ".git" else common.name.removesuffix(".git")
         shadow = cls(upstream, cache_dir() / "shadow" / f"{name}-{key}")  # one per clone
