@@ -63,7 +63,7 @@ class NewResult:
 
 def create(repo: PatchesRepo, request: NewRequest, source: Source, today: dt.date) -> NewResult:
     """Write `v<minor>/NNNN_<ID>.patch` and set the minor's state to in-progress."""
-    if not ADVISORY_ID_RE.match(request.advisory):
+    if not ADVISORY_ID_RE.fullmatch(request.advisory):
         raise UsageError(f"{request.advisory!r} is not an advisory id",
                          hint="use a CVE id, a GHSA id or INFRA-<slug>")
     existing = repo.index().advisories().get(AdvisoryId(request.advisory))

@@ -54,7 +54,7 @@ def _item(item: Any, number: int, origin: str, profile: Profile) -> Iterator[Rec
     if not isinstance(item, dict) or not isinstance(item.get("id"), str):
         raise FormatError(f"feed item {number} is not an object with a string 'id'", path=origin)
     ids = [part.strip() for part in item["id"].split(",") if part.strip()]
-    bad = [i for i in ids if not ADVISORY_ID_RE.match(i)]
+    bad = [i for i in ids if not ADVISORY_ID_RE.fullmatch(i)]
     if not ids or bad:
         raise FormatError(f"feed item {number}: id {item['id']!r} is not a CVE id", path=origin)
     for field in ("summary", "content_text", "url", "date_published"):

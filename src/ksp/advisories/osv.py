@@ -137,8 +137,8 @@ def parse(raw: Any, origin: str, profile: Profile) -> Record:
 def _identity(item: dict[str, Any], origin: str) -> tuple[str, tuple[str, ...]]:
     """The index key (a CVE where there is one, else a GHSA) and the other names."""
     names = [str(item["id"]), *(str(a) for a in item.get("aliases") or [])]
-    key = next((n for n in names if n.startswith("CVE-") and ADVISORY_ID_RE.match(n)), None)
-    key = key or next((n for n in names if n.startswith("GHSA-") and ADVISORY_ID_RE.match(n)),
+    key = next((n for n in names if n.startswith("CVE-") and ADVISORY_ID_RE.fullmatch(n)), None)
+    key = key or next((n for n in names if n.startswith("GHSA-") and ADVISORY_ID_RE.fullmatch(n)),
                       None)
     if key is None:
         raise FormatError(f"OSV record {item['id']} has no CVE or GHSA id among its aliases",

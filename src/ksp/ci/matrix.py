@@ -34,7 +34,7 @@ def changed_minors(repo: PatchesRepo, since: str, today: dt.date) -> list[Minor]
     """Minors whose folder changed; a changed ksp.yaml (commands, policy) touches them all."""
     paths = changed_paths(repo, since)
     minors = {Minor.parse(p.split("/", 1)[0]) for p in paths
-              if "/" in p and FOLDER_RE.match(p.split("/", 1)[0])}
+              if "/" in p and FOLDER_RE.fullmatch(p.split("/", 1)[0])}
     if CONFIG in paths:
         minors.update(window_minors(repo, today))
     existing = set(repo.minors())

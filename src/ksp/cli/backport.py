@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
     from ksp.repo.config import Config
 
     _common.require(bool(args.advisory), "ADVISORY is required")
-    _common.require(bool(ADVISORY_ID_RE.match(args.advisory)),
+    _common.require(bool(ADVISORY_ID_RE.fullmatch(args.advisory)),
                     f"{args.advisory!r} is not an advisory id", "e.g. CVE-2025-5187")
     _common.require(bool(args.commit or args.range or args.merge),
                     "one of --commit, --range or --merge is required")

@@ -147,7 +147,7 @@ def _set_patched(document: IndexDocument, update: _Update, digest: str, today: d
 
     minor = update.minor.minor
     folder, _, name = update.file.rpartition("/")
-    match = PATCH_NAME_RE.match(name)
+    match = PATCH_NAME_RE.fullmatch(name)
     if folder != minor.folder or match is None:
         return  # outside the minor's folder: the index cannot name it
     advisory = match["id"]

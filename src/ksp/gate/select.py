@@ -68,7 +68,7 @@ def changed_patches(repo: PatchesRepo, since: str) -> dict[Minor, list[str]]:
     found: dict[Minor, list[str]] = {}
     for rel in sorted(changed_files(repo.root, since)):
         parts = rel.split("/")
-        if len(parts) == 2 and FOLDER_RE.match(parts[0]) and PATCH_NAME_RE.match(parts[1]):
+        if len(parts) == 2 and FOLDER_RE.fullmatch(parts[0]) and PATCH_NAME_RE.fullmatch(parts[1]):
             found.setdefault(Minor.parse(parts[0]), []).append(rel)
     return found
 
@@ -82,7 +82,7 @@ def _given(repo: PatchesRepo, files: list[Path], minors: list[Minor]) -> dict[Mi
         inside = path.is_relative_to(repo.root)
         file = path.relative_to(repo.root).as_posix() if inside else str(path)
         folder = path.parent.name
-        targets = [Minor.parse(folder)] if FOLDER_RE.match(folder) else minors
+        targets = [Minor.parse(folder)] if FOLDER_RE.fullmatch(folder) else minors
         if not targets:
             raise UsageError(f"cannot tell which minor {given} is for",
                              hint="put it in a v<minor>/ folder, or pass --minor")

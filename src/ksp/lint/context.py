@@ -88,7 +88,7 @@ class LintContext:
 
     def minor_folders(self) -> list[tuple[Minor, Path]]:
         return [(Minor.parse(p.name), p) for p in self.repo.minor_folders()
-                if FOLDER_RE.match(p.name)]
+                if FOLDER_RE.fullmatch(p.name)]
 
     def folder_files(self, folder: Path) -> list[Path]:
         """Files and folders in a minor folder, hidden ones (.gitkeep) left out."""
@@ -100,7 +100,7 @@ class LintContext:
         for minor, folder in self.minor_folders():
             for path in self.folder_files(folder):
                 rel = f"{folder.name}/{path.name}"
-                if PATCH_NAME_RE.match(path.name) and self.in_scope(rel) \
+                if PATCH_NAME_RE.fullmatch(path.name) and self.in_scope(rel) \
                         and (path.is_file() or path.is_symlink()):
                     found.append(PatchEntry(minor, rel, path))
         return found

@@ -14,7 +14,7 @@ from ksp.repo.layout import FOLDER_RE
 def check_folders(ctx: LintContext) -> Iterator[Finding]:
     """Top-level folders that look like a minor but do not parse (`v1.x`, `1.30`, `v1.30.1`)."""
     for path in sorted(ctx.root.iterdir()):
-        if not path.is_dir() or FOLDER_RE.match(path.name):
+        if not path.is_dir() or FOLDER_RE.fullmatch(path.name):
             continue
         looks_like_minor = path.name[:1].isdigit() or (
             path.name[:1] == "v" and path.name[1:2].isdigit())
@@ -34,14 +34,14 @@ def check_files(ctx: LintContext) -> Iterator[Finding]:
 
 
 def _file_name(rel: str, path: Path) -> Iterator[Finding]:
-    match = PATCH_NAME_RE.match(path.name)
+    match = PATCH_NAME_RE.fullmatch(path.name)
     if path.is_dir() and not path.is_symlink():
         yield Finding.error("KSP101", rel, "a folder inside a minor folder",
                             hint="a minor folder holds only NNNN_<ID>.patch files")
     elif not match:
         yield Finding.error("KSP101", rel, f"file name '{path.name}' is not NNNN_<ID>.patch",
                             hint="e.g. 0001_CVE-2025-5187.patch (four digits, the advisory id)")
-    elif not ADVISORY_ID_RE.match(match["id"]):
+    elif not ADVISORY_ID_RE.fullmatch(match["id"]):
         yield Finding.error("KSP101", rel, f"'{match['id']}' is not an advisory id",
                             hint="use a CVE id, a GHSA id or INFRA-<slug>")
 
@@ -54,7 +54,7 @@ def check_numbering(ctx: LintContext) -> Iterator[Finding]:
             continue
         seen: dict[int, str] = {}
         for path in ctx.folder_files(folder):
-            match = PATCH_NAME_RE.match(path.name)
+            match = PATCH_NAME_RE.fullmatch(path.name)
             if not match:
                 continue
             number, rel = int(match["number"]), f"{folder.name}/{path.name}"

@@ -70,7 +70,7 @@ class PatchesRepo:
 
     def minors(self) -> list[Minor]:
         return sorted((Minor.parse(p.name) for p in self.minor_folders()
-                       if FOLDER_RE.match(p.name)), reverse=True)
+                       if FOLDER_RE.fullmatch(p.name)), reverse=True)
 
     def series(self, minor: Minor) -> list[PatchRef]:
         """The minor's patches sorted by name: the order in which they apply."""
@@ -79,7 +79,7 @@ class PatchesRepo:
             return []
         refs = []
         for path in sorted(folder.iterdir()):
-            match = PATCH_NAME_RE.match(path.name)
+            match = PATCH_NAME_RE.fullmatch(path.name)
             if match and path.is_file():
                 refs.append(PatchRef(minor, int(match["number"]), AdvisoryId(match["id"]),
                                      f"{minor.folder}/{path.name}"))

@@ -44,6 +44,19 @@ ORDER = (
 )
 
 
+CONTROL_RE = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
+
+
+def check_value(key: str, value: str) -> str:
+    """A header value (or id) is one line of text: a newline would inject header lines."""
+    bad = CONTROL_RE.search(value)
+    if bad:
+        raise FormatError(f"{key} {value[:40]!r} has a control character "
+                          f"({bad.group()!r}); header values are one line of text",
+                          hint="remove the newline or control character")
+    return value
+
+
 def _rank(key: str) -> int:
     return ORDER.index(key) if key in ORDER else ORDER.index("")
 
@@ -74,6 +87,7 @@ class PatchHeader:
 
     def set(self, key: str, value: str) -> PatchHeader:
         """Return a header with `key` set; other lines keep their exact bytes."""
+        check_value(key, value)
         new = HeaderLine(f"# {key}: {value}".rstrip(), key, value)
         lines = list(self.lines)
         for i, line in enumerate(lines):
@@ -228,6 +242,9 @@ def sha256_of(path: Path) -> str:
 def new_header(kind: PatchKind, advisory: str, fields: dict[str, str]) -> PatchHeader:
     """A header in canonical order, with a `#` separator before the evidence block."""
     word = "Security" if kind is PatchKind.SECURITY else "Infrastructure"
+    check_value("advisory id", advisory)
+    for key, value in fields.items():
+        check_value(key, value)
     lines = [HeaderLine(f"# {word} patch for {advisory}")]
     required = SECURITY_REQUIRED if kind is PatchKind.SECURITY else INFRA_REQUIRED
     keys = [k for k in ORDER if k and (k in fields or k in required)]

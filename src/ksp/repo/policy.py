@@ -42,7 +42,7 @@ def waived(policy: Policy, name: str) -> bool:
     """A waiver names the patch by its repo-relative path, its file name, or its advisory id
     (which is known before `ksp new` picks the patch's number)."""
     file = name.rsplit("/", 1)[-1]
-    match = PATCH_NAME_RE.match(file)
+    match = PATCH_NAME_RE.fullmatch(file)
     return bool({name, file, match["id"] if match else file} & set(policy.waivers))
 
 
