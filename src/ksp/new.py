@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ksp import headerfields
-from ksp._files import fault, read_text
+from ksp._files import read_text
 from ksp.errors import FormatError, UsageError
 from ksp.git._run import git, is_repo
 from ksp.headerfields import HeaderValues, Origin
@@ -81,7 +81,6 @@ def create(repo: PatchesRepo, request: NewRequest, source: Source, today: dt.dat
 def _write(repo: PatchesRepo, request: NewRequest, text: str, advisory: Advisory) -> NewResult:
     """The number is chosen, and the policy checked against the final name, under the lock."""
     with index_mod.edit(repo.index_path) as doc:
-        fault("locked")
         _check_free(repo, doc, advisory.id, request.minor)
         number = repo.next_number(request.minor)
         rel = f"{request.minor.folder}/{number:04d}_{request.advisory}.patch"

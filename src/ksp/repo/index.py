@@ -18,7 +18,7 @@ import jsonschema
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
-from ksp._files import atomic_write
+from ksp._files import atomic_write, fault
 from ksp._yaml import dump_yaml, json_types, load_yaml
 from ksp.errors import FormatError
 from ksp.model import (
@@ -153,6 +153,7 @@ def edit(path: Path, *, save: bool = True) -> Iterator[IndexDocument]:
     with transaction(path.parent) as txn:
         document = IndexDocument.load(path)
         document.txn = txn
+        fault("locked")
         yield document
         if save:
             txn.write(path, document.render())
