@@ -19,15 +19,10 @@ from pathlib import Path
 
 from ksp import __version__
 from ksp.cli._common import HelpFormatter
-from ksp.errors import KspError
+from ksp.errors import KspError, Terminated
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 EXIT_TERMINATED = 143
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, raised where the program is, so that it unwinds as an interrupt does: every
-    `finally` and undo runs, temporary files go, and the lock is released."""
 
 
 def _on_sigterm(signum: int, frame: object) -> None:

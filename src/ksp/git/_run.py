@@ -7,7 +7,7 @@ import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
-from ksp.errors import GitError
+from ksp.errors import GitError, raise_if_signalled
 
 # Output that does not depend on the user's pager, locale or colour settings.
 _STABLE_ENV = {
@@ -51,6 +51,7 @@ def git(
         proc.stdout.decode("utf-8", "surrogateescape"),
         proc.stderr.decode("utf-8", "surrogateescape"),
     )
+    raise_if_signalled(result.returncode)
     if check and result.returncode != 0:
         raise GitError(what or f"git {args[0] if args else ''} failed", cmd=cmd,
                        returncode=result.returncode, stderr=result.stderr)
@@ -62,6 +63,7 @@ def git_bytes(cwd: Path | str, *args: str, input: bytes | None = None,
     """Like git() but returns raw stdout bytes (blobs, -z output)."""
     cmd = ["git", "-C", str(cwd), *_STABLE_CONFIG, *args]
     proc = subprocess.run(cmd, input=input, capture_output=True, env=git_env(env), check=False)
+    raise_if_signalled(proc.returncode)
     if proc.returncode != 0:
         raise GitError(f"git {args[0] if args else ''} failed", cmd=cmd,
                        returncode=proc.returncode,
