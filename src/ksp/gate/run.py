@@ -168,7 +168,8 @@ def _policy_error(config: Config, minor_plan: MinorPlan) -> str | None:
     for p in minor_plan.patches:
         try:
             files = patchfile.parse_diff(p.diff, p.file, first_line=p.diff_line)
-            policy.enforce(files, config.policy, name=p.file, first_line=p.diff_line)
+            policy.enforce(files, config.policy, name=p.file, first_line=p.diff_line,
+                           size=p.path.stat().st_size if p.path.is_file() else None)
         except KspError as exc:
             return str(exc)
     return None
