@@ -63,11 +63,28 @@ class Shadow:
     def _ensure(self, objects: Path) -> None:
         alternates = self.path / "objects" / "info" / "alternates"
         if not (self.path / "HEAD").is_file():
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            git(self.path.parent, "init", "-q", "--bare", str(self.path))
-            git(self.path, "config", "gc.auto", "0")
+            self._create()
         if not alternates.is_file() or alternates.read_text().strip() != str(objects):
             atomic_write(alternates, f"{objects}\n")
+
+    def _create(self) -> None:
+        """`git init` beside the final name, then one rename: ksp processes started together
+        (parallel backports) must not init the same folder at once."""
+        import os
+        import shutil
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_name(f"{self.path.name}.init-{os.getpid()}-{os.urandom(4).hex()}")
+        try:
+            git(self.path.parent, "init", "-q", "--bare", str(tmp))
+            git(tmp, "config", "gc.auto", "0")
+            try:
+                tmp.rename(self.path)
+            except OSError:
+                if not (self.path / "HEAD").is_file():  # not another process's shadow: a failure
+                    raise
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
 
     def env(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
         env = {"GIT_DIR": str(self.path)}
