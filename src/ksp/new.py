@@ -21,6 +21,7 @@ from ksp import headerfields
 from ksp._files import read_text
 from ksp.errors import FormatError, UsageError
 from ksp.git._run import git, is_repo
+from ksp.git.diff import unsafe_path
 from ksp.headerfields import HeaderValues, Origin
 from ksp.model import ADVISORY_ID_RE, Advisory, AdvisoryId, Minor, MinorState, Status, Window
 from ksp.repo import PatchesRepo, patchfile, policy
@@ -192,8 +193,10 @@ def _checked(diff: str, path: Path) -> str:
     if not diff.strip():
         raise FormatError("the diff is empty", path=path)
     for diff_file in parse_diff(diff, path):
-        for name in diff_file.paths:
-            if name.startswith("/") or ".." in name.split("/"):
-                raise FormatError(f"the diff touches {name}, outside the source tree",
-                                  path=path, hint="a patch changes files inside the tree only")
+        for name in diff_file.names:
+            why = unsafe_path(name)
+            if why:
+                raise FormatError(f"the diff touches {name}, which {why}", path=path,
+                                  line=diff_file.line,
+                                  hint="a patch changes files inside the source tree only")
     return diff if diff.endswith("\n") else diff + "\n"
