@@ -18,7 +18,7 @@ import jsonschema
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
-from ksp._files import atomic_write, fault
+from ksp._files import fault
 from ksp._yaml import dump_yaml, json_types, load_yaml
 from ksp.errors import FormatError
 from ksp.model import (
@@ -135,9 +135,6 @@ class IndexDocument:
 
     def render(self) -> str:
         return dump_yaml(self.doc)
-
-    def save(self) -> None:
-        atomic_write(self.path, self.render())
 
     def stage(self, path: Path, data: str | bytes) -> None:
         """Write another file of the repo as part of this edit's operation (repo/journal.py)."""
