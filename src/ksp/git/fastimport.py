@@ -29,9 +29,17 @@ def _quote(path: str) -> bytes:
 def _one_at_a_time(shadow: Shadow) -> FileLock:
     """Two runs writing the same series (parallel backports or gates of one minor) make the same
     pack, and the second fast-import dies on the first one's `.keep` file: one at a time."""
+    import hashlib
+
     from filelock import FileLock
 
-    return FileLock(str(shadow.path / "ksp-fast-import.lock"))
+    from ksp._files import cache_dir
+
+    # In ksp's cache, not the repository: `ksp apply` writes into a consumer's, and leaves no file.
+    key = hashlib.sha256(str(shadow.path.resolve()).encode()).hexdigest()[:24]
+    folder = cache_dir() / "locks"
+    folder.mkdir(parents=True, exist_ok=True)
+    return FileLock(str(folder / f"fast-import-{key}.lock"))
 
 
 def write_commits(shadow: Shadow, base: str,
