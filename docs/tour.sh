@@ -53,6 +53,12 @@ commit "Import advisories"
 run 04-status-repo ksp status --date $DATE
 run 05-coverage ksp coverage --date $DATE
 run 06-coverage-filtered ksp coverage --date $DATE --minor 1.32 --status needs-triage --format markdown
+run 06b-triage ksp triage CVE-2020-8554 --all-minors --status wont-fix --by @dee --date $DATE \
+    --note "a design issue with no upstream fix: restrict externalIPs (externalip-webhook) and service status patches"
+commit "Triage CVE-2020-8554"
+run 06c-triage-history ksp triage CVE-2020-8554 --history
+run 06d-triage-bad ksp triage CVE-2020-8554 --minor 1.32 --status not-affected --justification not_vulnerable
+run 06e-status-after-triage ksp status --date $DATE
 run 07-schema ksp schema index
 run 08-ci-github ksp ci github
 run 09-site-build ksp site build --out ../_site --date $DATE

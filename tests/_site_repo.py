@@ -106,5 +106,17 @@ def make_repo(root: Path) -> Path:
         "    issue: \"javascript:alert(1)\"\n"
         "    severity: {rating: LOW, score: 2.0}\n"
         "    minors:\n      \"1.33\": {status: needed}\n")
+    entries.append(  # another project's advisory: listed apart, counted nowhere
+        "  CVE-2024-7646:\n"
+        "    title: Ingress-nginx Annotation Validation Bypass\n"
+        "    kind: other-project\n"
+        "    project: k8s.io/ingress-nginx\n"
+        "    source: import\n"
+        "    severity: {rating: HIGH, score: 8.8}\n")
     (root / "index.yaml").write_text("schema: ksp/v1\nadvisories:\n" + "".join(entries))
+    history = ("    history:\n      - {date: 2026-11-20, by: \"@src-member\", minor: \"1.32\", "
+               "from: needs-triage, to: wont-fix, why: needs a rewrite; upgrade}\n")
+    text = (root / "index.yaml").read_text()
+    (root / "index.yaml").write_text(text.replace("  CVE-2024-10220:\n", "  CVE-2024-10220:\n"
+                                                  + history, 1))
     return root

@@ -49,6 +49,7 @@ def patches_repo(tmp_path: Path, capsys: pytest.CaptureFixture[str], *,
     assert main(["init", str(root), "--upstream", "https://github.com/example/up"]) == 0
     index = root / "index.yaml"
     index.write_text(index.read_text().replace("advisories: {}\n", entry))
+    (root / "OWNERS").write_text("approvers: [rev]\n")  # the reviewer of these tests
     subprocess.run(["git", "-C", str(root), "init", "-q"], check=True)
     if user:
         subprocess.run(["git", "-C", str(root), "config", "user.name", user], check=True)

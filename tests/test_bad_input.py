@@ -32,6 +32,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tmp = tmp_path_factory.mktemp("template")
     root = tmp / "patches"
     assert main(["init", str(root)]) == 0
+    (root / "OWNERS").write_text("approvers: [src]\n")  # the reviewer must be an approver
     (tmp / "fix.diff").write_text(DIFF)
     assert main(["new", "CVE-2025-5187", "--minor", "1.33", "--diff", str(tmp / "fix.diff"),
                  "--repo", str(root), *NEW_FLAGS]) == 0

@@ -95,6 +95,7 @@ def test_init_then_lint_passes(tmp_path: Path, capsys: pytest.CaptureFixture[str
 
 def test_new_then_lint_passes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     root = _init(tmp_path)
+    (root / "OWNERS").write_text("approvers: [src]\n")  # the reviewer must be an approver
     assert _new(root, tmp_path) == 0
     assert (root / "v1.33" / "0001_CVE-2025-5187.patch").is_file()
     capsys.readouterr()

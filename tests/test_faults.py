@@ -21,11 +21,13 @@ import pytest
 
 from _backportkit import SCENARIOS
 from _faultkit import FAULT_EXIT, ksp, problems, run
+from _reviewkit import keygen, write_owners, write_signers
 from test_policy import make_upstream
 
 pytestmark = pytest.mark.slow
 
 JOURNAL_STEPS = ("locked", "staged-file", "staged", "journal", "rename-1", "rename-2")
+SIGN_STEPS = (*JOURNAL_STEPS, "rename-3", "rename-4")  # patch, SERIES, its signature, index
 DIFF = ("diff --git a/pkg/auth/auth.go b/pkg/auth/auth.go\nindex 1111111..2222222 100644\n"
         "--- a/pkg/auth/auth.go\n+++ b/pkg/auth/auth.go\n@@ -1 +1,2 @@\n package auth\n"
         "+// checked\n")
@@ -67,9 +69,18 @@ def setup_new(tmp: Path) -> list[str]:
 
 
 def setup_sign(tmp: Path) -> list[str]:
+    """An approver signs: the patch header, index.yaml, the series manifest and its signature."""
     root = _with_patch(tmp)
+    key = keygen(tmp, "src")
+    write_owners(root, ["src"])
+    write_signers(root, [key])
+    up = tmp / "up"
+    up.mkdir()
+    subprocess.run(["git", "-C", str(up), "init", "-q", "-b", "release-1.33"], check=True)
+    subprocess.run(["git", "-C", str(up), "-c", "user.name=u", "-c", "user.email=u@u", "commit",
+                    "-q", "--allow-empty", "-m", "base"], check=True)
     return ["sign", str(root / "v1.33" / "0001_CVE-2025-0001.patch"), "--reviewer", "@src",
-            "--repo", str(root)]
+            "--repo", str(root), "--key", str(key.private), "--upstream", str(up)]
 
 
 # `gate --record` refuses a run that neither builds nor tests; its write step is
@@ -112,7 +123,7 @@ def setup_backport(tmp: Path) -> list[str]:
 
 CASES = {
     "new": Case(setup_new, JOURNAL_STEPS),
-    "sign": Case(setup_sign, JOURNAL_STEPS),
+    "sign": Case(setup_sign, SIGN_STEPS),
     "gate-record": Case(setup_record, JOURNAL_STEPS),
     "advisories-import": Case(setup_import, JOURNAL_STEPS[:-1], "CVE-2018-1002100"),
     "backport-write": Case(setup_backport, JOURNAL_STEPS),

@@ -52,6 +52,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tmp = tmp_path_factory.mktemp("lint")
     root = tmp / "patches"
     assert main(["init", str(root)]) == 0
+    (root / "OWNERS").write_text("approvers: [src]\nreviewers: [f]\n")
     add(root, tmp, "CVE-2025-5187", "1.33")
     add(root, tmp, "CVE-2025-1111", "1.33")
     return root

@@ -179,3 +179,20 @@ def test_home_page_screenshot(browser: Any, base_url: str) -> None:
     page.screenshot(path=str(target), full_page=True)
     page.close()
     assert target.stat().st_size > 10_000
+
+
+def test_other_projects_apart_and_decisions_shown(browser: Any, base_url: str) -> None:
+    page = browser.new_page()
+    problems = _watch(page, base_url)
+    page.goto(base_url + "index.html")
+    assert "of Kubernetes itself" in page.locator("p.lead").inner_text()
+    assert page.locator("#others").is_visible()
+    assert page.locator("#others tbody tr").all_inner_texts() == [
+        "CVE-2024-7646\nIngress-nginx Annotation Validation Bypass\n\tk8s.io/ingress-nginx\t"
+        "other project\tHIGH 8.8\t–"]
+    assert "CVE-2024-7646" not in page.locator("#matrix").inner_text()
+    page.goto(base_url + "advisories/CVE-2024-10220.html")
+    history = page.locator("#history-title + .scroll table tbody tr")
+    assert history.count() == 1 and "needs-triage → wont-fix" in history.inner_text()
+    page.close()
+    assert problems == []

@@ -40,3 +40,13 @@ def test_bad_yaml_is_not_cached_and_still_fails(tmp_path: Path, isolated_env: Pa
             load_yaml(path, cache=True)
         assert "duplicate key" in info.value.message
     assert cached_files(isolated_env) == []
+
+
+def test_line_index_reads_what_only_yaml_1_2_accepts() -> None:
+    """libyaml (YAML 1.1) refuses `[https://…]` in a flow sequence; the pure composer takes it,
+    so a finding on such an index still names its line."""
+    from ksp._yaml import line_index, node_line
+
+    text = "advisories:\n  CVE-1:\n    fixes: [https://example.com/pull/2]\n    minors:\n" \
+           "      '1.32': {status: needed}\n"
+    assert node_line(line_index(text), ["advisories", "CVE-1", "minors", "1.32"]) == 5

@@ -60,6 +60,7 @@ class ApplyResult:
     patches: list[PatchPlan] = field(default_factory=list)
     applied: list[str] = field(default_factory=list)
     commits: list[str] = field(default_factory=list)
+    review: dict[str, object] | None = None  # with --require-signed: who signed what
 
     @property
     def ok(self) -> bool:
@@ -77,10 +78,12 @@ class _Built:
 
 
 def run(repo: PatchesRepo, minor: Minor, target: Path, *, dry_run: bool = False,
-        commit: bool = False, force: bool = False) -> ApplyResult:
+        commit: bool = False, force: bool = False, require_signed: bool = False,
+        allowed_signers: Path | None = None) -> ApplyResult:
     series = repo.series(minor)
     if not series:
         raise UsageError(f"{minor} has no patches in {repo.root}")
+    review = _signed(repo, minor, allowed_signers) if require_signed else None
     top = _work_tree(target)
     git(top, "update-index", "-q", "--refresh", check=False)  # stale stat data is not a change
     if not force and _dirty(top):
@@ -88,7 +91,7 @@ def run(repo: PatchesRepo, minor: Minor, target: Path, *, dry_run: bool = False,
                          hint="commit or stash them, or pass --force")
     build = ksp_build(base_version(repo.lifecycle(), minor, _tree_release(top, minor)),
                       len(series))
-    result = ApplyResult(str(minor), str(top), build, dry_run, commit)
+    result = ApplyResult(str(minor), str(top), build, dry_run, commit, review=review)
     loaded = [_load(repo, ref) for ref in series]  # every patch read and policy-checked first
     with _scratch_index(top) as env:
         start = _start(top, env, commit)
@@ -103,6 +106,17 @@ def run(repo: PatchesRepo, minor: Minor, target: Path, *, dry_run: bool = False,
         _move(top, built, result.commits, env)
     result.applied = [plan.patch for plan, _ in built.commits]
     return result
+
+
+def _signed(repo: PatchesRepo, minor: Minor, allowed_signers: Path | None
+            ) -> dict[str, object]:
+    """Refuse (UnsignedSeries) unless the series is exactly what the required approvers
+    signed and the gate attested; else who signed what."""
+    from ksp.review.verify import require_signed, who_signed
+
+    checked = require_signed(repo, minor, allowed_signers)
+    return {"summary": who_signed(checked), "signatures": checked.signatures,
+            "attestation": checked.attestation, "patches": checked.patches}
 
 
 def _load(repo: PatchesRepo, ref: PatchRef) -> tuple[PatchPlan, bytes]:

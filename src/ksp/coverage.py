@@ -1,17 +1,21 @@
 """The advisory x minor matrix: which advisories are fixed, open or not affecting each minor.
 
-Rows are security advisories (infrastructure patches never count as coverage), columns are the
-minors that a consumer can still act on; gaps come first so that open work is what one sees.
+Rows are the project's own security advisories (infrastructure patches never count as coverage,
+and advisories of other projects or of dependencies are listed apart, counted nowhere), columns
+are the minors that a consumer can still act on; gaps come first so that open work is what one
+sees.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import statistics
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from ksp.lifecycle import Lifecycle
-from ksp.model import Advisory, Minor, MinorState, PatchKind, Rating, Status, Window
+from ksp.model import Advisory, AdvisoryKind, Minor, MinorState, PatchKind, Rating, Status, Window
+from ksp.review.provenance import Provenance
 
 
 @dataclass(frozen=True)
@@ -24,6 +28,7 @@ class Cell:
     reason: str | None = None
     justification: str | None = None
     fixed_upstream_in: str | None = None
+    provenance: Provenance | None = None  # the patch's backport class and reviewers
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,20 @@ class Row:
     def needed(self) -> int:
         """Known-affected cells without a patch: the gaps to show before untriaged ones."""
         return sum(1 for c in self.cells if c.status is Status.NEEDED)
+
+
+@dataclass(frozen=True)
+class Other:
+    """An advisory that is not this repository's work: another project's, or a dependency's."""
+
+    advisory: str
+    title: str
+    kind: AdvisoryKind
+    project: str | None
+    rating: Rating
+    score: float | None
+    published: str | None
+    issue: str | None
 
 
 @dataclass(frozen=True)
@@ -72,6 +91,13 @@ class Coverage:
     minors: list[str]
     rows: list[Row]
     summary: list[MinorSummary] = field(default_factory=list)
+    others: list[Other] = field(default_factory=list)  # not counted anywhere
+    project: str = "kubernetes"  # the profile, for naming the others
+
+    @property
+    def others_title(self) -> str:
+        community = "Kubernetes-org " if self.project == "kubernetes" else ""
+        return f"Advisories for other {community}projects and for dependencies"
 
 
 def default_minors(lifecycle: Lifecycle, today: dt.date, advisories: list[Advisory]) -> list[Minor]:
@@ -82,7 +108,8 @@ def default_minors(lifecycle: Lifecycle, today: dt.date, advisories: list[Adviso
     return sorted(keep, reverse=True)
 
 
-def _cell(adv: Advisory, minor: Minor, window: Window) -> Cell:
+def _cell(adv: Advisory, minor: Minor, window: Window,
+          provenance: Mapping[str, Provenance]) -> Cell:
     state: MinorState | None = adv.minors.get(minor)
     return Cell(
         minor=str(minor),
@@ -93,6 +120,7 @@ def _cell(adv: Advisory, minor: Minor, window: Window) -> Cell:
         reason=state.reason if state else None,
         justification=state.justification.value if state and state.justification else None,
         fixed_upstream_in=adv.fixed_upstream_in(minor),
+        provenance=provenance.get(state.patch) if state and state.patch else None,
     )
 
 
@@ -107,14 +135,16 @@ def _keep(adv: Advisory, filters: Filters) -> bool:
 
 
 def compute(advisories: list[Advisory], lifecycle: Lifecycle, today: dt.date,
-            filters: Filters | None = None) -> Coverage:
+            filters: Filters | None = None, project: str = "kubernetes", *,
+            provenance: Mapping[str, Provenance] | None = None) -> Coverage:
+    """The matrix; `provenance` (patch path -> class and reviewers) fills in patched cells."""
     filters = filters or Filters()
-    security = [a for a in advisories if a.kind is PatchKind.SECURITY and _keep(a, filters)]
+    security = [a for a in advisories if a.in_scope and _keep(a, filters)]
     minors = list(filters.minors) or default_minors(lifecycle, today, security)
     windows = {m: lifecycle.window(m, today) for m in minors}
     rows = []
     for adv in security:
-        cells = [_cell(adv, m, windows[m]) for m in minors]
+        cells = [_cell(adv, m, windows[m], provenance or {}) for m in minors]
         if filters.statuses and not any(c.status in filters.statuses for c in cells):
             continue
         sev = adv.severity
@@ -126,7 +156,19 @@ def compute(advisories: list[Advisory], lifecycle: Lifecycle, today: dt.date,
                              -r.rating.rank if r.rating is not Rating.UNKNOWN else 0,
                              r.published or "", r.advisory))
     return Coverage(today.isoformat(), [str(m) for m in minors], rows,
-                    [_summary(security, m, windows[m]) for m in minors])
+                    [_summary(security, m, windows[m]) for m in minors],
+                    [] if filters.statuses else _others(advisories, filters), project)
+
+
+def _others(advisories: list[Advisory], filters: Filters) -> list[Other]:
+    out = [Other(a.id, a.title, a.scope, a.project,
+                 a.severity.rating if a.severity else Rating.UNKNOWN,
+                 a.severity.score if a.severity else None,
+                 a.published.isoformat() if a.published else None, a.issue)
+           for a in advisories
+           if a.kind is PatchKind.SECURITY and not a.in_scope and _keep(a, filters)]
+    return sorted(out, key=lambda o: (list(AdvisoryKind).index(o.kind), o.project or "",
+                                      o.advisory))
 
 
 def _summary(advisories: list[Advisory], minor: Minor, window: Window) -> MinorSummary:

@@ -67,6 +67,11 @@ class NotAPatchesRepo(KspError):
     """The command needs a patches repo and none was found."""
 
 
+class TriageError(KspError):
+    """A triage decision that cannot be recorded as asked (unknown advisory or minor, a missing
+    reason or justification); nothing is written."""
+
+
 class Terminated(KeyboardInterrupt):
     """SIGTERM, raised where the program is (cli/main.py installs the handler), so that it
     unwinds as an interrupt does: every `finally` and undo runs, and the lock is released."""

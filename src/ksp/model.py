@@ -109,6 +109,30 @@ class PatchKind(StrEnum):
         return cls.INFRASTRUCTURE if advisory_id.startswith("INFRA-") else cls.SECURITY
 
 
+class AdvisoryKind(StrEnum):
+    """Whose advisory it is: this repo's own code (`project`, the default), another project of
+    the same community with its own versions, a Go module the project depends on, or its Go."""
+
+    PROJECT = "project"
+    OTHER_PROJECT = "other-project"
+    DEPENDENCY = "dependency"
+    TOOLCHAIN = "toolchain"
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One change of an advisory's state, as `ksp triage` records it in the advisory's history:
+    a status on a minor (`minor` set; `before`/`after` are statuses) or the advisory's kind
+    (`minor` None; `before`/`after` are kinds)."""
+
+    by: str
+    date: dt.date
+    after: str
+    minor: Minor | None = None
+    before: str | None = None
+    why: str | None = None
+
+
 class BackportClass(StrEnum):
     CLEAN = "clean"
     ADJUSTED = "adjusted"
@@ -174,6 +198,15 @@ class Advisory:
     aliases: tuple[str, ...] = ()
     reason: str | None = None
     minors: dict[Minor, MinorState] = field(default_factory=dict)
+    scope: AdvisoryKind = AdvisoryKind.PROJECT  # index.yaml's `kind:` when it names one
+    project: str | None = None  # the package it is about, when not this project's own
+    scope_source: str | None = None  # "import" when the importer set kind/project
+    history: tuple[Decision, ...] = ()
+
+    @property
+    def in_scope(self) -> bool:
+        """This repository's own security advisory: the only kind coverage and metrics count."""
+        return self.kind is PatchKind.SECURITY and self.scope is AdvisoryKind.PROJECT
 
     def state(self, minor: Minor) -> MinorState | None:
         return self.minors.get(minor)

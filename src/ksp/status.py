@@ -64,7 +64,7 @@ def _row(lc: Lifecycle, minor: Minor, today: dt.date, repo: PatchesRepo | None,
     if repo is None:
         return base
     series = repo.series(minor)
-    security = [a for a in advisories if a.kind is PatchKind.SECURITY]
+    security = [a for a in advisories if a.in_scope]  # other projects' count nowhere
     states = [a.minors[minor] for a in security if minor in a.minors]
     days = [
         (s.patched_on - a.published).days

@@ -18,8 +18,9 @@ from urllib.parse import quote
 
 from ksp.buildid import base_version, ksp_build
 from ksp.errors import KspError, UsageError
-from ksp.model import Advisory, Minor, MinorState, PatchKind, Status
+from ksp.model import Advisory, AdvisoryKind, Minor, MinorState, PatchKind, Status
 from ksp.repo import PatchesRepo
+from ksp.review.provenance import Provenance, of_repo
 
 _IMAGE_RE = re.compile(r"^(?P<ref>[^@\s]+)@sha256:(?P<digest>[0-9a-f]{64})$")
 
@@ -99,19 +100,24 @@ def build(repo: PatchesRepo, minor: Minor, *, base: str | None = None,
     base_v = base_version(repo.lifecycle(), minor, base)
     ident = ksp_build(base_v, len(repo.series(minor)))
     module = (purl("golang", config.module, base_v),) if config.module else ()
+    # Other projects' advisories (a CSI driver's) say nothing of this project's builds.
     advisories = [a for a in repo.advisories().values()
-                  if a.kind is PatchKind.SECURITY and minor in a.minors]
+                  if a.kind is PatchKind.SECURITY and a.scope is not AdvisoryKind.OTHER_PROJECT
+                  and minor in a.minors]
     if not advisories:
         raise KspError(f"no advisory in index.yaml has a status for {minor}",
                        hint="run `ksp advisories import`, or set statuses in index.yaml")
     pinned = [artifact_product(p, module) for p in artifacts]
     pinned += [image_product(r, module) for r in images]
     statements = []
+    provenance = of_repo(repo)
     for adv in sorted(advisories, key=lambda a: a.id):
         products = _broad(adv, config.components, config.module, config.project, base_v) \
             if broad else pinned
-        statements += [_statement(adv, minor, adv.minors[minor], p, ident=ident, base=base_v,
-                                  broad=broad)
+        state = adv.minors[minor]
+        made = provenance.get(state.patch) if state.patch else None
+        statements += [_statement(adv, minor, state, p, ident=ident, base=base_v,
+                                  broad=broad, provenance=made)
                        for p in products]
     # The newest date of the input keeps the document stable; with no date at all, today.
     issued = _newest(advisories) or today or dt.date.today()
@@ -130,7 +136,8 @@ def _broad(adv: Advisory, components: dict[str, str], module: str, project: str,
 
 
 def _newest(advisories: list[Advisory]) -> dt.date | None:
-    days = [d for a in advisories for d in (a.published, *(s.patched_on for s in a.minors.values()))
+    days = [d for a in advisories for d in (a.published, *(s.patched_on for s in a.minors.values()),
+                                            *(h.date for h in a.history))
             if d]
     return max(days) if days else None
 
@@ -139,17 +146,36 @@ def _fixed_upstream(adv: Advisory) -> str:
     return f" (fixed upstream in {', '.join(adv.fixed_in)})" if adv.fixed_in else ""
 
 
+def _decision(adv: Advisory, minor: Minor, state: MinorState) -> str | None:
+    """Who decided the minor's current status, when and why (the last `ksp triage` for it)."""
+    last = next((d for d in reversed(adv.history)
+                 if d.minor == minor and d.after == state.status.value), None)
+    if last is None:
+        return None
+    why = f": {last.why.rstrip('.')}" if last.why else ""
+    return f"Triaged {last.after} by {last.by} on {last.date.isoformat()}{why}."
+
+
 def _statement(adv: Advisory, minor: Minor, state: MinorState, product: Product, *,
-               ident: str, base: str, broad: bool) -> Statement:
+               ident: str, base: str, broad: bool,
+               provenance: Provenance | None = None) -> Statement:
     notes = f"Build {ident}: {base} with the ksp community patch series for {minor}."
+    if state.source is None and (decided := _decision(adv, minor, state)):
+        notes = f"{decided} {notes}"
     if broad:
         notes += (f" Broad product: this identifier also matches an unpatched upstream {base};"
                   f" use this statement only for builds that carry the series.")
     common = Statement(adv.id, adv.aliases, "", product)
     status = state.status
     if status is Status.PATCHED:
-        return replace(common, status="fixed", status_notes=(
+        fixed = replace(common, status="fixed", status_notes=(
             f"Fixed by {state.patch} (sha256 {state.sha256}). {notes}"))
+        if provenance is None or not state.patch:
+            return fixed
+        return replace(fixed, impact_statement=provenance.sentence(state.patch),
+                       action_statement=f"Build {minor} with the ksp community patch series "
+                       f"applied as signed: `ksp apply --minor {minor} --to DIR "
+                       "--require-signed`.")
     if status is Status.NOT_AFFECTED:
         return replace(common, status="not_affected",
                          justification=state.justification.value if state.justification else None,

@@ -17,6 +17,7 @@ from typing import Any
 from ksp.advisories import _json
 from ksp.advisories.project import Profile
 from ksp.advisories.records import ZERO, Event, Package, Range, Record, Version, parse_timestamp
+from ksp.advisories.scope import release_modules
 from ksp.errors import FormatError
 from ksp.model import ADVISORY_ID_RE
 
@@ -94,6 +95,7 @@ def _record(ident: str, item: dict[str, Any], text: str, title: str | None, *, o
                                   for n in _PR_RE.findall(line)))
         if profile.upstream.startswith("https://github.com/") else (),
         packages=tuple(packages),
+        mentions=release_modules(text),
     )
 
 

@@ -2,8 +2,11 @@
 
 New advisories get their facts (title, issue, published, CVSS, components, upstream fixes and
 fixed versions, aliases); existing ones get only the facts they lack, and lists (aliases, fixed
-versions, fixes) are extended, never shortened. For each minor in the extended window a derived
-state is written with `source: import`. A state written by a person (no `source: import`) is never
+versions, fixes) are extended, never shortened. Each advisory is classified by the scope
+(`ksp.advisories.scope`): another project's or a dependency's advisory keeps its `kind:` and
+`project:` (with `source: import`) and gets no derived states; a `kind:` set by a person stays. For
+each minor in the extended window, the project's own advisories get a derived state with
+`source: import`. A state written by a person (no `source: import`) is never
 touched: when the derivation disagrees with it, the report says so. Nothing is written unless
 something changed, so a second import of the same input leaves every byte as it was.
 """
@@ -12,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
@@ -24,11 +27,22 @@ from ksp.advisories.derive import Derived, derive, reference_version
 from ksp.advisories.project import Profile
 from ksp.advisories.records import Record, Version
 from ksp.errors import UsageError
-from ksp.model import Advisory, AdvisoryId, Minor, MinorState, Rating, Severity, Status, Window
+from ksp.model import (
+    Advisory,
+    AdvisoryId,
+    AdvisoryKind,
+    Minor,
+    MinorState,
+    Rating,
+    Severity,
+    Status,
+    Window,
+)
 from ksp.repo import PatchesRepo
 from ksp.repo.index import IndexDocument
 from ksp.repo.index import edit as index_edit
 
+_KINDS = frozenset(k.value for k in AdvisoryKind)
 _AFFECTED = {Status.NEEDED, Status.IN_PROGRESS, Status.PATCHED, Status.WONT_FIX}
 
 
@@ -47,6 +61,17 @@ class Disagreement:
     reason: str | None
 
 
+@dataclass(frozen=True)
+class Classified:
+    """An advisory that is not the project's own, or whose kind a person set against the
+    sources (`derived` is then what the sources say)."""
+
+    advisory: str
+    kind: AdvisoryKind
+    project: str | None
+    derived: AdvisoryKind | None = None
+
+
 @dataclass
 class ImportReport:
     date: str
@@ -58,6 +83,9 @@ class ImportReport:
     updated: list[Update] = field(default_factory=list)
     disagreements: list[Disagreement] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    kinds: dict[str, int] = field(default_factory=dict)  # advisories of the input, by kind
+    others: list[Classified] = field(default_factory=list)  # kind other than project
+    kept_kinds: list[Classified] = field(default_factory=list)  # a person's kind kept
 
 
 def load_records(repo: PatchesRepo, feed: str | None, osv: list[str]) -> list[Record]:
@@ -82,10 +110,16 @@ def run(repo: PatchesRepo, records: list[Record], today: dt.date, *,
         ident: {m: derive(recs, m, reference_version(lifecycle, m), eols[m]) for m in minors}
         for ident, recs in grouped.items()
     }
+    scope = Profile.of(repo.config).scope
     with index_edit(repo.index_path, save=False) as document:
         for ident in sorted(grouped):
-            advisory = _advisory(ident, grouped[ident], report.warnings)
+            recs = grouped[ident]
+            kind, project = scope.classify_records(recs)
+            advisory = replace(_advisory(ident, recs, report.warnings), scope=kind,
+                               project=project, scope_source="import")
             _merge(document, advisory, derived[ident], report)
+        for kind in AdvisoryKind:
+            report.kinds[kind.value] = sum(1 for i in grouped if _kind_of(document, i) is kind)
         if (report.added or report.updated) and not dry_run:
             document.stage(repo.index_path, document.render())
             report.written = True
@@ -152,8 +186,13 @@ def _merge(document: IndexDocument, advisory: Advisory, derived: dict[Minor, Der
     if isinstance(upstream, CommentedMap):
         _extend(upstream, "fixed_in", advisory.fixed_in)
         _extend(upstream, "fixes", advisory.fixes)
+    scope = _scope(document, advisory, report)
     for minor, result in derived.items():
-        _state(document, advisory.id, minor, result, report)
+        if scope is AdvisoryKind.PROJECT:
+            _state(document, advisory.id, minor, result, report)
+        elif scope is AdvisoryKind.OTHER_PROJECT and (entry.get("minors") or {}).get(
+                str(minor), {}).get("source") == "import":
+            document.drop_state(advisory.id, minor)  # derived before the scope said otherwise
     if not entry.get("minors") and not had_minors:
         del entry["minors"]  # upsert adds an empty map; keep the entry as it was
     after = json_types(entry)
@@ -162,9 +201,34 @@ def _merge(document: IndexDocument, advisory: Advisory, derived: dict[Minor, Der
     elif after != before:
         changed = sorted(k for k in set(before or {}) | set(after) if
                          (before or {}).get(k) != after.get(k) and k != "minors")
-        changed += [f"minors.{m}" for m in sorted(set(after.get("minors", {})))
-                    if (before or {}).get("minors", {}).get(m) != after["minors"][m]]
+        was, now = (before or {}).get("minors") or {}, after.get("minors") or {}
+        changed += [f"minors.{m}" for m in sorted(set(was) | set(now)) if was.get(m) != now.get(m)]
         report.updated.append(Update(advisory.id, changed))
+
+
+def _kind_of(document: IndexDocument, ident: str) -> AdvisoryKind:
+    kind = document.doc["advisories"][ident].get("kind")
+    return AdvisoryKind(kind) if kind in _KINDS else AdvisoryKind.PROJECT
+
+
+def _scope(document: IndexDocument, advisory: Advisory, report: ImportReport) -> AdvisoryKind:
+    """Write what the sources say of whose advisory it is, unless a person said it (a `kind:`
+    without `source: import`); the kind in force is returned."""
+    entry = document.doc["advisories"][advisory.id]
+    person = entry.get("kind") in _KINDS and entry.get("source") != "import"
+    if person:
+        kind = AdvisoryKind(entry["kind"])
+        if kind is not advisory.scope:
+            report.kept_kinds.append(Classified(advisory.id, kind, entry.get("project"),
+                                                advisory.scope))
+    else:
+        kind = advisory.scope
+        wanted = (None, None) if kind is AdvisoryKind.PROJECT else (kind.value, advisory.project)
+        if (entry.get("kind"), entry.get("project")) != wanted:
+            document.set_scope(advisory.id, kind, advisory.project, imported=True)
+    if kind is not AdvisoryKind.PROJECT:
+        report.others.append(Classified(advisory.id, kind, entry.get("project")))
+    return kind
 
 
 def _extend(mapping: CommentedMap, key: str, values: tuple[str, ...]) -> None:

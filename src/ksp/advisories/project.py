@@ -10,17 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ksp.advisories.scope import Scope
 from ksp.repo.config import Config
 
-# Modules published from kubernetes/staging and the component modules cve-feed-osv uses.
-KUBERNETES_MODULES = frozenset({
-    "api", "apiextensions-apiserver", "apimachinery", "apiserver", "cli-runtime", "client-go",
-    "cloud-provider", "cluster-bootstrap", "code-generator", "component-base", "component-helpers",
-    "controller-manager", "cri-api", "cri-client", "csi-translation-lib",
-    "dynamic-resource-allocation", "endpointslice", "externaljwt", "kms", "kube-aggregator",
-    "kube-controller-manager", "kube-proxy", "kube-scheduler", "kubectl", "kubelet", "metrics",
-    "mount-utils", "pod-security-admission", "kube-apiserver", "kubeadm", "kubernetes",
-})
 # The binary a module's advisory is about, where the name alone does not say it.
 MODULE_COMPONENT = {
     "k8s.io/apiserver": "kube-apiserver",
@@ -35,25 +27,20 @@ class Profile:
     module: str = "k8s.io/kubernetes"
     upstream: str = "https://github.com/kubernetes/kubernetes"
     components: frozenset[str] = field(default_factory=frozenset)
+    scope: Scope = field(default_factory=lambda: Scope.of(Config()))
 
     @classmethod
     def of(cls, config: Config) -> Profile:
         return cls(config.project, config.module, config.upstream.rstrip("/"),
-                   frozenset(config.components))
+                   frozenset(config.components), Scope.of(config))
 
     def is_project(self, name: str) -> bool:
-        if name == self.module or (self.module and name.startswith(self.module + "/v")):
-            return True
-        if self.project != "kubernetes":
-            return False
-        prefix, _, rest = name.partition("/")
-        return prefix == "k8s.io" and (rest in KUBERNETES_MODULES or rest in self.components)
+        """Versioned like the project: a package of its scope."""
+        return self.scope.contains(name)
 
     def is_project_word(self, word: str) -> bool:
         """A feed line's prefix: 'kube-apiserver', 'Kubernetes', or nothing at all."""
-        lowered = word.strip().lower()
-        return lowered in ("", "kubernetes", self.project) or lowered in self.components or (
-            self.project == "kubernetes" and lowered in KUBERNETES_MODULES)
+        return self.scope.is_word(word) or word.strip().lower() in self.components
 
     def semver_ecosystem(self, ecosystem: str) -> bool:
         return ecosystem.split(":", 1)[0].lower() in _SEMVER_ECOSYSTEMS

@@ -118,6 +118,7 @@ class Record:
     fixed_in: tuple[str, ...] = ()
     fixes: tuple[str, ...] = ()
     packages: tuple[Package, ...] = field(default_factory=tuple)
+    mentions: tuple[str, ...] = ()  # Go modules whose release the text links to (the feed)
 
 
 def parse_timestamp(value: object) -> dt.date | None:

@@ -237,9 +237,10 @@ def _scan_job(config: Config) -> dict[str, Any]:
             "timeout-minutes": 180, "strategy": _matrix_strategy("window"),
             "steps": [
                 _checkout_patches(), *_setup_ksp(), *_upstream(config),
-                {"name": "Apply the series", "working-directory": "patches",
-                 "env": {"MINOR": "${{ matrix.minor }}"},
-                 "run": 'ksp apply --minor "$MINOR" --to "$GITHUB_WORKSPACE/upstream"'},
+                {"name": "Apply the series (only as the approvers signed it)",
+                 "working-directory": "patches", "env": {"MINOR": "${{ matrix.minor }}"},
+                 "run": 'ksp apply --minor "$MINOR" --to "$GITHUB_WORKSPACE/upstream" '
+                        "--require-signed"},
                 {"name": "Build the binaries", "run": _run(_build_script(config))},
                 {"name": "OpenVEX document for the binaries", "working-directory": "patches",
                  "env": {"MINOR": "${{ matrix.minor }}"}, "run": _run("""

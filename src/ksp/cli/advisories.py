@@ -23,8 +23,10 @@ def register(sub: Any) -> None:
             "Add new advisories (title, issue, published, CVSS, components, upstream fixes,\n"
             "aliases) and derive a status for each minor in the extended window from the\n"
             "affected ranges. Derived states carry `source: import`; a state set by a person\n"
-            "is never overwritten: a disagreement is reported instead. Running it twice on the\n"
-            "same input changes nothing."),
+            "is never overwritten: a disagreement is reported instead. Advisories whose affected\n"
+            "packages are all outside ksp.yaml's `scope:` are kept as `kind: other-project` or\n"
+            "`kind: dependency` with the package named, and get no status. Running it twice on\n"
+            "the same input changes nothing."),
     )
     imp.add_argument("--feed", metavar="FILE|URL",
                      help="the official Kubernetes CVE feed (JSON Feed 1.1)")
@@ -58,14 +60,15 @@ def _by_minor(repo: Any, minors: list[str]) -> str:
 
     from ksp.model import Minor
 
-    advisories = repo.advisories().values()
+    advisories = [a for a in repo.advisories().values() if a.in_scope]
     lines = []
     for name in minors:
         minor = Minor.parse(name)
         counts = Counter(a.minors[minor].status.value for a in advisories if minor in a.minors)
         summary = ", ".join(f"{n} {status}" for status, n in counts.most_common())
         lines.append(f"  {name}: {summary or 'no advisory'}")
-    return "\nstatus per minor in index.yaml:\n" + "\n".join(lines) if lines else ""
+    return ("\nstatus per minor in index.yaml (the project's own advisories):\n"
+            + "\n".join(lines)) if lines else ""
 
 
 def _text(report: Any) -> str:
@@ -81,6 +84,12 @@ def _text(report: Any) -> str:
         f"{'would update' if report.dry_run else 'updated'} {len(report.updated)} advisories",
     ]
     lines += [f"  {u.advisory}: {', '.join(u.changes)}" for u in report.updated]
+    kinds = ", ".join(f"{n} {kind}" for kind, n in report.kinds.items() if n)
+    lines.append(f"by kind: {kinds or '-'}")
+    lines += [f"  {o.advisory}: {o.kind} ({o.project or 'package not named'}), not counted as a gap"
+              for o in report.others]
+    lines += [f"  {k.advisory}: kind {k.kind} set by a person kept; the sources say {k.derived}"
+              for k in report.kept_kinds]
     if report.disagreements:
         lines.append(f"{len(report.disagreements)} statuses set by a person differ from the "
                      "derivation (kept as they are):")

@@ -28,6 +28,13 @@ def register(sub: Any) -> None:
     parser.add_argument("--commit", action="store_true", help="one commit per patch")
     parser.add_argument("--force", action="store_true",
                         help="apply even though the tree has uncommitted changes")
+    parser.add_argument("--require-signed", action="store_true",
+                        help="refuse unless vX.Y/SERIES matches the patches and carries valid "
+                             "signatures of the approvers each patch needs (and a signed, "
+                             "passing gate attestation)")
+    parser.add_argument("--allowed-signers", type=Path, metavar="FILE",
+                        help="with --require-signed: your pinned copy of ALLOWED_SIGNERS "
+                             "(default: the patches repo's)")
     parser.set_defaults(func=run)
 
 
@@ -36,7 +43,8 @@ def run(args: argparse.Namespace) -> int:
 
     repo = _common.repo_required(args)
     result = apply.run(repo, args.minor, args.to, dry_run=args.dry_run, commit=args.commit,
-                       force=args.force)
+                       force=args.force, require_signed=args.require_signed,
+                       allowed_signers=args.allowed_signers)
     if args.format == "json":
         _common.emit_json(result)
         return 0
@@ -49,5 +57,7 @@ def run(args: argparse.Namespace) -> int:
     if result.commit and not result.dry_run:
         count_commits = len(result.commits)
         summary += f"; {count_commits} commit{'' if count_commits == 1 else 's'}"
+    if result.review is not None:
+        lines.insert(0, str(result.review["summary"]))
     _common.emit("\n".join([*lines, summary]))
     return 0

@@ -49,6 +49,7 @@ def run(args: argparse.Namespace) -> int:
 
     from ksp import coverage
     from ksp.report import coverage as report
+    from ksp.review.provenance import of_repo
 
     _common.require(not (args.since and args.until and args.since > args.until),
                     "--since is after --until")
@@ -56,6 +57,7 @@ def run(args: argparse.Namespace) -> int:
     filters = coverage.Filters(tuple(args.minor), tuple(args.status), args.severity,
                                args.since, args.until)
     result = coverage.compute(list(repo.advisories().values()), repo.lifecycle(),
-                              _common.today(args), filters)
+                              _common.today(args), filters, repo.config.project,
+                              provenance=of_repo(repo))
     _common.emit(report.render(result, report.Format(args.format), color=sys.stdout.isatty()))
     return 0

@@ -1,4 +1,4 @@
-"""ksp sign: record the SRC reviewer's sign-off in patch headers (and their sha256 in the index)."""
+"""ksp sign: an approver signs patches (header, index sha256, SSH-signed series manifest)."""
 
 from __future__ import annotations
 
@@ -11,28 +11,70 @@ from ksp.cli import _common
 
 def register(sub: Any) -> None:
     parser = _common.add_command(
-        sub, "sign", "write the SRC reviewer into patch headers and update their sha256 in "
-        "index.yaml", "ksp sign v1.32/0003_CVE-2025-5187.patch --reviewer @src-member",
+        sub, "sign", "an approver signs patches: SRC Reviewer header, index sha256, and an SSH "
+        "signature of the minor's series manifest",
+        "ksp sign v1.32/0003_CVE-2025-5187.patch --reviewer @src-member --key ~/.ssh/id_ed25519",
+        description=(
+            "The reviewer must be an approver in OWNERS and not the patch's fixer; rewritten\n"
+            "and original-mitigation patches need two approvers (ksp.yaml review:). Writes\n"
+            "vX.Y/SERIES and vX.Y/SERIES.@handle.sig (ssh-keygen -Y sign -n ksp-series); the\n"
+            "key must be listed for the handle in ALLOWED_SIGNERS. --attestation FILE signs\n"
+            "the gate's in-toto attestation, kept as vX.Y/GATE.intoto.json."),
     )
-    parser.add_argument("patches", nargs="+", type=Path, metavar="PATCH")
-    parser.add_argument("--reviewer", required=True, help="the SRC member's handle")
+    parser.add_argument("patches", nargs="*", type=Path, metavar="PATCH")
+    parser.add_argument("--reviewer", required=True, help="the approver's handle, e.g. @alice")
+    parser.add_argument("--key", type=Path, metavar="PATH",
+                        help="SSH private key (default: git's user.signingkey)")
+    parser.add_argument("--attestation", type=Path, metavar="FILE",
+                        help="sign a gate attestation (.ksp/evidence/X.Y/attestation.intoto.json)")
+    parser.add_argument("--upstream", type=Path, metavar="DIR",
+                        help="a clone of the upstream to resolve the series' base commit from "
+                             "(default: the gate attestation of the series)")
     _common.add_repo(parser)
     _common.add_format(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from ksp.sign import sign
+    from ksp.sign import Signed, SignedFile, SignOptions, sign, sign_attestation
 
     repo = _common.repo_required(args)
-    signed = sign(repo, list(args.patches), args.reviewer)
+    _common.require(bool(args.patches) or args.attestation is not None,
+                    "give PATCH files to sign, or --attestation FILE")
+    options = SignOptions(key=args.key, upstream=args.upstream)
+    signed: list[Signed] = []
+    files: list[SignedFile] = []
+    if args.patches:
+        signed, files = sign(repo, list(args.patches), args.reviewer, options)
+    if args.attestation is not None:
+        _common.require(args.attestation.is_file(), f"--attestation {args.attestation}: no such "
+                        "file", hint="`ksp gate` writes .ksp/evidence/X.Y/attestation.intoto.json")
+        files.append(sign_attestation(repo, args.attestation, args.reviewer, options))
+    _still_needed(repo, files)
     if args.format == "json":
-        _common.emit_json({"signed": signed})
-    else:
-        lines = []
-        for s in signed:
-            n = s.index_entries
-            entries = "1 index entry" if n == 1 else f"{n} index entries"
-            lines.append(f"signed {s.patch} as {s.reviewer}; sha256 {s.sha256[:12]}… in {entries}")
-        _common.emit("\n".join(lines))
+        _common.emit_json({"signed": signed, "files": files})
+        return 0
+    lines = []
+    for s in signed:
+        n = s.index_entries
+        entries = "1 index entry" if n == 1 else f"{n} index entries"
+        lines.append(f"signed {s.patch} as {s.reviewer}; sha256 {s.sha256[:12]}… in {entries}")
+    for f in files:
+        base = f" (base {f.base})" if f.base else ""
+        lines.append(f"signed {f.file}{base}: {f.signature}")
+    _common.emit("\n".join(lines))
     return 0
+
+
+def _still_needed(repo: Any, files: list[Any]) -> None:
+    """On stderr: what the minors just signed still lack (another approver, a stale signature,
+    the attestation), so that the next step is plain."""
+    from ksp.model import Minor
+    from ksp.review import trust as trust_mod
+    from ksp.review.verify import review_minor
+
+    trust = trust_mod.load(repo.root)
+    for folder in sorted({f.file.split("/", 1)[0] for f in files}):
+        for problem in review_minor(repo, Minor.parse(folder), trust).problems:
+            hint = f" ({problem.hint})" if problem.hint else ""
+            _common.log(f"still needed: {problem.file}: {problem.message}{hint}")

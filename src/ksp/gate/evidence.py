@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from ksp import __version__
 from ksp._files import atomic_write
 from ksp.errors import UsageError
+from ksp.review import attest
 
 if TYPE_CHECKING:
     from ksp.gate.run import GateRequest, GateResult, MinorResult
@@ -72,6 +73,7 @@ def write(request: GateRequest, result: MinorResult) -> tuple[Path, str]:
     data = (json.dumps(build(request, result), indent=2, ensure_ascii=False) + "\n").encode()
     path = evidence_dir(request, result.minor) / RECORD
     atomic_write(path, data)
+    attest.write(path.parent, data)  # the same record as an in-toto Statement, for `ksp sign`
     return path, hashlib.sha256(data).hexdigest()
 
 

@@ -17,6 +17,18 @@ Codes (stable; scripts may match on them):
   KSP401-408  policy: `..`, absolute path, symlink, binary, mode change, forbidden path without
               a waiver, max_patch_bytes, max_files
   KSP501      --upstream: a referenced commit is not in the clone
+  KSP601-604  review rules (OWNERS, ksp.yaml review:): SRC Reviewer not an approver (601), the
+              patch's fixer (602), too few distinct approvers for the rule set (603), OWNERS /
+              OWNERS_ALIASES / ALLOWED_SIGNERS do not load (604)
+  KSP610-617  signed series: a patch changed, added, removed or reordered since vX.Y/SERIES was
+              signed, or SERIES is malformed (610); a signature does not verify against
+              ALLOWED_SIGNERS (611); a signature of an earlier version, needs a new one
+              (612, warning); a patch lacks its approvers' signatures (613); the series is not
+              signed (614, warning; error with review.require_signed); signed by a former
+              approver, needs a new signature (615, warning); --since: a signature added after
+              its key's valid-before (616), a review file removed (617)
+  KSP620-621  attestation: a signed series without a passing gate attestation of exactly that
+              series (620); no approver signed the attestation (621, warning)
 """
 
 from __future__ import annotations

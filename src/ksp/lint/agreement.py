@@ -42,18 +42,21 @@ def _state(doc: IndexDocument, entry: PatchEntry, patch: PatchFile,
                                 hint=f"add minors: {{\"{entry.minor}\": {{status: in-progress, "
                                      f"patch: {entry.rel}, sha256: …}}}}")
         return
-    where = f"index.yaml:{doc.line_of(advisory.id, 'minors', str(entry.minor)) or '?'}"
+
+    def where() -> str:  # a line costs a parse of the index: only for a finding
+        return f"index.yaml:{doc.line_of(advisory.id, 'minors', str(entry.minor)) or '?'}"
+
     if state.patch != entry.rel:
         yield Finding.error("KSP302", entry.rel, f"the index state of {advisory.id} on "
-                            f"{entry.minor} ({where}) references {state.patch or 'no patch'}",
+                            f"{entry.minor} ({where()}) references {state.patch or 'no patch'}",
                             hint=f"set patch: {entry.rel}")
         return
     if advisory.kind is PatchKind.SECURITY and state.status not in _LIVE:
         yield Finding.error("KSP303", entry.rel, f"index status of {advisory.id} on "
-                            f"{entry.minor} is {state.status} ({where})",
+                            f"{entry.minor} is {state.status} ({where()})",
                             hint="a minor with a patch is patched or in-progress")
     if state.sha256 and state.sha256 != patch.sha256:
-        yield Finding.error("KSP304", entry.rel, f"sha256 differs from index.yaml ({where})",
+        yield Finding.error("KSP304", entry.rel, f"sha256 differs from index.yaml ({where()})",
                             hint="after a reviewer's sign-off use `ksp sign PATCH --reviewer "
                                  f"@handle`; for another intended change set sha256: "
                                  f"{patch.sha256}")
@@ -83,13 +86,14 @@ def check_index_references(ctx: LintContext) -> Iterator[Finding]:
         for minor, state in advisory.minors.items():
             if not state.patch:
                 continue
-            line = ctx.index.line_of(advisory.id, "minors", str(minor))
             if not state.patch.startswith(f"{minor.folder}/"):
                 yield Finding.error("KSP305", INDEX, f"{advisory.id} on {minor} references "
-                                    f"{state.patch}, outside {minor.folder}/", line=line)
+                                    f"{state.patch}, outside {minor.folder}/",
+                                    line=ctx.index.line_of(advisory.id, "minors", str(minor)))
             elif not (ctx.root / state.patch).is_file():
                 yield Finding.error("KSP305", INDEX, f"{advisory.id} on {minor} references "
-                                    f"{state.patch}, which does not exist", line=line,
+                                    f"{state.patch}, which does not exist",
+                                    line=ctx.index.line_of(advisory.id, "minors", str(minor)),
                                     hint="fix the path, or the status if the patch was dropped")
         yield from _index_vector(ctx.index, advisory)
 
@@ -97,11 +101,12 @@ def check_index_references(ctx: LintContext) -> Iterator[Finding]:
 def _index_vector(doc: IndexDocument, advisory: Advisory) -> Iterator[Finding]:
     if advisory.severity is None or not advisory.severity.vector:
         return
-    line = doc.line_of(advisory.id, "severity")
     try:
         why = sev.disagreement(advisory.severity, advisory.severity.vector)
     except sev.BadVector as exc:
-        yield Finding.error("KSP209", INDEX, f"{advisory.id}: {exc}", line=line)
+        yield Finding.error("KSP209", INDEX, f"{advisory.id}: {exc}",
+                            line=doc.line_of(advisory.id, "severity"))
         return
     if why:
-        yield Finding.error("KSP210", INDEX, f"{advisory.id}: {why}", line=line)
+        yield Finding.error("KSP210", INDEX, f"{advisory.id}: {why}",
+                            line=doc.line_of(advisory.id, "severity"))

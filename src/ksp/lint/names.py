@@ -9,6 +9,7 @@ from ksp.lint.context import LintContext
 from ksp.lint.findings import Finding
 from ksp.model import ADVISORY_ID_RE, PATCH_NAME_RE, Minor, Window
 from ksp.repo.layout import FOLDER_RE
+from ksp.review.manifest import REVIEW_FILE_RE
 
 
 def check_folders(ctx: LintContext) -> Iterator[Finding]:
@@ -35,9 +36,12 @@ def check_files(ctx: LintContext) -> Iterator[Finding]:
 
 def _file_name(rel: str, path: Path) -> Iterator[Finding]:
     match = PATCH_NAME_RE.fullmatch(path.name)
+    if REVIEW_FILE_RE.match(path.name) and path.is_file() and not path.is_symlink():
+        return  # the signed manifest, the gate attestation and their signatures
     if path.is_dir() and not path.is_symlink():
         yield Finding.error("KSP101", rel, "a folder inside a minor folder",
-                            hint="a minor folder holds only NNNN_<ID>.patch files")
+                            hint="a minor folder holds NNNN_<ID>.patch files and the review files "
+                                 "(SERIES, GATE.intoto.json and their .sig)")
     elif not match:
         yield Finding.error("KSP101", rel, f"file name '{path.name}' is not NNNN_<ID>.patch",
                             hint="e.g. 0001_CVE-2025-5187.patch (four digits, the advisory id)")

@@ -5,7 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from ksp.lint import agreement, evidence, headers, names, policy, readme, upstream
+from ksp.lint import (
+    agreement,
+    evidence,
+    headers,
+    names,
+    policy,
+    readme,
+    review,
+    scope,
+    upstream,
+)
 from ksp.lint.context import LintContext
 from ksp.lint.findings import Finding
 
@@ -19,10 +29,13 @@ CHECKS: list[Check] = [
     headers.check_headers,
     agreement.check_patches_in_index,
     agreement.check_index_references,
+    scope.check_scope,
+    scope.check_history,
     policy.check_size,
     policy.check_diffs,
     policy.check_known_failures,
     readme.check_disclaimers,
     upstream.check_commits,
     evidence.check_evidence,
+    review.check_review,
 ]

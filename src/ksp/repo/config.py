@@ -38,6 +38,24 @@ class Policy:
 
 
 @dataclass(frozen=True)
+class ReviewRule:
+    """How many distinct OWNERS approvers sign a kind of patch, and whether its fixer may."""
+
+    approvers: int = 1
+    fixer_may_sign: bool = False
+
+
+@dataclass(frozen=True)
+class Review:
+    """ksp.yaml `review:`: the rule set per kind of patch, and whether lint demands signatures."""
+
+    security: ReviewRule = ReviewRule()
+    rewritten: ReviewRule = ReviewRule(approvers=2)  # Backport: rewritten / original-mitigation
+    infra: ReviewRule = ReviewRule()
+    require_signed: bool = False  # lint: an unsigned series is an error rather than a warning
+
+
+@dataclass(frozen=True)
 class KnownFailure:
     """A test that fails on a minor's base for a known reason, until `expires`."""
 
@@ -74,6 +92,8 @@ class Config:
     toolchains: tuple[str, ...] = ()
     known_failures: dict[Minor, tuple[KnownFailure, ...]] = field(default_factory=dict)
     policy: Policy = field(default_factory=Policy)
+    review: Review = field(default_factory=Review)
+    scope: tuple[str, ...] | None = None  # this repo's own modules/names; None: the profile's
 
     def branch_for(self, minor: Minor) -> str:
         return self.branch.format(minor=minor, major=minor.major, minor_number=minor.minor)
@@ -99,7 +119,7 @@ def default_commands(project: str) -> Commands:
 _TOP_KEYS = {
     "schema", "project", "upstream", "branch", "tag", "base", "module", "lifecycle",
     "extended_months", "components", "build", "test", "typecheck", "env", "timeout",
-    "toolchains", "known_failures", "policy",
+    "toolchains", "known_failures", "policy", "review", "scope",
 }
 
 
@@ -159,7 +179,23 @@ def parse(data: Any, path: Path) -> Config:
                                                  path)),
         known_failures=_known_failures(data.get("known_failures", {}), path),
         policy=_policy(data.get("policy", {}), path),
+        review=_review(data.get("review", {}), path),
+        scope=_scope(data.get("scope"), path),
     )
+
+
+def _scope(value: Any, path: Path) -> tuple[str, ...] | None:
+    """Go module path prefixes and component names that are this repository's own."""
+    if value is None:
+        return None
+    items = _expect(value, list, "scope", path)
+    bad = [i for i in items if not isinstance(i, str) or not i.strip() or any(
+        c.isspace() for c in i)]
+    if bad or not items:
+        raise FormatError(f"ksp.yaml: scope must be a non-empty list of module paths or names"
+                          f"{f', got {bad[0]!r}' if bad else ''}", path=path,
+                          hint="e.g. scope: [k8s.io/kubernetes, k8s.io/client-go, kubelet]")
+    return tuple(i.strip().rstrip("/") for i in items)
 
 
 def _optional_str(value: Any, key: str, path: Path) -> str | None:
@@ -221,6 +257,29 @@ def _policy(data: Any, path: Path) -> Policy:
     )
 
 
+def _review(data: Any, path: Path) -> Review:
+    _expect(data, dict, "review", path)
+    unknown = sorted(set(data) - {"security", "rewritten", "infra", "require_signed"})
+    if unknown:
+        raise FormatError(f"ksp.yaml: unknown key 'review.{unknown[0]}'", path=path,
+                          hint="review: {security, rewritten, infra: {approvers, "
+                               "fixer_may_sign}, require_signed}")
+    base = Review()
+
+    def rule(key: str, default: ReviewRule) -> ReviewRule:
+        raw = _expect(data.get(key, {}), dict, f"review.{key}", path)
+        count = _expect(raw.get("approvers", default.approvers), int, f"review.{key}.approvers",
+                        path)
+        if count < 1:
+            raise FormatError(f"ksp.yaml: review.{key}.approvers must be at least 1", path=path)
+        return ReviewRule(count, _expect(raw.get("fixer_may_sign", default.fixer_may_sign), bool,
+                                         f"review.{key}.fixer_may_sign", path))
+
+    return Review(rule("security", base.security), rule("rewritten", base.rewritten),
+                  rule("infra", base.infra),
+                  _expect(data.get("require_signed", False), bool, "review.require_signed", path))
+
+
 def load(path: Path) -> Config:
     return parse(load_yaml(path, cache=True), path)
 
@@ -244,6 +303,7 @@ def render(project: str, upstream: str, branch: str, tag: str, module: str) -> s
         f"typecheck: '{defaults.typecheck}'",
         "env: {}                  # extra build environment, e.g. {GO111MODULE: 'off'}",
         "known_failures: {}       # minor: [{test, reason, expires}]",
+        "# scope: [k8s.io/kubernetes, kubelet, …]  # own packages; default: the profile's",
         "policy:",
         "  forbidden_paths: [" + ", ".join(f"'{p}'" for p in DEFAULT_FORBIDDEN) + "]",
         "  waivers: []",
@@ -252,5 +312,10 @@ def render(project: str, upstream: str, branch: str, tag: str, module: str) -> s
         "  allow_symlinks: false",
         "  max_patch_bytes: 1048576",
         "  max_files: 200",
+        "review:                  # distinct OWNERS approvers who sign each kind of patch",
+        "  security: {approvers: 1}",
+        "  rewritten: {approvers: 2}   # Backport: rewritten or original-mitigation",
+        "  infra: {approvers: 1}       # INFRA- patches",
+        "  require_signed: false       # true: lint fails on a minor whose series is not signed",
     ]
     return "\n".join(lines) + "\n"

@@ -10,20 +10,18 @@ import contextlib
 import datetime as dt
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.scalarstring import DoubleQuotedScalarString
-
-from ksp._files import fault
-from ksp._yaml import dump_yaml, json_types, load_yaml
+from ksp._files import fault, read_text
+from ksp._yaml import checked, dump_yaml, json_types, line_index, load_yaml, mark_checked, node_line
 from ksp.errors import FormatError
 from ksp.model import (
     Advisory,
     AdvisoryId,
+    AdvisoryKind,
+    Decision,
     Justification,
     Minor,
     MinorState,
@@ -38,10 +36,21 @@ from ksp.repo.schema import index_schema
 EMPTY = "# ksp index: one entry per advisory, a status per minor. See README.md.\n" \
         "schema: ksp/v1\nadvisories: {}\n"
 
+if TYPE_CHECKING:
+    import jsonschema
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+# The round-trip types (ruamel) are imported where an edit needs them: readers load through the
+# content cache and never import the YAML library (~10 ms at every start).
+
 _VALIDATOR: jsonschema.Draft202012Validator | None = None
 
 
 def _validator() -> jsonschema.Draft202012Validator:
+    # Imported here: jsonschema and its dependencies take ~50 ms to import, and a reader of an
+    # index that passed before (see `_SCHEMA_CHECK`) does not validate at all.
+    import jsonschema
+
     global _VALIDATOR  # noqa: PLW0603 - built once per process; the schema is immutable
     if _VALIDATOR is None:
         _VALIDATOR = jsonschema.Draft202012Validator(
@@ -50,8 +59,19 @@ def _validator() -> jsonschema.Draft202012Validator:
     return _VALIDATOR
 
 
+def _schema_check() -> str:
+    """The name of the validation in the content cache: changes whenever the schema does."""
+    import hashlib
+    import json
+
+    schema = json.dumps(index_schema(), sort_keys=True).encode()
+    return f"index-schema {hashlib.sha256(schema).hexdigest()[:16]}"
+
+
 def _line_of(doc: Any, path: list[Any]) -> int | None:
     """The line of the deepest node on `path` that ruamel kept a position for."""
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
     line = None
     node = doc
     for key in path:
@@ -72,40 +92,60 @@ def _line_of(doc: Any, path: list[Any]) -> int | None:
 class IndexDocument:
     path: Path
     doc: Any  # a round-trip CommentedMap when loaded for editing, else a plain dict
+    text: str | None = None  # the file's text when loaded for reading: lines come from it
+    _lines: Any = field(default=None, repr=False, compare=False)
     txn: Transaction | None = None  # the operation an edit() belongs to
 
     @classmethod
     def load(cls, path: Path, *, roundtrip: bool = True) -> IndexDocument:
-        """Load and validate. `roundtrip=False` is for readers: faster, no comments, no lines
-        (a validation error then reloads the file round-trip to name the line)."""
-        doc = load_yaml(path, roundtrip=roundtrip, cache=not roundtrip)
+        """Load and validate. `roundtrip=False` is for readers: the parse and the validation
+        are cached by content, and lines are found only when a finding asks for one."""
+        text = read_text(path, what="YAML file")
+        doc = load_yaml(path, text=text, roundtrip=roundtrip, cache=not roundtrip)
         if doc is None:
             raise FormatError("index.yaml is empty", path=path, line=1,
                               hint="it needs at least 'schema: ksp/v1' and 'advisories: {}'")
         if not isinstance(doc, dict):
             raise FormatError("index.yaml must be a mapping", path=path, line=1)
-        errors = sorted(_validator().iter_errors(json_types(doc)), key=lambda e: list(e.path))
+        document = cls(path, doc, None if roundtrip else text)
+        check = _schema_check()
+        if roundtrip or not checked(text, check):
+            document._validate()
+            mark_checked(text, check)
+        if doc.get("advisories") is None:
+            from ruamel.yaml.comments import CommentedMap
+
+            doc["advisories"] = CommentedMap() if roundtrip else {}
+        return document
+
+    def _validate(self) -> None:
+        errors = sorted(_validator().iter_errors(json_types(self.doc)),
+                        key=lambda e: list(e.path))
         if errors:
-            if not roundtrip:
-                return cls.load(path, roundtrip=True)
             err = errors[0]
             where = ".".join(str(p) for p in err.absolute_path) or "(top)"
-            raise FormatError(f"index.yaml: {where}: {err.message}", path=path,
-                              line=_line_of(doc, list(err.absolute_path)),
+            raise FormatError(f"index.yaml: {where}: {err.message}", path=self.path,
+                              line=self._line(list(err.absolute_path)),
                               hint="`ksp schema index` prints the schema")
-        if doc.get("advisories") is None:
-            doc["advisories"] = CommentedMap()
-        return cls(path, doc)
+
+    def _line(self, path: list[Any]) -> int | None:
+        if self.text is None:
+            return _line_of(self.doc, path)
+        if self._lines is None:
+            self._lines = line_index(self.text)
+        return node_line(self._lines, path)
 
     def advisories(self) -> dict[AdvisoryId, Advisory]:
         return {AdvisoryId(str(k)): _advisory(str(k), v)
                 for k, v in self.doc["advisories"].items()}
 
     def line_of(self, *path: Any) -> int | None:
-        return _line_of(self.doc, ["advisories", *path])
+        return self._line(["advisories", *path])
 
     def upsert(self, advisory: Advisory) -> bool:
         """Add an advisory, or fill the fields it lacks; never overwrites what is there."""
+        from ruamel.yaml.comments import CommentedMap
+
         entries = self.doc["advisories"]
         entry = entries.get(advisory.id)
         created = entry is None
@@ -113,15 +153,59 @@ class IndexDocument:
             entry = CommentedMap()
             entries[advisory.id] = entry
         for key, value in _fields(advisory).items():
+            if key in _SCOPE_KEYS and not created:
+                continue  # whose advisory it is: decided together, by set_scope
             if key not in entry and value not in (None, [], {}):
                 entry[key] = value
         entry.setdefault("minors", CommentedMap())
         return created
 
     def set_state(self, advisory: str, minor: Minor, state: MinorState) -> None:
+        from ruamel.yaml.comments import CommentedMap
+
         entry = self.doc["advisories"][advisory]
         minors = entry.setdefault("minors", CommentedMap())
         minors[str(minor)] = _state_map(state)
+
+    def set_scope(self, advisory: str, scope: AdvisoryKind, project: str | None, *,
+                  imported: bool) -> None:
+        """Whose advisory it is. What the importer finds to be the project's own leaves no keys
+        (the default); what a person decides is written even when it is `project`, and without
+        `source: import`, so that no later import changes it."""
+        entry = self.doc["advisories"][advisory]
+        for key in ("kind", "project", "source"):
+            entry.pop(key, None)
+        if scope is AdvisoryKind.PROJECT and imported:
+            return
+        _insert_after(entry, "title", "kind", scope.value)
+        if project:
+            _insert_after(entry, "kind", "project", _scalar(project))
+        if imported:
+            _insert_after(entry, "project" if project else "kind", "source", "import")
+
+    def drop_state(self, advisory: str, minor: Minor) -> None:
+        minors = self.doc["advisories"][advisory].get("minors")
+        if minors is not None and str(minor) in minors:
+            del minors[str(minor)]
+
+    def add_history(self, advisory: str, decision: Decision) -> None:
+        from ruamel.yaml.comments import CommentedMap, CommentedSeq
+        from ruamel.yaml.scalarstring import DoubleQuotedScalarString
+
+        entry = self.doc["advisories"][advisory]
+        history = entry.setdefault("history", CommentedSeq())
+        # A fresh date object each time: ruamel writes one object met twice as &anchor/*alias,
+        # which our loader refuses.
+        day = dt.date.fromordinal(decision.date.toordinal())
+        item = CommentedMap(date=day, by=_scalar(decision.by))
+        if decision.minor is not None:
+            item["minor"] = DoubleQuotedScalarString(str(decision.minor))
+        if decision.before is not None:
+            item["from"] = decision.before
+        item["to"] = decision.after
+        if decision.why:
+            item["why"] = _scalar(decision.why)
+        history.append(item)
 
     def set_patch_sha(self, patch: str, digest: str) -> int:
         """Set the sha256 of every minor state that names `patch`; how many there were."""
@@ -156,7 +240,18 @@ def edit(path: Path, *, save: bool = True) -> Iterator[IndexDocument]:
             txn.write(path, document.render())
 
 
+_PATCH_KINDS = frozenset(k.value for k in PatchKind)
+_SCOPE_KEYS = frozenset({"kind", "project", "source"})
+
+
+def _insert_after(entry: CommentedMap, after: str, key: str, value: Any) -> None:
+    keys = list(entry)
+    entry.insert(keys.index(after) + 1 if after in keys else len(keys), key, value)
+
+
 def _fields(adv: Advisory) -> dict[str, Any]:
+    from ruamel.yaml.comments import CommentedMap
+
     severity = None
     if adv.severity:
         severity = CommentedMap(rating=adv.severity.rating.value)
@@ -172,7 +267,10 @@ def _fields(adv: Advisory) -> dict[str, Any]:
         upstream["fixed_in"] = _flow(list(adv.fixed_in))
     return {
         "title": adv.title,
-        "kind": adv.kind.value if adv.kind is PatchKind.INFRASTRUCTURE else None,
+        "kind": adv.kind.value if adv.kind is PatchKind.INFRASTRUCTURE else (
+            adv.scope.value if adv.scope is not AdvisoryKind.PROJECT else None),
+        "project": adv.project,
+        "source": adv.scope_source if adv.scope is not AdvisoryKind.PROJECT else None,
         "issue": adv.issue,
         "published": adv.published,
         "severity": severity,
@@ -188,18 +286,24 @@ _SPECIAL = re.compile(r"[:,\[\]{}#&*!|>'\"%@`]|^[\s?-]|\s$")
 
 def _scalar(value: Any) -> Any:
     """Quote strings that a YAML 1.1 parser (libyaml, PyYAML, editors) would misread in flow."""
+    from ruamel.yaml.scalarstring import DoubleQuotedScalarString
+
     if isinstance(value, str) and _SPECIAL.search(value):
         return DoubleQuotedScalarString(value)
     return value
 
 
 def _flow(items: list[Any]) -> CommentedSeq:
+    from ruamel.yaml.comments import CommentedSeq
+
     seq = CommentedSeq([_scalar(i) for i in items])
     seq.fa.set_flow_style()
     return seq
 
 
 def _state_map(state: MinorState) -> CommentedMap:
+    from ruamel.yaml.comments import CommentedMap
+
     out = CommentedMap(status=state.status.value)
     for key in ("patch", "sha256", "reason", "link", "source"):
         if getattr(state, key):
@@ -221,10 +325,15 @@ def _date(value: Any) -> dt.date | None:
 def _advisory(key: str, entry: dict[str, Any]) -> Advisory:
     sev = entry.get("severity")
     upstream = entry.get("upstream") or {}
+    kind = str(entry.get("kind") or PatchKind.of(key).value)
     return Advisory(
         id=AdvisoryId(key),
         title=str(entry["title"]),
-        kind=PatchKind(entry.get("kind", PatchKind.of(key).value)),
+        kind=PatchKind(kind) if kind in _PATCH_KINDS else PatchKind.of(key),
+        scope=AdvisoryKind.PROJECT if kind in _PATCH_KINDS else AdvisoryKind(kind),
+        project=entry.get("project"),
+        scope_source=entry.get("source"),
+        history=tuple(_decision(d) for d in entry.get("history") or ()),
         issue=entry.get("issue"),
         published=_date(entry.get("published")),
         severity=Severity(Rating(sev["rating"]), sev.get("score"), sev.get("vector"))
@@ -236,6 +345,14 @@ def _advisory(key: str, entry: dict[str, Any]) -> Advisory:
         reason=entry.get("reason"),
         minors={Minor.parse(str(m)): _state(s) for m, s in (entry.get("minors") or {}).items()},
     )
+
+
+def _decision(d: dict[str, Any]) -> Decision:
+    date = _date(d["date"])
+    assert date is not None  # required by the schema
+    return Decision(by=str(d["by"]), date=date, after=str(d["to"]),
+                    minor=Minor.parse(str(d["minor"])) if d.get("minor") else None,
+                    before=d.get("from"), why=d.get("why"))
 
 
 def _state(s: dict[str, Any]) -> MinorState:

@@ -36,15 +36,14 @@ class PatchesRepo:
         return self.root / INDEX
 
     def index(self) -> IndexDocument:
+        """The index for readers: parse and validation cached by content, lines on demand
+        (editors use `repo.index.edit`, which loads round-trip under the lock)."""
         from ksp.repo.index import IndexDocument
 
-        return IndexDocument.load(self.index_path)
+        return IndexDocument.load(self.index_path, roundtrip=False)
 
     def advisories(self) -> dict[AdvisoryId, Advisory]:
-        """The index's advisories, for readers (the faster, line-less load)."""
-        from ksp.repo.index import IndexDocument
-
-        return IndexDocument.load(self.index_path, roundtrip=False).advisories()
+        return self.index().advisories()
 
     def lifecycle(self) -> Lifecycle:
         from ksp import lifecycle as lifecycle_mod

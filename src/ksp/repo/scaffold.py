@@ -52,6 +52,7 @@ def files(options: InitOptions) -> dict[str, str]:
         "README.md": string.Template(_template("README.md")).substitute(values),
         "CONTRIBUTING.md": string.Template(_template("CONTRIBUTING.md")).substitute(values),
         "OWNERS": _template("OWNERS"),
+        "ALLOWED_SIGNERS": _template("ALLOWED_SIGNERS"),
         ".gitignore": _template("gitignore"),
         ".github/pull_request_template.md": _template("pull_request_template.md"),
     }

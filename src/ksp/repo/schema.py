@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ksp.model import ADVISORY_ID_RE, Justification, Rating, Status
+from ksp.model import ADVISORY_ID_RE, AdvisoryKind, Justification, PatchKind, Rating, Status
 
 MINOR_PATTERN = r"^\d{1,3}\.\d{1,4}$"
 DATE = {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
@@ -41,6 +41,27 @@ def _minor_state() -> dict[str, Any]:
     }
 
 
+def _history() -> dict[str, Any]:
+    """`ksp triage`'s record: who changed what, when, from what to what, and why."""
+    one_line = {"type": "string", "minLength": 1, "pattern": r"^[^\n\r]*$"}
+    return {
+        "type": "array",
+        "items": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["date", "by", "to"],
+            "properties": {
+                "date": DATE,
+                "by": one_line,
+                "minor": {"type": "string", "pattern": MINOR_PATTERN},
+                "from": {"enum": [*(s.value for s in Status), *(k.value for k in AdvisoryKind)]},
+                "to": {"enum": [*(s.value for s in Status), *(k.value for k in AdvisoryKind)]},
+                "why": one_line,
+            },
+        },
+    }
+
+
 def index_schema() -> dict[str, Any]:
     advisory = {
         "type": "object",
@@ -48,7 +69,10 @@ def index_schema() -> dict[str, Any]:
         "required": ["title"],
         "properties": {
             "title": {"type": "string", "minLength": 1},
-            "kind": {"enum": ["security", "infrastructure"]},
+            # A patch kind (security, infrastructure) or whose advisory it is (project, …).
+            "kind": {"enum": [*(k.value for k in PatchKind), *(k.value for k in AdvisoryKind)]},
+            "project": {"type": "string", "minLength": 1},
+            "source": {"const": "import"},
             "issue": {"type": "string"},
             "published": DATE,
             "severity": {
@@ -78,6 +102,7 @@ def index_schema() -> dict[str, Any]:
                 "propertyNames": {"pattern": MINOR_PATTERN},
                 "additionalProperties": _minor_state(),
             },
+            "history": _history(),
         },
     }
     return {

@@ -16,6 +16,8 @@ from rich.table import Table
 
 from ksp.coverage import Cell, Coverage
 from ksp.model import Status, Window
+from ksp.report import _table
+from ksp.report._table import CellValue
 
 DISCLAIMER = ("Community maintained, not officially supported, provided without warranty; "
               "upgrading to a supported version is strongly recommended.")
@@ -54,6 +56,8 @@ def _cell_text(cell: Cell) -> str:
     if cell.status is None:
         return f"fixed {cell.fixed_upstream_in}" if cell.fixed_upstream_in else "-"
     text = cell.status.value
+    if cell.provenance and cell.status is Status.PATCHED:
+        text += f" ({cell.provenance.backport})"
     if cell.fixed_upstream_in and cell.status is not Status.PATCHED:
         text += f" (upstream {cell.fixed_upstream_in})"
     return text
@@ -61,29 +65,60 @@ def _cell_text(cell: Cell) -> str:
 
 def text(result: Coverage, *, color: bool = False) -> str:
     windows = {s.minor: s.window for s in result.summary}
-    table = Table(title=f"Coverage on {result.date} (gaps first)", title_justify="left")
-    for column in ("advisory", "severity", "published"):
-        table.add_column(column, no_wrap=True)
-    for minor in result.minors:
-        table.add_column(f"{minor}\n[{WINDOW_STYLE[windows[minor]]}]{windows[minor]}[/]")
+    headers: list[CellValue] = ["advisory", "severity", "published"]
+    headers += [(f"{m}\n{windows[m]}", WINDOW_STYLE[windows[m]]) for m in result.minors]
+    rows: list[list[CellValue]] = []
     for row in result.rows:
         score = f" {row.score:.1f}" if row.score is not None else ""
-        cells = [f"[{STATUS_STYLE[c.status]}]{_cell_text(c)}[/]" if c.status else _cell_text(c)
+        cells = [(_cell_text(c), STATUS_STYLE[c.status]) if c.status else _cell_text(c)
                  for c in row.cells]
-        table.add_row(row.advisory, f"{row.rating}{score}", row.published or "-", *cells)
-    summary = Table(title="Per minor", title_justify="left")
-    for column in ("minor", "window", "patches", "gaps", "median days to patch"):
-        summary.add_column(column)
-    for s in result.summary:
-        median = "-" if s.median_days_to_patch is None else f"{s.median_days_to_patch:g}"
-        summary.add_row(s.minor, f"[{WINDOW_STYLE[s.window]}]{s.window}[/]", str(s.patches),
-                        str(s.gaps), median)
+        rows.append([row.advisory, f"{row.rating}{score}", row.published or "-", *cells])
+    table = _table.build(headers, rows, title=f"Coverage on {result.date} (gaps first)",
+                         title_justify="left")
+    summary = _table.build(
+        ["minor", "window", "patches", "gaps", "median days to patch"],
+        [[s.minor, (str(s.window), WINDOW_STYLE[s.window]), str(s.patches), str(s.gaps),
+          "-" if s.median_days_to_patch is None else f"{s.median_days_to_patch:g}"]
+         for s in result.summary],
+        title="Per minor", title_justify="left")
     buf = io.StringIO()
     console = Console(file=buf, width=160, force_terminal=color, no_color=not color)
     console.print(table if result.rows else "no advisories match")
+    provenance = _provenance_table(result)
+    if provenance.row_count:
+        console.print(provenance)
     console.print(summary)
+    if result.others:
+        console.print(_others_table(result))
     console.print(DISCLAIMER, style="dim")
     return buf.getvalue()
+
+
+def _provenance_table(result: Coverage) -> Table:
+    """Per patch: its backport class, what happened to the upstream tests, who reviewed it."""
+    table = Table(title="Provenance of the patches", title_justify="left")
+    for column in ("patch", "advisory", "class", "tests", "reviewed by"):
+        table.add_column(column, no_wrap=column != "reviewed by")
+    seen = set()
+    for row in result.rows:
+        for cell in row.cells:
+            p = cell.provenance
+            if p is None or cell.patch is None or cell.patch in seen:
+                continue
+            seen.add(cell.patch)
+            table.add_row(cell.patch, row.advisory, p.backport, p.tests or "-",
+                          ", ".join(p.reviewers) or "not reviewed")
+    return table
+
+
+def _others_table(result: Coverage) -> Table:
+    rows: list[list[CellValue]] = [
+        [o.advisory, o.kind.value, o.project or "-",
+         f"{o.rating}{f' {o.score:.1f}' if o.score is not None else ''}", o.published or "-"]
+        for o in result.others]
+    return _table.build(["advisory", "kind", "package", "severity", "published"], rows,
+                        title=f"{result.others_title} (not counted as gaps)",
+                        title_justify="left")
 
 
 def _md(value: str) -> str:
@@ -109,6 +144,14 @@ def markdown(result: Coverage) -> str:
     for s in result.summary:
         median = "-" if s.median_days_to_patch is None else f"{s.median_days_to_patch:g}"
         lines.append(f"| {s.minor} | {s.window} | {s.patches} | {s.gaps} | {median} |")
+    if result.others:
+        lines += ["", f"### {result.others_title}", "", "Not counted as gaps.", "",
+                  "| Advisory | Kind | Package | Severity | Published |", "|---|---|---|---|---|"]
+        for o in result.others:
+            name = f"[{o.advisory}]({o.issue})" if o.issue else o.advisory
+            score = f" {o.score:.1f}" if o.score is not None else ""
+            lines.append(f"| {name} | {o.kind.value} | {_md(o.project or '-')} | "
+                         f"{o.rating}{score} | {o.published or '-'} |")
     lines += ["", f"_{DISCLAIMER}_", ""]
     return "\n".join(lines)
 

@@ -14,7 +14,7 @@ from dataclasses import replace
 from ksp import coverage
 from ksp.errors import KspError
 from ksp.lifecycle import Lifecycle
-from ksp.model import Advisory, Minor, MinorState, PatchRef, Window
+from ksp.model import Advisory, AdvisoryKind, Minor, MinorState, PatchRef, Window
 from ksp.repo import PatchesRepo, patchfile
 from ksp.site import timeline
 from ksp.site.model import AdvisoryPage, MinorPage, PatchInfo, SiteData, StatusLine
@@ -42,7 +42,7 @@ def gather(repo: PatchesRepo, today: dt.date, vex: VexProvider = no_vex) -> Site
     config = repo.config
     lifecycle = repo.lifecycle()
     advisories = sorted(repo.advisories().values(), key=lambda a: a.id)
-    matrix = coverage.compute(advisories, lifecycle, today)
+    matrix = coverage.compute(advisories, lifecycle, today, project=config.project)
     minors = _page_minors(repo, advisories, matrix.minors)
     patches = {m: [_patch_info(repo, ref, advisories) for ref in repo.series(m)] for m in minors}
     by_path = {p.ref.path: p for infos in patches.values() for p in infos}
@@ -120,8 +120,9 @@ def _status_line(adv: Advisory, minor: Minor, window: Window,
 
 def _advisory_page(adv: Advisory, minors: list[Minor], lifecycle: Lifecycle, today: dt.date,
                    by_path: dict[str, PatchInfo]) -> AdvisoryPage:
-    shown = [m for m in minors if m in adv.minors or
-             lifecycle.window(m, today) in (Window.SUPPORTED, Window.EXTENDED)]
+    shown = [m for m in minors if m in adv.minors or (
+        adv.scope is AdvisoryKind.PROJECT
+        and lifecycle.window(m, today) in (Window.SUPPORTED, Window.EXTENDED))]
     statuses = [_status_line(adv, m, lifecycle.window(m, today), by_path) for m in shown]
     patches = [p for p in by_path.values() if p.ref.advisory == adv.id]
     patches.sort(key=lambda p: (p.ref.minor, p.ref.number), reverse=True)
@@ -132,7 +133,7 @@ def _minor_page(repo: PatchesRepo, minor: Minor, window: Window, lifecycle: Life
                 advisories: list[Advisory], series: list[PatchInfo],
                 by_path: dict[str, PatchInfo]) -> MinorPage:
     statuses = [_status_line(a, minor, window, by_path) for a in advisories
-                if a.kind.value == "security" and (minor in a.minors or a.fixed_upstream_in(minor))]
+                if a.in_scope and (minor in a.minors or a.fixed_upstream_in(minor))]
     release = lifecycle.release(minor)
     until = lifecycle.extended_until(minor)
     return MinorPage(

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ksp.coverage import Coverage
-from ksp.model import Advisory, PatchRef, Window
+from ksp.model import Advisory, PatchKind, PatchRef, Window
+from ksp.review.provenance import Provenance, from_fields
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,10 @@ class PatchInfo:
     @property
     def sha256_matches(self) -> bool | None:
         return None if self.index_sha256 is None else self.index_sha256 == self.sha256
+
+    @property
+    def provenance(self) -> Provenance:
+        return from_fields(self.fields, PatchKind(self.kind))
 
 
 @dataclass(frozen=True)
