@@ -99,9 +99,9 @@ def test_lint_and_git_ignore_temporary_files(tmp_path: Path,
     assert main(["init", str(root)]) == 0
     assert main(["new", "CVE-2025-0001", "--minor", "1.33", "--diff",
                  str(_diff(tmp_path, "a", "pkg/a.go", "a")), "--repo", str(root), *FLAGS,
-                 "--reviewer", "@r", "--testing", "Validated on 2026-11-20"]) == 0
+                 "--testing", "Validated on 2026-11-20"]) == 0
     (root / "v1.33" / ".0002_CVE-2025-0002.patch.ksp-txn-1-aa.tmp").write_text("half")
     (root / ".index.yaml.12.abcdef.tmp").write_text("half")
     capsys.readouterr()
-    assert main(["lint", "--repo", str(root)]) == 0, capsys.readouterr().out
+    assert main(["lint", "--repo", str(root), "--pre-review"]) == 0, capsys.readouterr().out
     assert ".*.tmp" in (root / ".gitignore").read_text().splitlines()
