@@ -2,11 +2,17 @@
 
 ksp: `ksp backport CVE-… --upstream U --commit FIX --to 1.29 … --to 1.33 --format json`
 (in-process; the shadow repository exists after the first run, as it does for a fixer).
-Baseline, by hand: for each minor a worktree of the release branch, `git cherry-pick -x FIX`,
-look at the result, remove the worktree.
+Two baselines, by hand:
+- checkout: for each minor a worktree of the release branch, `git apply --check`,
+  `git cherry-pick -x FIX`, look at the result, remove the worktree;
+- careful (the fair one, and the ratio's): no checkout at all; for each minor a temporary index
+  of the release branch (`git read-tree`), `git apply --check --cached` (exact?), else
+  `git merge-tree --write-tree --merge-base=FIX^ BRANCH FIX` (merges?; git 2.40+; on older git
+  `git apply --cached --3way` on the same temporary index).
 
-Both must agree on the outcome per minor (the synthetic fix is clean on 1.33/1.32, needs a 3-way
-merge on 1.31/1.30, conflicts on 1.29). Prints medians; the last line is `ratio: <baseline/ksp>`.
+All must agree on the outcome per minor (the synthetic fix is clean on 1.33/1.32, needs a 3-way
+merge on 1.31/1.30, conflicts on 1.29). Prints medians and both ratios; the last line is
+`ratio: <careful baseline/ksp>`.
 
     python bench/backport_triage.py [--files 30000] [--runs 5] [--hand-runs 3]
 """
@@ -68,6 +74,43 @@ def by_hand_once(synth: Synth, fix: str, scratch: Path) -> dict[str, str]:
     return results
 
 
+def _git_version() -> tuple[int, ...]:
+    out = subprocess.run(["git", "version"], capture_output=True, text=True, check=True).stdout
+    return tuple(int(n) for n in out.split()[2].split(".")[:2] if n.isdigit())
+
+
+MERGE_BASE_OPTION = _git_version() >= (2, 40)  # `git merge-tree --merge-base`
+
+
+def careful_once(synth: Synth, fix: str, scratch: Path) -> dict[str, str]:
+    """Per minor, without a worktree: a temporary index + `git apply --check --cached`, else
+    `git merge-tree` with the fix's parent as merge base (what a careful person runs)."""
+    env = synth.env
+    patch = _git(synth.path, env, "show", "--format=", "--binary", fix)
+    parent = _git(synth.path, env, "rev-parse", f"{fix}^").strip()
+    results = {}
+    for minor in synth.minors:
+        index_env = dict(env, GIT_INDEX_FILE=str(scratch / f"index-{minor}"))
+        _git(synth.path, index_env, "read-tree", synth.branch(minor))
+        exact = subprocess.run(["git", "-C", str(synth.path), "apply", "--check", "--cached"],
+                               input=patch, env=index_env, capture_output=True, text=True,
+                               check=False).returncode == 0
+        if exact:
+            results[minor] = "clean"
+        elif MERGE_BASE_OPTION:
+            merged = subprocess.run(["git", "-C", str(synth.path), "merge-tree", "--write-tree",
+                                     f"--merge-base={parent}", synth.branch(minor), fix],
+                                    env=env, capture_output=True, text=True, check=False)
+            results[minor] = "adjusted" if merged.returncode == 0 else "conflict"
+        else:
+            merged = subprocess.run(["git", "-C", str(synth.path), "apply", "--cached", "--3way"],
+                                    input=patch, env=index_env, capture_output=True, text=True,
+                                    check=False)
+            results[minor] = "adjusted" if merged.returncode == 0 else "conflict"
+        os.unlink(scratch / f"index-{minor}")
+    return results
+
+
 def _git(repo: Path, env: dict[str, str], *args: str) -> str:
     proc = subprocess.run(["git", "-C", str(repo), *args], env=env, capture_output=True,
                           text=True, check=False)
@@ -106,17 +149,27 @@ def main(argv: list[str] | None = None) -> int:
         ksp_times, ksp_result = timed(lambda: ksp_once(synth, fix.sha), args.runs)
         hand_times, hand_result = timed(lambda: by_hand_once(synth, fix.sha, root),
                                         max(1, args.hand_runs))
+        careful_times, careful_result = timed(lambda: careful_once(synth, fix.sha, root),
+                                              max(1, args.hand_runs))
         want = {m: EXPECT[o] for m, o in fix.outcome.items()}
         print(f"ksp results:     {dict(sorted(ksp_result.items()))}")  # type: ignore[union-attr]
         print(f"by hand results: {dict(sorted(hand_result.items()))}")  # type: ignore[union-attr]
-        if ksp_result != want or cold != want:
+        print(f"careful results: {dict(sorted(careful_result.items()))}")  # type: ignore[union-attr]
+        if want != ksp_result or want != cold or want != hand_result or want != careful_result:
             print(f"MISMATCH: expected {want}")
             return 1
-        ksp_median, hand_median = statistics.median(ksp_times), statistics.median(hand_times)
+        ksp_median = statistics.median(ksp_times)
+        hand_median = statistics.median(hand_times)
+        careful_median = statistics.median(careful_times)
         print(f"ksp backport (5 minors): median {ksp_median:.3f} s over {len(ksp_times)} runs")
-        print(f"by hand (worktree + cherry-pick per minor): median {hand_median:.3f} s over "
-              f"{len(hand_times)} runs")
-        print(f"ratio: {hand_median / ksp_median:.1f}")
+        print(f"baseline checkout (worktree + apply --check + cherry-pick per minor): median "
+              f"{hand_median:.3f} s over {len(hand_times)} runs, ratio "
+              f"{hand_median / ksp_median:.1f}")
+        merge = "merge-tree" if MERGE_BASE_OPTION else "apply --cached --3way"
+        print(f"baseline careful (temporary index + apply --check --cached, else {merge}; "
+              f"no checkout): median {careful_median:.3f} s over {len(careful_times)} runs, "
+              f"ratio {careful_median / ksp_median:.1f}")
+        print(f"ratio: {careful_median / ksp_median:.1f}")
     return 0
 
 

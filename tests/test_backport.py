@@ -159,11 +159,13 @@ def test_fix_already_merged_into_the_target_branch_is_found_by_its_trailer(
     commit conflicts there, but there is nothing to backport."""
     sc = scenario("newer-branch", tmp_path)
     (target,) = run(sc, "1.33").targets
-    assert target.result is Result.CLEAN
+    assert target.result is Result.ALREADY_APPLIED
     assert target.source == "release-1.33 (already there)"
     (commit,) = target.commits
     assert commit.already_applied and commit.applied_from == sc.up.rev("release-1.33")
-    assert commit.method == "trailer"
+    assert commit.method == "cherry-pick-trailer"
+    assert target.already_applied is not None
+    assert target.already_applied.by == "cherry-pick-trailer"
     assert target.prerequisites == ()
 
 
@@ -191,7 +193,8 @@ def test_already_applied_fix_is_clean_and_says_so(tmp_path: Path) -> None:
     fix = fix_line(up)
     up.git("branch", "-f", "release-1.32", "main")
     (target,) = run(Scenario(up, (fix,))).targets
-    assert target.result is Result.CLEAN and target.commits[0].already_applied
+    assert target.result is Result.ALREADY_APPLIED and target.commits[0].already_applied
+    assert target.already_applied is not None and target.already_applied.by == "ancestor"
 
 
 def test_merge_pull_request_and_range_resolve_to_the_same_commits(tmp_path: Path) -> None:

@@ -226,9 +226,10 @@ CASES = [
          lint, PATCH + ":"),
     Case("header-severity-vs-vector", _patch("MEDIUM (CVSS 6.7)", "CRITICAL (CVSS 9.8)"), lint,
          PATCH + ":"),
-    Case("patch-not-utf8", lambda root: (root / PATCH).write_bytes(
-        (root / PATCH).read_bytes().replace(b"deny guests", b"deny \xff guests")), lint,
-         PATCH + ":"),
+    # the header must be UTF-8 (the diff is upstream content, kept byte for byte)
+    Case("patch-header-not-utf8", lambda root: (root / PATCH).write_bytes(
+        (root / PATCH).read_bytes().replace(b"# CVE Fixer: @fixer", b"# CVE Fixer: @fix\xffer")),
+         lint, PATCH + ":"),
     # diffs and policy
     Case("diff-cut-short", _patch("+// deny guests\n func Check() {}\n", "+// deny guests\n"),
          lint, PATCH),

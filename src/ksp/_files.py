@@ -25,8 +25,12 @@ def cache_dir() -> Path:
     return (Path(base) if base else Path.home() / ".cache") / "ksp"
 
 
-def read_text(path: Path, *, limit: int = MAX_FILE_BYTES, what: str = "file") -> str:
-    """Read a UTF-8 text file, refusing huge files, symlinks out of place and bad bytes."""
+def read_text(path: Path, *, limit: int = MAX_FILE_BYTES, what: str = "file",
+              bytes_from: bytes | None = None) -> str:
+    """Read a UTF-8 text file, refusing huge files, symlinks out of place and bad bytes.
+
+    `bytes_from`: from the first line starting with it (a patch's diff), bytes that are not
+    UTF-8 are kept as they are (decoded with surrogateescape, so they encode back exactly)."""
     try:
         size = path.stat().st_size
     except FileNotFoundError:
@@ -42,6 +46,15 @@ def read_text(path: Path, *, limit: int = MAX_FILE_BYTES, what: str = "file") ->
             hint="split it, or raise the limit in ksp.yaml's policy if this is intended",
         )
     data = path.read_bytes()
+    if bytes_from is not None:
+        cut = 0 if data.startswith(bytes_from) else data.find(b"\n" + bytes_from) + 1
+        if cut > 0 or data.startswith(bytes_from):
+            head = read_bytes_as_text(data[:cut], path, what)
+            return head + data[cut:].decode("utf-8", "surrogateescape")
+    return read_bytes_as_text(data, path, what)
+
+
+def read_bytes_as_text(data: bytes, path: Path, what: str) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -56,7 +69,9 @@ def read_text(path: Path, *, limit: int = MAX_FILE_BYTES, what: str = "file") ->
 def atomic_write(path: Path, data: str | bytes, *, mode: int = 0o644) -> None:
     """Write via a temp file in the same folder and rename: readers see old or new, never half."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    raw = data.encode("utf-8") if isinstance(data, str) else data
+    # surrogateescape: a str that holds undecodable bytes of git data (see ksp.git._run) is
+    # written back as those bytes; any other str is plain UTF-8.
+    raw = data.encode("utf-8", "surrogateescape") if isinstance(data, str) else data
     # os.open with O_EXCL, not tempfile.mkstemp: importing tempfile costs ~8 ms at every start.
     tmp = str(path.parent / f".{path.name}.{os.getpid()}.{os.urandom(6).hex()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -126,7 +126,7 @@ def _load(repo: PatchesRepo, ref: PatchRef) -> tuple[PatchPlan, bytes]:
     policy.enforce(files, repo.config.policy, name=ref.path, first_line=patch.header_lines + 1)
     plan = PatchPlan(ref.path, ref.advisory, patch.sha256, patch.header.get("Original patch"),
                      "apply", tuple(sorted({p for f in files for p in f.paths})))
-    return plan, patch.diff.encode("utf-8")
+    return plan, patch.diff.encode("utf-8", "surrogateescape")
 
 
 def _work_tree(target: Path) -> Path:

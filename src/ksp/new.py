@@ -19,7 +19,7 @@ from pathlib import Path
 
 from ksp import headerfields
 from ksp._files import read_text
-from ksp.errors import FormatError, UsageError
+from ksp.errors import FormatError, KspError, UsageError
 from ksp.git._run import git, is_repo
 from ksp.git.diff import unsafe_path
 from ksp.headerfields import HeaderValues, Origin
@@ -29,7 +29,7 @@ from ksp.repo import index as index_mod
 from ksp.repo.patchfile import parse_diff
 
 __all__ = ["NewRequest", "NewResult", "Source", "create", "from_diff", "from_mail",
-           "from_upstream"]
+           "from_upstream", "on_minor"]
 
 
 @dataclass(frozen=True)
@@ -83,12 +83,13 @@ def _write(repo: PatchesRepo, request: NewRequest, text: str, advisory: Advisory
     """The number is chosen, and the policy checked against the final name, under the lock."""
     with index_mod.edit(repo.index_path) as doc:
         _check_free(repo, doc, advisory.id, request.minor)
+        raw = text.encode("utf-8", "surrogateescape")  # undecodable upstream bytes kept
         number = repo.next_number(request.minor)
         rel = f"{request.minor.folder}/{number:04d}_{request.advisory}.patch"
-        files = parse_diff(patchfile.split(text.encode("utf-8"))[1], rel)
-        policy.enforce(files, repo.config.policy, name=rel, size=len(text.encode("utf-8")))
-        doc.stage(repo.root / rel, text)
-        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        files = parse_diff(patchfile.split(raw)[1], rel)
+        policy.enforce(files, repo.config.policy, name=rel, size=len(raw))
+        doc.stage(repo.root / rel, raw)
+        digest = hashlib.sha256(raw).hexdigest()
         doc.upsert(advisory)
         doc.set_state(advisory.id, request.minor,
                       MinorState(Status.IN_PROGRESS, patch=rel, sha256=digest))
@@ -179,14 +180,53 @@ def from_upstream(clone: Path, specs: list[str]) -> Source:
                              hint="give the commits oldest first, on one line of history")
     parent = git(clone, "rev-parse", "--verify", "--quiet", f"{commits[0]}^", check=False)
     base = parent.stdout.strip() if parent.returncode == 0 else _EMPTY_TREE
+    # bytes that are not UTF-8 (vendored files, test data) are kept: surrogateescape
     diff = git(clone, "diff", "--full-index", "--binary", "--no-color", "--no-ext-diff",
                "--no-textconv", "--src-prefix=a/", "--dst-prefix=b/", base, commits[-1]).stdout
-    try:
-        diff.encode("utf-8")
-    except UnicodeEncodeError:
-        raise FormatError("the upstream diff is not valid UTF-8", path=clone) from None
     subject = git(clone, "log", "-1", "--format=%s", commits[0]).stdout.strip() or None
     return Source(clone, _checked(diff, clone), subject, tuple(commits))
+
+
+def on_minor(repo: PatchesRepo, source: Source, advisory: str, minor: Minor,
+             today: dt.date) -> tuple[Source, str | None, str | None]:
+    """The upstream commits rebased onto the minor's base + series, as `backport --write` does:
+    (the source with that diff, its Backport class, a warning), or refuse naming
+    `ksp backport … --write`.
+
+    When the clone has no base for the minor (no release branch or tag), the upstream diff is
+    kept as it is, with a warning: there is nothing to rebase onto (the gate checks it later)."""
+    from ksp.backport import run as triage
+    from ksp.backport.model import Result
+    from ksp.git import merge
+    from ksp.git.shadow import Shadow
+
+    shadow = Shadow.open(source.path)
+    request = triage.Request(advisory, source.commits, to=(minor,), today=today,
+                             prerequisites=False)
+    (target,) = triage.triage(shadow, repo, repo.config, repo.lifecycle(), req=request,
+                              warn=lambda _: None).targets
+    command = (f"ksp backport {advisory} --upstream {source.path} "
+               + " ".join(f"--commit {c[:12]}" for c in source.commits) + f" --to {minor} --write")
+    if target.result is Result.ERROR and target.base is None:
+        return source, None, f"{target.error}: the upstream diff is kept as it is, not rebased"
+    if target.result is Result.ERROR:
+        raise UsageError(f"{minor}: {target.error}", hint="fix the series first")
+    if target.result is Result.ALREADY_APPLIED:
+        evidence = target.already_applied
+        how = f" ({evidence.by}: {evidence.commit or evidence.patch or ''})" if evidence else ""
+        raise KspError(f"{advisory}: the fix is already on {minor}{how}: nothing to add",
+                         hint=f"see `{command.removesuffix(' --write')}`")
+    attempt = target.attempt
+    if target.result is Result.CONFLICT or attempt is None or attempt.head is None \
+            or target.head is None:
+        files = sorted({x.path for c in target.commits for x in c.conflicts})
+        raise KspError(f"{advisory}: the upstream commits conflict on {minor}'s base + series"
+                         + (f" ({', '.join(files[:4])})" if files else ""),
+                         hint=f"`{command}` leaves a worktree with the conflict markers to "
+                         "resolve, then `ksp backport --continue`")
+    diff = merge.tree_diff(shadow, target.head, attempt.head).decode("utf-8", "surrogateescape")
+    cls = "clean" if target.result is Result.CLEAN else "adjusted"
+    return replace(source, diff=_checked(diff, source.path)), cls, None
 
 
 def _checked(diff: str, path: Path) -> str:

@@ -81,7 +81,7 @@ def sign(repo: PatchesRepo, paths: list[Path], reviewer: str,
     out, files = [], []
     with index_mod.edit(repo.index_path) as document:
         for rel, _, text, _ in planned:
-            digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+            digest = hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
             out.append(Signed(rel, f"@{who}", digest, document.set_patch_sha(rel, digest)))
         signer = _Signer(who, key, now, trust)
         signed = [_sign_series(repo, minor, signer, texts, opts.upstream) for minor in minors]

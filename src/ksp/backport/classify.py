@@ -7,6 +7,7 @@ the shadow only (ksp.git.merge); the target is the minor's base plus its existin
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ksp.backport import deps
@@ -38,6 +39,15 @@ class Classifier:
         if key not in self._diffs:
             self._diffs[key] = merge.commit_diff(self.shadow, commit.parent, commit.apply,
                                                  context=context)
+        return self._diffs[key]
+
+    def whole(self, fix: Sequence[FixCommit]) -> bytes:
+        """The whole fix as one diff (first commit's parent to the last commit)."""
+        if len(fix) == 1:
+            return self.diff(fix[0])
+        key = (f"{fix[0].parent}..{fix[-1].apply}", 3)
+        if key not in self._diffs:
+            self._diffs[key] = merge.commit_diff(self.shadow, fix[0].parent, fix[-1].apply)
         return self._diffs[key]
 
     def files(self, commit: FixCommit) -> list[diffmod.FileDiff]:
@@ -148,8 +158,7 @@ class Classifier:
         """Where the regenerated hunks start on the target, against the original's lines."""
         original = {f.path: f for f in self.files(commit)}
         by_name = {p.rsplit("/", 1)[-1]: f for p, f in original.items()}
-        regen = diffmod.parse(merge.tree_diff(self.shadow, onto, tree).encode(
-            "utf-8", "surrogateescape"))
+        regen = diffmod.parse(merge.tree_diff(self.shadow, onto, tree))
         out = []
         for f in regen:
             orig = original.get(f.path) or by_name.get(f.path.rsplit("/", 1)[-1])

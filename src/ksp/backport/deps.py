@@ -17,6 +17,10 @@ from ksp.git.shadow import ObjectReader, Shadow
 
 _REQUIRE_LINE = re.compile(r"^\s*(?:require\s+)?(?P<mod>[^\s()]+)\s+(?P<ver>v[^\s]+)(?:\s|$)")
 _MODULES_TXT = re.compile(r"^# (?P<mod>\S+) (?P<ver>v\S+)")
+_LOCAL_REPLACE = re.compile(r"^\s*(?:replace\s+)?(?P<mod>[^\s()]+)(?:\s+v\S+)?\s+=>\s+\.\.?/")
+# The staging form of the published k8s.io/* repos: sibling modules at v0.0.0, replaced by ../x.
+# The publishing bot writes it into some commits and rewrites it on the next; not a real change.
+STAGING_VERSION = "v0.0.0"
 
 
 def is_dependency_path(path: str) -> bool:
@@ -48,6 +52,24 @@ def parse_go_mod(text: str) -> dict[str, str]:
     return found
 
 
+def local_replaces(text: str) -> set[str]:
+    """Modules a go.mod replaces by a local path (`k8s.io/api => ../api`)."""
+    found, in_block = set(), False
+    for raw in text.splitlines():
+        line = raw.split("//", 1)[0].strip()
+        if line.startswith("replace ("):
+            in_block = True
+            continue
+        if in_block and line == ")":
+            in_block = False
+            continue
+        if in_block or line.startswith("replace "):
+            match = _LOCAL_REPLACE.match(line)
+            if match:
+                found.add(match["mod"])
+    return found
+
+
 def parse_modules_txt(text: str) -> dict[str, str]:
     found: dict[str, str] = {}
     for line in text.splitlines():
@@ -59,30 +81,57 @@ def parse_modules_txt(text: str) -> dict[str, str]:
 
 def module_versions(reader: ObjectReader, rev: str | None) -> dict[str, str]:
     """go.mod's requirements, completed by vendor/modules.txt, at `rev`."""
+    return _go_mod(reader, rev)[0]
+
+
+def _go_mod(reader: ObjectReader, rev: str | None) -> tuple[dict[str, str], set[str]]:
+    """(module -> version, modules replaced by a local path) at `rev`."""
     if rev is None:
-        return {}
+        return {}, set()
     versions: dict[str, str] = {}
+    local: set[str] = set()
     got = reader.read(f"{rev}:vendor/modules.txt")
     if got and got[0] == "blob":
         versions.update(parse_modules_txt(got[1].decode("utf-8", "replace")))
     got = reader.read(f"{rev}:go.mod")
     if got and got[0] == "blob":
-        versions.update(parse_go_mod(got[1].decode("utf-8", "replace")))
-    return versions
+        text = got[1].decode("utf-8", "replace")
+        versions.update(parse_go_mod(text))
+        local = local_replaces(text)
+    return versions, local
 
 
 def describe(shadow: Shadow, steps: Sequence[tuple[str | None, str]], target: str
              ) -> tuple[tuple[ModuleChange, ...], bool]:
     """Modules the fix changes: (before, after) from the first parent / last commit of `steps`."""
+    modules, _ = changes(shadow, steps, target)
+    return modules, all(c.target == c.source_from for c in modules)
+
+
+def changes(shadow: Shadow, steps: Sequence[tuple[str | None, str]], target: str
+            ) -> tuple[tuple[ModuleChange, ...], tuple[str, ...]]:
+    """(real module changes, modules left out as publishing-bot artifacts)."""
     with ObjectReader(shadow.path) as reader:
-        before = module_versions(reader, steps[0][0])
-        after = module_versions(reader, steps[-1][1])
-        on_target = module_versions(reader, target)
+        before, local_before = _go_mod(reader, steps[0][0])
+        after, local_after = _go_mod(reader, steps[-1][1])
+        on_target, _ = _go_mod(reader, target)
     changed = sorted(m for m in set(before) | set(after) if before.get(m) != after.get(m))
+    local = local_before | local_after
+    artifacts = tuple(m for m in changed if m in local or STAGING_VERSION in
+                      (before.get(m), after.get(m)))
     modules = tuple(ModuleChange(m, before.get(m), after.get(m), on_target.get(m))
-                    for m in changed)
-    same_start = all(c.target == c.source_from for c in modules)
-    return modules, same_start
+                    for m in changed if m not in artifacts)
+    return modules, artifacts
+
+
+def why_not_offered(modules: Sequence[ModuleChange]) -> str:
+    """Why a zero-context apply is not offered: the modules the target has at other versions."""
+    other = [m for m in modules if m.target != m.source_from]
+    shown = ", ".join(f"{m.module} {m.target or 'absent'} (the fix starts from "
+                      f"{m.source_from or 'absent'})" for m in other[:3])
+    more = f" and {len(other) - 3} more" if len(other) > 3 else ""
+    return f"the target has {shown}{more}: the vendored files differ, so lines without " \
+           "context would land in the wrong places"
 
 
 def bump(modules: tuple[ModuleChange, ...], same_start: bool, zero_context: str,
@@ -105,3 +154,31 @@ def collapse(conflicts: Sequence[Conflict]) -> tuple[tuple[Conflict, ...], int]:
 def _vendored_source(path: str) -> bool:
     return ("vendor/" in path and not path.endswith("vendor/modules.txt")
             and path.rsplit("/", 1)[-1] not in ("go.mod", "go.sum"))
+
+
+_SEMVER = re.compile(r"^v(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$")
+
+
+def version_key(version: str) -> tuple[int, int, int, int, str] | None:
+    """A sort key for a Go module version (a release sorts after its pre-releases and
+    pseudo-versions); None when it is not semver."""
+    match = _SEMVER.match(version)
+    if not match:
+        return None
+    major, minor, patch, pre = match.groups()
+    return int(major), int(minor), int(patch), 0 if pre else 1, pre or ""
+
+
+def at_least(have: str | None, want: str | None) -> bool:
+    """`have` is `want` or newer (both semver)."""
+    if have is None or want is None:
+        return False
+    a, b = version_key(have), version_key(want)
+    return a is not None and b is not None and a >= b
+
+
+def already_bumped(modules: Sequence[ModuleChange]) -> bool:
+    """The target requires every module the fix raises at that version or newer."""
+    raised = [m for m in modules if m.source_to is not None]
+    return bool(raised) and all(at_least(m.target, m.source_to) for m in raised) and all(
+        m.source_to is not None for m in modules)

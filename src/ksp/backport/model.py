@@ -9,6 +9,7 @@ from ksp.model import Minor, StrEnum
 
 class Result(StrEnum):
     CLEAN = "clean"  # `git apply` takes it as is (offsets allowed, reported)
+    ALREADY_APPLIED = "already-applied"  # the branch or the minor's series has it: nothing to do
     ADJUSTED = "adjusted"  # only a 3-way merge (renames, directory renames) takes it
     CONFLICT = "conflict"
     SKIPPED = "skipped"  # series mode: not tried after an earlier commit conflicted
@@ -19,8 +20,8 @@ class Result(StrEnum):
         return _RANK[self]
 
 
-_RANK = {Result.CLEAN: 0, Result.ADJUSTED: 1, Result.SKIPPED: 2, Result.CONFLICT: 3,
-         Result.ERROR: 4}
+_RANK = {Result.ALREADY_APPLIED: 0, Result.CLEAN: 0, Result.ADJUSTED: 1, Result.SKIPPED: 2,
+         Result.CONFLICT: 3, Result.ERROR: 4}
 
 
 class ConflictKind(StrEnum):
@@ -52,7 +53,18 @@ class FixCommit:
     apply: str  # the commit whose change is applied (sha, or its backport on a branch)
     parent: str | None
     subject: str = ""
-    method: str = "given"  # given | patch-id | trailer | subject
+    method: str = "given"  # given | cherry-pick-trailer | patch-id | subject-author
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Why a fix counts as already there: how it was matched, and to which commit or patch."""
+
+    by: str  # ancestor | cherry-pick-trailer | patch-id | subject-author | series-index |
+    #          series-patch-id | reverse-apply
+    commit: str | None = None
+    patch: str | None = None
+    detail: str = ""
 
 
 @dataclass(frozen=True)
@@ -88,6 +100,8 @@ class DependencyBump:
     same_start: bool  # the target has every module at the version the fix starts from
     zero_context: str  # applied | failed | not-offered | not-needed
     vendor_conflicts: int = 0
+    reason: str = ""  # why zero_context is what it is (not-offered, failed)
+    left_out: tuple[str, ...] = ()  # publishing-bot artifacts (k8s.io/api -> v0.0.0, ../api)
 
 
 @dataclass(frozen=True)
@@ -114,6 +128,14 @@ class Attempt:
 
 
 @dataclass(frozen=True)
+class PullRequest:
+    """An upstream pull request (its merge commit) whose commits hold prerequisites."""
+
+    merge: str
+    commits: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class TargetResult:
     minor: Minor
     branch: str
@@ -131,6 +153,8 @@ class TargetResult:
     patch: str | None = None
     worktree: str | None = None
     error: str | None = None
+    already_applied: Evidence | None = None
+    prerequisite_prs: tuple[PullRequest, ...] = ()
     attempt: Attempt | None = field(default=None, repr=False, compare=False)
 
 
@@ -144,4 +168,5 @@ class BackportResult:
 
     @property
     def ok(self) -> bool:
-        return all(t.result in (Result.CLEAN, Result.ADJUSTED) for t in self.targets)
+        return all(t.result in (Result.CLEAN, Result.ADJUSTED, Result.ALREADY_APPLIED)
+                   for t in self.targets)

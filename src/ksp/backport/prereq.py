@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from ksp.backport.model import Conflict, FixCommit
+from ksp.backport.model import Conflict, FixCommit, PullRequest
 from ksp.git import diff as diffmod
 from ksp.git.shadow import Shadow
 
@@ -89,3 +89,48 @@ def smallest(found: list[str], works: Callable[[list[str]], bool]) -> Prerequisi
         if trial and works(trial):
             keep = trial
     return Prerequisites(tuple(keep), True)
+
+
+def pull_requests(shadow: Shadow, commits: Sequence[str], fix: str) -> tuple[PullRequest, ...]:
+    """The upstream pull requests (merge commits) the prerequisites came in with, each with all
+    its commits: a person takes a whole PR, not a commit picked out of its middle.
+
+    The merge of a commit is the oldest merge that is both on the first-parent line of a
+    branch holding the fix and a descendant of the commit."""
+    tip = _tip_holding(shadow, fix)
+    if tip is None:
+        return ()
+    found: dict[str, PullRequest] = {}
+    for sha in commits:
+        merge = _merge_of(shadow, sha, tip)
+        if merge is None or merge in found:
+            continue
+        parents = shadow.git("rev-list", "--parents", "-n", "1", merge).stdout.split()[1:]
+        if len(parents) < 2:
+            continue
+        inside = shadow.git("rev-list", "--reverse", "--topo-order", "--no-merges",
+                            f"{parents[0]}..{parents[1]}").stdout.split()
+        if len(inside) > 1:  # a one-commit PR adds nothing to the prerequisites list
+            found[merge] = PullRequest(merge, tuple(inside))
+    return tuple(found.values())
+
+
+def _tip_holding(shadow: Shadow, fix: str) -> str | None:
+    out = shadow.git("-C", str(shadow.upstream), "for-each-ref", "--format=%(refname)",
+                     "--contains", fix, "refs/heads", "refs/remotes", check=False).stdout.split()
+    for preferred in ("refs/heads/main", "refs/heads/master", "refs/remotes/origin/main",
+                      "refs/remotes/origin/master"):
+        if preferred in out:
+            return preferred
+    return out[0] if out else None
+
+
+def _merge_of(shadow: Shadow, sha: str, tip: str) -> str | None:
+    ancestry = shadow.git("-C", str(shadow.upstream), "rev-list", "--ancestry-path", "--merges",
+                          f"{sha}..{tip}", check=False).stdout.split()
+    if not ancestry:
+        return None
+    first_parent = set(shadow.git("-C", str(shadow.upstream), "rev-list", "--first-parent",
+                                  "--merges", f"{sha}..{tip}", check=False).stdout.split())
+    on_line = [m for m in ancestry if m in first_parent]
+    return on_line[-1] if on_line else None

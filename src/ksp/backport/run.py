@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
-from ksp.backport import deps, prereq, sources, targets
+from ksp.backport import already, deps, prereq, sources, targets
 from ksp.backport.classify import Classifier
 from ksp.backport.model import (
     Attempt,
     BackportResult,
     CommitResult,
     DependencyBump,
+    Evidence,
     FixCommit,
     Result,
     Source,
@@ -23,9 +26,11 @@ from ksp.errors import UsageError
 from ksp.git import merge
 from ksp.git.shadow import Shadow
 from ksp.lifecycle import Lifecycle
-from ksp.model import Minor
+from ksp.model import AdvisoryId, Minor, Status
 from ksp.repo.config import Config
 from ksp.repo.layout import PatchesRepo
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -82,26 +87,43 @@ def triage(shadow: Shadow, repo: PatchesRepo | None, config: Config, lifecycle: 
     refs = merge.ref_map(shadow.upstream)
     minors = targets.select(lifecycle, req.today, req.to, warn)
     classifier = Classifier(shadow, req.merge_base_option)
-    paths = sorted({p for c in fix for p in classifier.paths(c)})
-    known = set(lifecycle.minors()) | set(minors) | (set(repo.minors()) if repo else set())
-    tips = {m: (config.branch_for(m), sha) for m in known
-            if (sha := targets.branch_commit(refs, config.branch_for(m)))}
-    if req.from_branch:
-        tips = {m: v for m, v in tips.items() if v[0] == req.from_branch}
-        if not tips:
-            raise UsageError(f"--from {req.from_branch}: no such release branch in the upstream")
-    found = sources.find(shadow, fix, tips, paths)
+    finder = already.Finder(shadow, fix, {c.sha: classifier.paths(c) for c in fix})
+    found = sources.find(finder, _source_branches(refs, config, lifecycle, repo, minors,
+                                                  from_branch=req.from_branch))
     if req.from_branch and not found:
         warn(f"ksp: warning: no version of the fix found on {req.from_branch}; "
              "using the upstream commits")
     original = Source("upstream", tuple(fix))
     results = []
     for minor in minors:
+        start = time.perf_counter()
         target = targets.prepare(shadow, refs, config, repo, minor=minor,
                                  window=lifecycle.window(minor, req.today))
-        results.append(_one_target(classifier, target, found, original, req))
+        results.append(_one_target(classifier, finder, repo, target, found=found,
+                                   original=original, req=req))
+        log.debug("%s: %s from %s in %.0f ms", minor, results[-1].result, results[-1].source,
+                  (time.perf_counter() - start) * 1000)
     mode = "independent" if req.independent else "series"
     return BackportResult(req.advisory, mode, str(shadow.upstream), tuple(fix), tuple(results))
+
+
+def _source_branches(refs: dict[str, str], config: Config, lifecycle: Lifecycle,
+                     repo: PatchesRepo | None, minors: Sequence[Minor], *,
+                     from_branch: str | None) -> dict[Minor, tuple[str, str]]:
+    """Release branches to look for the fix's backports on: the one --from names, else every
+    known minor newer than the oldest target (older ones are rarely a better start)."""
+    if from_branch:
+        sha = targets.branch_commit(refs, from_branch)
+        minor = targets.minor_of_branch(config, from_branch)
+        if sha is None or minor is None:
+            raise UsageError(f"--from {from_branch}: no such release branch in the upstream",
+                             hint=f"release branches are named {config.branch!r}")
+        return {minor: (from_branch, sha)}
+    known = set(lifecycle.minors()) | set(minors) | (set(repo.minors()) if repo else set())
+    oldest = min(minors, default=None)
+    return {m: (config.branch_for(m), sha) for m in known
+            if (oldest is None or m >= oldest)
+            and (sha := targets.branch_commit(refs, config.branch_for(m)))}
 
 
 def _score(attempt: Attempt) -> tuple[int, int, int]:
@@ -111,12 +133,13 @@ def _score(attempt: Attempt) -> tuple[int, int, int]:
     return attempt.result.rank, -first, hunks
 
 
-def _one_target(classifier: Classifier, target: targets.Target, found: list[Source],
-                original: Source, req: Request) -> TargetResult:
+def _one_target(classifier: Classifier, finder: already.Finder, repo: PatchesRepo | None,
+                target: targets.Target, *,
+                found: list[Source], original: Source, req: Request) -> TargetResult:
     if target.error or target.head is None or target.base is None:
         return TargetResult(target.minor, target.branch, Result.ERROR, str(target.window),
                             target.base, None, target.series, error=target.error)
-    there = _already_there(classifier.shadow, target, found)
+    there = _already_there(classifier, finder, repo, target, req.advisory)
     if there is not None:
         return there
     best: Attempt | None = None
@@ -140,32 +163,63 @@ def _one_target(classifier: Classifier, target: targets.Target, found: list[Sour
     )
     if best.result is Result.CONFLICT and req.prerequisites and bump is None:
         found_pre = _prerequisites(classifier, best, target, req)
+        prs = prereq.pull_requests(classifier.shadow, found_pre.commits, best.source.commits[0].sha
+                                   ) if found_pre.verified and found_pre.commits else ()
         result = replace(result, prerequisites=found_pre.commits,
-                         prerequisites_verified=found_pre.verified)
+                         prerequisites_verified=found_pre.verified, prerequisite_prs=prs)
     return result
 
 
-def _already_there(shadow: Shadow, target: targets.Target, found: list[Source]
-                   ) -> TargetResult | None:
-    """The fix is already in the target's base (merged upstream into that release branch, found
-    by trailer, patch-id or subject): nothing to backport, and no conflict to report."""
-    own = next((s for s in found if s.minor == target.minor), None)
-    if own is None or target.base is None or target.head is None:
+def _already_there(classifier: Classifier, finder: already.Finder, repo: PatchesRepo | None,
+                   target: targets.Target, advisory: str) -> TargetResult | None:
+    """The fix is already on the target (see ksp.backport.already for the order of checks):
+    nothing to backport, and no conflict to report."""
+    assert target.base is not None and target.head is not None
+    shadow, fix, paths = classifier.shadow, finder.fix, finder.paths
+    per_commit: dict[str, Evidence] = {}
+    evidence = finder.ancestor(target.base)
+    if evidence is None:
+        per_commit = finder.on_branch(target.base)
+        if all(c.sha in per_commit for c in fix):
+            evidence = per_commit[fix[-1].sha]
+    if evidence is None:
+        evidence = _series_index(repo, target, advisory)
+    touched = sorted({p for v in paths.values() for p in v})
+    if evidence is None:
+        evidence = already.in_series(shadow, classifier.whole(fix), target.patches,
+                                     target.head, touched)
+    if evidence is None:
+        evidence = already.dependency_versions(shadow, fix, target.head, touched)
+    if evidence is None:
         return None
-    for version in own.commits:
-        inside = shadow.git("merge-base", "--is-ancestor", version.apply, target.base,
-                            check=False)
-        if inside.returncode != 0:
-            return None  # on the branch, but after the base (e.g. the final tag)
     commits = tuple(CommitResult(
-        c.sha, Result.CLEAN, applied_from=c.apply, already_applied=True, method=c.method,
-        detail=f"already on {target.branch} as {c.apply[:12]} (found by {c.method})")
-        for c in own.commits)
-    attempt = Attempt(own, commits, Result.CLEAN, target.head)
-    return TargetResult(target.minor, target.branch, Result.CLEAN, str(target.window),
-                        target.base, target.head, target.series, commits,
-                        f"{target.branch} (already there)", (SourceTry(own.name, Result.CLEAN),),
+        c.sha, Result.ALREADY_APPLIED, applied_from=(per_commit.get(c.sha) or evidence).commit,
+        already_applied=True, method=(per_commit.get(c.sha) or evidence).by,
+        detail=_detail(per_commit.get(c.sha) or evidence, target)) for c in fix)
+    source = f"{target.branch} (already there)"
+    attempt = Attempt(Source(source, tuple(fix), target.minor), commits, Result.ALREADY_APPLIED,
+                      target.head)
+    return TargetResult(target.minor, target.branch, Result.ALREADY_APPLIED, str(target.window),
+                        target.base, target.head, target.series, commits, source,
+                        (SourceTry(source, Result.ALREADY_APPLIED),), already_applied=evidence,
                         attempt=attempt)
+
+
+def _series_index(repo: PatchesRepo | None, target: targets.Target, advisory: str
+                  ) -> Evidence | None:
+    if repo is None:
+        return None
+    entry = repo.index().advisories().get(AdvisoryId(advisory))
+    state = entry.minors.get(target.minor) if entry else None
+    if state is None or state.status is not Status.PATCHED:
+        return None
+    return Evidence("series-index", patch=state.patch,
+                    detail=f"index.yaml: {advisory} is patched on {target.minor}")
+
+
+def _detail(evidence: Evidence, target: targets.Target) -> str:
+    what = evidence.commit[:12] if evidence.commit else evidence.patch or "the tree"
+    return evidence.detail or f"already on {target.branch}: {what} (by {evidence.by})"
 
 
 def _dependency_bump(classifier: Classifier, best: Attempt, head: str) -> DependencyBump | None:
@@ -173,15 +227,23 @@ def _dependency_bump(classifier: Classifier, best: Attempt, head: str) -> Depend
     if not deps.only_dependencies(p for c in commits for p in classifier.paths(c)):
         return None
     steps = [(c.parent, c.apply) for c in commits]
-    modules, same_start = deps.describe(classifier.shadow, steps, head)
+    modules, left_out = deps.changes(classifier.shadow, steps, head)
+    same_start = all(c.target == c.source_from for c in modules)
+    reason = ""
     if any(c.method == "zero-context" for c in best.commits):
         status = "applied"
     elif best.result is not Result.CONFLICT:
         status = "not-needed"
+    elif same_start:
+        status, reason = "failed", "the target starts from the same versions, but the " \
+            "diff without context does not apply"
     else:
-        status = "failed" if same_start else "not-offered"
+        status, reason = "not-offered", deps.why_not_offered(modules)
+    if left_out:
+        reason += ("; " if reason else "") + "left out as publishing-bot artifacts (staging " \
+            "form: v0.0.0, replace => ../): " + ", ".join(left_out)
     vendor = sum(1 for c in best.commits for x in c.conflicts if x.path == "vendor/")
-    return DependencyBump(modules, same_start, status, vendor)
+    return DependencyBump(modules, same_start, status, vendor, reason, left_out)
 
 
 def _prerequisites(classifier: Classifier, best: Attempt, target: targets.Target,

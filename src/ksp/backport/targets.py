@@ -26,6 +26,7 @@ class Target:
     head: str | None = None  # base + existing series (shadow commit)
     series: int = 0
     error: str | None = None
+    patches: tuple[tuple[str, bytes], ...] = ()  # the existing series: (path, diff)
 
 
 def select(lifecycle: Lifecycle, today: dt.date, explicit: Iterable[Minor],
@@ -49,6 +50,18 @@ def branch_commit(refs: Mapping[str, str], branch: str) -> str | None:
         if name.startswith("refs/remotes/") and name.endswith(f"/{branch}"):
             return sha
     return None
+
+
+def minor_of_branch(config: Config, branch: str) -> Minor | None:
+    """The minor a release branch is for, by the profile's branch template."""
+    pattern = re.escape(config.branch).replace(re.escape("{minor}"), r"(\d+\.\d+)")
+    match = re.fullmatch(pattern, branch)
+    if not match:
+        return None
+    try:
+        return Minor.parse(match.group(1))
+    except ValueError:
+        return None
 
 
 def base_commit(refs: Mapping[str, str], config: Config, minor: Minor) -> str | None:
@@ -84,4 +97,5 @@ def prepare(shadow: Shadow, refs: Mapping[str, str], config: Config, repo: Patch
         detail = f"{failed[0].name}: {failed[0].detail}" if failed else "does not apply"
         return Target(minor, branch, window, base, error=f"existing series does not apply: "
                       f"{detail}", series=len(inputs))
-    return Target(minor, branch, window, base, series.head, len(inputs))
+    return Target(minor, branch, window, base, series.head, len(inputs),
+                  patches=tuple((p.name, p.diff) for p in inputs))

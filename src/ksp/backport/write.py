@@ -49,7 +49,8 @@ def header_text(repo: PatchesRepo, advisory: str, commits: Sequence[str], *, cls
 def patch_text(repo: PatchesRepo, shadow: Shadow, advisory: str, commits: Sequence[str], *,
                cls: BackportClass, values: HeaderValues, old: str, new: str,
                subject: str | None = None, source: Source | None = None
-               ) -> tuple[str, Advisory] | None:
+               ) -> tuple[bytes, Advisory] | None:
+    """The patch file (header, then the diff as git wrote it: bytes, whatever its encoding)."""
     body = merge.tree_diff(shadow, old, new)
     if not body.strip():
         return None
@@ -60,10 +61,10 @@ def patch_text(repo: PatchesRepo, shadow: Shadow, advisory: str, commits: Sequen
     header, entry = header_text(repo, advisory, commits, cls=cls, values=values,
                                 paths=merge.changed_paths(shadow, old, new), subject=subject,
                                 notes=notes)
-    return header + body, entry
+    return header.encode("utf-8") + body, entry
 
 
-def save_patches(repo: PatchesRepo, advisory: str, texts: dict[Minor, str],
+def save_patches(repo: PatchesRepo, advisory: str, texts: dict[Minor, bytes],
                  entry: Advisory | None = None) -> dict[Minor, str]:
     """Write each minor's patch after its series and set the index entries, as one operation
     under the repo lock (numbers chosen and policy checked there); `entry` fills what the
@@ -73,7 +74,7 @@ def save_patches(repo: PatchesRepo, advisory: str, texts: dict[Minor, str],
         _check_series(repo, advisory, list(texts))
         for minor in sorted(texts):
             rel = f"{minor.folder}/{repo.next_number(minor):04d}_{advisory}.patch"
-            raw = texts[minor].encode("utf-8")
+            raw = texts[minor]
             files = patchfile.parse_diff(patchfile.split(raw)[1], rel)
             policy.enforce(files, repo.config.policy, name=rel, size=len(raw))
             paths[minor] = rel
@@ -81,7 +82,7 @@ def save_patches(repo: PatchesRepo, advisory: str, texts: dict[Minor, str],
         doc.upsert(entry or Advisory(AdvisoryId(advisory), title=advisory,
                                      kind=PatchKind.of(advisory)))
         for minor, rel in paths.items():
-            digest = hashlib.sha256(texts[minor].encode("utf-8")).hexdigest()
+            digest = hashlib.sha256(texts[minor]).hexdigest()
             doc.set_state(advisory, minor, MinorState(Status.IN_PROGRESS, patch=rel,
                                                       sha256=digest))
     return paths
@@ -97,7 +98,7 @@ def write(repo: PatchesRepo, shadow: Shadow, result: BackportResult, values: Hea
     included) before writing anything."""
     shas = [c.sha for c in result.commits]
     subject = result.commits[0].subject if result.commits else None
-    texts: dict[Minor, str] = {}
+    texts: dict[Minor, bytes] = {}
     entry: Advisory | None = None
     conflicts: list[TargetResult] = []
     out: list[Written] = []
@@ -137,7 +138,7 @@ def _check_series(repo: PatchesRepo, advisory: str, minors: list[Minor]) -> None
                            hint="remove it first, or edit it by hand")
 
 
-def _check_free(repo: PatchesRepo, shadow: Shadow, advisory: str, texts: dict[Minor, str],
+def _check_free(repo: PatchesRepo, shadow: Shadow, advisory: str, texts: dict[Minor, bytes],
                 conflicts: list[TargetResult]) -> None:
     _check_series(repo, advisory, list(texts))
     for target in conflicts:

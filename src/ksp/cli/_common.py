@@ -71,8 +71,19 @@ def today(args: argparse.Namespace) -> dt.date:
     return getattr(args, "date", None) or dt.date.today()
 
 
+def displayable(text: str) -> str:
+    """Bytes of git data that are not UTF-8 (kept as surrogate escapes) shown as U+FFFD, so
+    that stdout gets valid UTF-8 (and JSON stays JSON) whatever the terminal's error mode."""
+    import re  # already loaded by the standard library at start-up: no cost
+
+    if not re.search("[\udc80-\udcff]", text):
+        return text
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def emit(text: str) -> None:
     """The result, on stdout."""
+    text = displayable(text)
     sys.stdout.write(text if text.endswith("\n") or not text else text + "\n")
     sys.stdout.flush()
 

@@ -15,9 +15,12 @@ def register(sub: Any) -> None:
         "ksp backport CVE-2025-5187 --upstream ../kubernetes --commit 3f2a1b9 --write",
         description="Cherry-pick an upstream fix (commits, a range or a merged PR) onto each "
         "target minor's base plus its existing series, without touching your clone, and "
-        "classify it: clean, adjusted (3-way, renames) or conflict (files, hunks, "
-        "prerequisite commits). --write turns clean/adjusted results into patch files and "
-        "leaves a worktree with conflict markers for the rest; --continue finishes one.",
+        "classify it: already-applied (the branch or the series has it; the evidence says "
+        "how: ancestor, cherry-pick trailer, patch-id, subject and author, the index, a series "
+        "patch, reverse-apply, a newer dependency), clean, adjusted (3-way, renames) or "
+        "conflict (files, hunks, prerequisite commits and their pull request). --write turns "
+        "clean/adjusted results into patch files and leaves a worktree with conflict markers "
+        "for the rest; --continue finishes one.",
     )
     parser.add_argument("advisory", nargs="?", help="the advisory id (CVE-…, GHSA-…, INFRA-…)")
     parser.add_argument("--upstream", type=Path,
@@ -32,7 +35,8 @@ def register(sub: Any) -> None:
                         metavar="MINOR", help="a target minor (repeat; default: every minor "
                         "in the extended window)")
     parser.add_argument("--from", dest="from_branch", metavar="BRANCH",
-                        help="start from the fix's backport on this release branch")
+                        help="start from the fix's backport on this release branch (found by "
+                        "its trailer, patch-id, or subject and author)")
     parser.add_argument("--independent", action="store_true",
                         help="try each commit alone instead of as a series")
     parser.add_argument("--write", action="store_true",

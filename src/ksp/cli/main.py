@@ -13,9 +13,11 @@ import contextlib
 import importlib
 import os
 import sys
+import time
 import traceback
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from ksp import __version__
 from ksp.cli._common import HelpFormatter
@@ -97,6 +99,7 @@ def _command(argv: Sequence[str]) -> str | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    started = time.perf_counter()
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(_command(argv))  # `ksp gate` imports the gate's module only
     try:
@@ -106,6 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return EXIT_USAGE
+    handler = _verbose_logging() if args.verbose else None
     try:
         with _sigterm_as_interrupt():
             return int(args.func(args))
@@ -126,8 +130,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.verbose:
             traceback.print_exc()
         print(f"ksp: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
-        print("  hint: rerun with --verbose for the traceback, and report it", file=sys.stderr)
+        print(f"  hint: rerun as `ksp -v {args.command} …` for the traceback and a log of the "
+              "git commands, and report it", file=sys.stderr)
         return EXIT_INTERNAL
+    finally:
+        if handler is not None:
+            import logging
+
+            root = logging.getLogger("ksp")
+            root.debug("%s done in %.0f ms", args.command, (time.perf_counter() - started) * 1000)
+            root.removeHandler(handler)
+            root.setLevel(logging.NOTSET)
+
+
+def _verbose_logging() -> Any:
+    """`-v`: every git command ksp runs, with its exit code and time, on stderr."""
+    import logging
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("ksp: %(name)s: %(message)s"))
+    root = logging.getLogger("ksp")
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    return handler
 
 
 def entry() -> None:

@@ -24,7 +24,9 @@ def register(sub: Any) -> None:
     source.add_argument("--diff", type=Path, metavar="FILE", help="a plain git diff")
     source.add_argument("--mail", type=Path, metavar="FILE", help="a git format-patch mail")
     source.add_argument("--upstream", type=Path, metavar="DIR",
-                        help="a local clone of the upstream (with --commit)")
+                        help="a local clone of the upstream (with --commit): the commits are "
+                        "rebased onto the minor's base + series, as `ksp backport --write` "
+                        "does; a conflict is refused")
     parser.add_argument("--commit", nargs="+", action="extend", default=[], metavar="SHA",
                         help="upstream commit(s), oldest first, or a range A..B")
     parser.add_argument("--testing", metavar="TEXT",
@@ -50,7 +52,14 @@ def run(args: argparse.Namespace) -> int:
     elif args.mail:
         source = new.from_mail(args.mail, limit)
     else:
-        source = new.from_upstream(args.upstream, args.commit)
+        source, cls, warning = new.on_minor(repo, new.from_upstream(args.upstream, args.commit),
+                                            args.advisory, args.minor, _common.today(args))
+        if warning:
+            _common.log(f"ksp: warning: {warning}")
+        elif args.backport in (None, "clean") and cls == "adjusted":
+            args.backport = "adjusted"  # rebased by a 3-way merge: not the upstream diff as is
+        elif args.backport is None:
+            args.backport = cls
     header = _headerflags.values(args, repo, testing=args.testing, backport=args.backport)
     request = new.NewRequest(args.advisory, args.minor, header)
     result = new.create(repo, request, source, _common.today(args))

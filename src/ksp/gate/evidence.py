@@ -112,7 +112,7 @@ def record(repo: PatchesRepo, gate: GateResult, today: dt.date) -> list[Path]:
         return []
     with index_mod.edit(repo.index_path) as document:
         for update in updates.values():
-            digest = hashlib.sha256(update.text.encode()).hexdigest()
+            digest = hashlib.sha256(update.text.encode("utf-8", "surrogateescape")).hexdigest()
             document.set_patch_sha(update.file, digest)
             _set_patched(document, update, digest, today)
         for minor in {id(u.minor): u.minor for u in updates.values()}.values():

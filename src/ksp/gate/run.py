@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ksp.errors import KspError, UsageError
@@ -153,6 +153,10 @@ def _gate_minor(request: GateRequest, config: Config, shadow: Shadow, minor_plan
     except KspError as exc:
         return _finish(request, MinorResult(minor, base_ref, base, minor_plan, error=str(exc)),
                        progress)
+    series = replace(series, patches=[
+        replace(r, detail=r.detail + "; " + drift_hint(p, minor, request.upstream))
+        if r.result is Outcome.DRIFT else r
+        for r, p in zip(series.patches, minor_plan.patches, strict=True)])
     result = MinorResult(minor, base_ref, base, minor_plan, series)
     progress.phase(minor, "after-series")
     progress.phase(minor, "steps")
@@ -173,6 +177,24 @@ def _policy_error(config: Config, minor_plan: MinorPlan) -> str | None:
         except KspError as exc:
             return str(exc)
     return None
+
+
+def drift_hint(patch: PlannedPatch, minor: Minor, upstream: Path) -> str:
+    """The command that regenerates a drifting patch exactly on its minor's base + series."""
+    commits = "SHA"
+    try:
+        head = patch.path.read_bytes()[:8192]
+    except OSError:
+        head = b""
+    for line in head.split(b"\n"):
+        if line.startswith(b"# Upstream commits:"):
+            commits = " --commit ".join(line.split(b":", 1)[1].decode("utf-8", "replace")
+                                        .replace(",", " ").split()) or "SHA"
+            break
+    advisory = patch.path.name.removesuffix(".patch").split("_", 1)[-1]
+    return (f"regenerate it on the series with `ksp backport {advisory} --upstream {upstream} "
+            f"--commit {commits} --to {minor} --write` (remove the old file first), or "
+            f"`ksp new {advisory} --minor {minor} --upstream {upstream} --commit {commits}`")
 
 
 def _steps(request: GateRequest, config: Config, shadow: Shadow, result: MinorResult,

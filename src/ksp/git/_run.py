@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
+import time
 from collections.abc import Mapping
 from pathlib import Path
 
 from ksp.errors import GitError, raise_if_signalled
+
+log = logging.getLogger("ksp.git")
 
 # Output that does not depend on the user's pager, locale or colour settings.
 _STABLE_ENV = {
@@ -42,10 +46,14 @@ def git(
     check: bool = True,
     what: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run `git -C cwd args…`; raises GitError (with the command and stderr) unless check=False."""
+    """Run `git -C cwd args…`; raises GitError (with the command and stderr) unless check=False.
+
+    Output is decoded with surrogateescape and a str input encoded the same way, so that git
+    data that is not UTF-8 (vendored files, test data) goes back to git byte for byte; data
+    (diffs, blobs, logs with patches) is better read with git_bytes."""
     cmd = ["git", "-C", str(cwd), *_STABLE_CONFIG, *args]
-    data = input.encode("utf-8") if isinstance(input, str) else input
-    proc = subprocess.run(cmd, input=data, capture_output=True, env=git_env(env), check=False)
+    data = input.encode("utf-8", "surrogateescape") if isinstance(input, str) else input
+    proc = _run(cmd, data, env)
     result = subprocess.CompletedProcess(
         cmd, proc.returncode,
         proc.stdout.decode("utf-8", "surrogateescape"),
@@ -62,13 +70,27 @@ def git_bytes(cwd: Path | str, *args: str, input: bytes | None = None,
               env: Mapping[str, str] | None = None) -> bytes:
     """Like git() but returns raw stdout bytes (blobs, -z output)."""
     cmd = ["git", "-C", str(cwd), *_STABLE_CONFIG, *args]
-    proc = subprocess.run(cmd, input=input, capture_output=True, env=git_env(env), check=False)
+    proc = _run(cmd, input, env)
     raise_if_signalled(proc.returncode)
     if proc.returncode != 0:
         raise GitError(f"git {args[0] if args else ''} failed", cmd=cmd,
                        returncode=proc.returncode,
                        stderr=proc.stderr.decode("utf-8", "replace"))
     return proc.stdout
+
+
+def _run(cmd: list[str], data: bytes | None, env: Mapping[str, str] | None
+         ) -> subprocess.CompletedProcess[bytes]:
+    if not log.isEnabledFor(logging.DEBUG):
+        return subprocess.run(cmd, input=data, capture_output=True, env=git_env(env),
+                              check=False)
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, input=data, capture_output=True, env=git_env(env), check=False)
+    shown = " ".join(a for i, a in enumerate(cmd) if i > 2 and a != "-c" and cmd[i - 1] != "-c")
+    log.debug("git -C %s %s: exit %d, %.1f ms%s", cmd[2], shown[:300], proc.returncode,
+              (time.perf_counter() - start) * 1000,
+              f", {len(data)} bytes in" if data else "")
+    return proc
 
 
 def split_z(data: str | bytes) -> list[str]:

@@ -156,7 +156,8 @@ class ApplyCheck:
     error: str = ""
 
 
-def apply_check(shadow: Shadow, onto: str, patch: bytes, paths: Iterable[str]) -> ApplyCheck:
+def apply_check(shadow: Shadow, onto: str, patch: bytes, paths: Iterable[str], *,
+                reverse: bool = False) -> ApplyCheck:
     """Does `patch` apply to `onto` exactly (no fuzz, no 3-way)? Offsets are reported."""
     with tempfile.TemporaryDirectory(prefix="ksp-apply-") as tmp:
         env = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
@@ -167,8 +168,8 @@ def apply_check(shadow: Shadow, onto: str, patch: bytes, paths: Iterable[str]) -
             shadow.git("update-index", "-z", "--index-info", input=listing, env=env)
         else:
             shadow.git("read-tree", "--empty", env=env)
-        proc = shadow.git("apply", "--cached", "--check", "-v", "-", input=patch, env=env,
-                          check=False)
+        proc = shadow.git("apply", "--cached", "--check", "-v", *(["-R"] if reverse else []),
+                          "-", input=patch, env=env, check=False)
     offsets, current = [], ""
     for line in proc.stderr.splitlines():
         checking = _CHECKING_RE.match(line)
@@ -196,14 +197,13 @@ def apply_zero_context(shadow: Shadow, onto: str, patch_u0: bytes) -> str | None
 def commit_diff(shadow: Shadow, parent: str | None, commit: str, *, context: int = 3) -> bytes:
     """The change a commit makes, as `git apply` reads it (renames detected, binary kept)."""
     old = parent or _empty_tree(shadow)
-    proc = shadow.git("diff-tree", "-p", "-M", "--binary", "--full-index", f"-U{context}",
-                      old, commit)
-    return proc.stdout.encode("utf-8", "surrogateescape")
+    return shadow.git_bytes("diff-tree", "-p", "-M", "--binary", "--full-index",
+                            f"-U{context}", old, commit)
 
 
-def tree_diff(shadow: Shadow, old: str, new: str) -> str:
-    """A patch file's body: `git diff` form, renames detected."""
-    return shadow.git("diff-tree", "-p", "-M", "--binary", old, new).stdout
+def tree_diff(shadow: Shadow, old: str, new: str) -> bytes:
+    """A patch file's body: `git diff` form, renames detected; bytes, as git wrote them."""
+    return shadow.git_bytes("diff-tree", "-p", "-M", "--binary", "--full-index", old, new)
 
 
 def changed_paths(shadow: Shadow, old: str, new: str) -> list[str]:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ksp._files import atomic_write, cache_dir
 from ksp.errors import KspError
-from ksp.git._run import git, git_env
+from ksp.git._run import git, git_bytes, git_env
 
 
 def common_dir(upstream: Path) -> Path:
@@ -95,6 +95,11 @@ class Shadow:
             env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:
         """git in the shadow (objects of the upstream visible through alternates)."""
         return git(self.path, *args, input=input, check=check, env=env)
+
+    def git_bytes(self, *args: str, input: bytes | None = None,
+                  env: Mapping[str, str] | None = None) -> bytes:
+        """git in the shadow, stdout as bytes (diffs, logs, blobs: data that is not text)."""
+        return git_bytes(self.path, *args, input=input, env=env)
 
     def resolve(self, ref: str) -> str:
         """A commit sha for `ref` as the user's clone names it (local or remote-tracking)."""

@@ -41,7 +41,8 @@ class Transaction:
     def write(self, path: Path, data: str | bytes) -> None:
         """Stage `data` for `path` (inside the repo); the file appears at commit()."""
         target = self._inside(path)
-        raw = data.encode("utf-8") if isinstance(data, str) else data
+        # surrogateescape: a str holding undecodable bytes of git data is written back as those
+        raw = data.encode("utf-8", "surrogateescape") if isinstance(data, str) else data
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.parent / f".{target.name}{_TMP_TAG}{os.getpid()}-{os.urandom(4).hex()}.tmp"
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)

@@ -219,20 +219,21 @@ def parse_diff(diff: str | bytes, path: str | Path, first_line: int = 1) -> list
 
 def parse(text: str, path: Path) -> PatchFile:
     header, count = parse_header(text, path)
-    head, body = split(text.encode("utf-8"))
-    diff = body.decode("utf-8")
+    head, body = split(text.encode("utf-8", "surrogateescape"))
+    diff = body.decode("utf-8", "surrogateescape")
     if head.count(b"\n") != count:  # a last header line without a newline: no diff at all
         raise FormatError("expected 'diff --git' right after the header", path=path,
                           line=count + 1)
     parse_diff(diff, path, first_line=count + 1)
-    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    digest = hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
     return PatchFile(path, header, diff, count, digest)
 
 
 def load(path: Path, *, limit: int = MAX_PATCH_BYTES) -> PatchFile:
     if path.is_symlink():
         raise FormatError("patch file is a symlink", path=path, hint="commit the file itself")
-    return parse(read_text(path, limit=limit, what="patch"), path)
+    # the header is UTF-8 text; the diff is upstream content, kept byte for byte
+    return parse(read_text(path, limit=limit, what="patch", bytes_from=b"diff --git "), path)
 
 
 def sha256_of(path: Path) -> str:

@@ -8,12 +8,18 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from ksp.backport.model import BackportResult, CommitResult, DependencyBump, TargetResult
+from ksp.backport.model import (
+    BackportResult,
+    CommitResult,
+    DependencyBump,
+    Evidence,
+    TargetResult,
+)
 from ksp.backport.resume import Continued
 from ksp.report.json import plain
 
-_STYLE = {"clean": "green", "adjusted": "yellow", "conflict": "red", "error": "magenta",
-          "skipped": "dim"}
+_STYLE = {"already-applied": "green", "clean": "green", "adjusted": "yellow", "conflict": "red",
+          "error": "magenta", "skipped": "dim"}
 
 
 def to_json(result: BackportResult) -> dict[str, Any]:
@@ -41,6 +47,9 @@ def _target(t: TargetResult) -> dict[str, Any]:
         "commits": [_commit(c) for c in t.commits],
         "prerequisites": list(t.prerequisites),
         "prerequisites_verified": t.prerequisites_verified,
+        "prerequisite_prs": [{"merge": p.merge, "commits": list(p.commits)}
+                             for p in t.prerequisite_prs],
+        "already_applied": _evidence(t.already_applied),
         "dependency_bump": _bump(t.dependency_bump),
         "patch": t.patch,
         "worktree": t.worktree,
@@ -60,6 +69,19 @@ def _commit(c: CommitResult) -> dict[str, Any]:
         "method": c.method,
         "detail": c.detail,
     }
+
+
+def _evidence(evidence: Evidence | None) -> dict[str, Any] | None:
+    if evidence is None:
+        return None
+    out: dict[str, Any] = {"by": evidence.by}
+    if evidence.commit:
+        out["commit"] = evidence.commit
+    if evidence.patch:
+        out["patch"] = evidence.patch
+    if evidence.detail:
+        out["detail"] = evidence.detail
+    return out
 
 
 def _bump(bump: DependencyBump | None) -> dict[str, Any] | None:
@@ -109,12 +131,17 @@ def _details(t: TargetResult) -> list[str]:
         if c.offsets:
             where = ", ".join(f"{o.path} #{o.hunk} {o.offset:+d}" for o in c.offsets[:6])
             out.append(f"{t.minor}: {c.sha[:12]}: offsets {where}")
-        if c.already_applied:
+        if c.already_applied and t.already_applied is None:
             out.append(f"{t.minor}: {c.sha[:12]}: already on the target")
+    if t.already_applied is not None:
+        out.append(f"{t.minor}: already applied: {_said(t.already_applied)}")
     if t.prerequisites:
         state = "verified" if t.prerequisites_verified else "not verified"
         out.append(f"{t.minor}: prerequisites ({state}): "
                    + " ".join(s[:12] for s in t.prerequisites))
+    for pr in t.prerequisite_prs:
+        out.append(f"{t.minor}: or take their whole pull request (merge {pr.merge[:12]}): "
+                   + " ".join(s[:12] for s in pr.commits))
     if t.worktree:
         out.append(f"{t.minor}: conflict markers in {t.worktree}; resolve them, then "
                    f"`ksp backport --continue --minor {t.minor}`")
@@ -124,8 +151,23 @@ def _details(t: TargetResult) -> list[str]:
         for m in t.dependency_bump.modules:
             out.append(f"{t.minor}: dependency {m.module}: {m.source_from} -> {m.source_to} "
                        f"upstream, {m.target} on the target")
-        out.append(f"{t.minor}: zero-context apply: {t.dependency_bump.zero_context}")
+        bump = t.dependency_bump
+        why = f" ({bump.reason})" if bump.reason else ""
+        out.append(f"{t.minor}: zero-context apply: {bump.zero_context}{why}")
     return out
+
+
+def _said(e: Evidence) -> str:
+    what = {"ancestor": "the fix commit is in the base",
+            "cherry-pick-trailer": "its `(cherry picked from commit …)` trailer names the fix",
+            "patch-id": "the same `git patch-id --stable`",
+            "subject-author": "the same subject and author (paths may have moved)",
+            "series-index": "index.yaml marks the advisory patched on this minor",
+            "series-patch-id": "a series patch has the fix's patch-id",
+            "reverse-apply": "the fix reverse-applies on the target",
+            "dependency-version": e.detail}.get(e.by, e.by)
+    where = e.commit[:12] if e.commit else e.patch
+    return f"{where}: {what}" if where else what
 
 
 def continued_json(done: Continued) -> dict[str, Any]:
