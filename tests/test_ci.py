@@ -62,7 +62,7 @@ def test_github_workflow_is_valid_and_has_the_jobs(repo: Path, tmp_path: Path) -
     assert 'ksp ci matrix --since "origin/$BASE_REF"' in runs["matrix"]
     assert "ksp ci matrix --all" in runs["window"]
     gate = jobs["gate"]
-    assert gate["needs"] == ["matrix"]
+    assert gate["needs"] == ["lint", "matrix"]  # the PR's Go code runs only after lint
     assert gate["strategy"]["matrix"] == "${{ fromJSON(needs.matrix.outputs.minors) }}"
     assert jobs["matrix"]["outputs"]["minors"] == "${{ steps.minors.outputs.minors }}"
     assert "--format json" in runs["gate"] and "--format markdown" in runs["gate"]

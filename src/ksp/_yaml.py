@@ -98,8 +98,32 @@ def _parse(path: Path, text: str, roundtrip: bool) -> Any:
         raise FormatError(f"malformed YAML: {problem}", path=path, line=line) from None
     except RecursionError:
         raise FormatError("YAML nested too deeply", path=path) from None
+    except (ValueError, OverflowError) as exc:  # e.g. a timestamp 2026-02-30
+        line, token = _bad_value(text)
+        what = (f"impossible value {token!r}" if token else
+                f"impossible value ({str(exc).split(':')[0]})")
+        raise FormatError(what, path=path, line=line,
+                          hint="dates are YYYY-MM-DD and must exist") from None
     except YAMLError as exc:
         raise FormatError(f"malformed YAML: {str(exc).splitlines()[0]}", path=path) from None
+
+
+_DATE_LIKE = re.compile(r"\b\d{4}-\d{1,2}-\d{1,2}(?:[Tt ][0-9:.]+(?:Z|[+-][0-9:]+)?)?\b")
+
+
+def _bad_value(text: str) -> tuple[int | None, str | None]:
+    """The line and text of the first date-like scalar that is not a real date, or of a number
+    too long to convert."""
+    for number, line in enumerate(text.splitlines(), start=1):
+        if re.search(r"\d{4000}", line):
+            return number, line.strip()[:40] + "…"
+        for match in _DATE_LIKE.finditer(line):
+            day = match.group(0)[:10].split("-")
+            try:
+                dt.date(int(day[0]), int(day[1]), int(day[2]))
+            except ValueError:
+                return number, match.group(0)
+    return None, None
 
 
 def json_types(node: Any) -> Any:

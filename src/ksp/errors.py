@@ -43,12 +43,21 @@ class UsageError(KspError):
 class FormatError(KspError):
     """A file of ours (ksp.yaml, index.yaml, a patch, a feed) is not in its documented form."""
 
+    key: str | None = None  # the YAML key at fault, so that a loader can add its line
+
 
 class LifecycleError(KspError):
     """Lifecycle data is missing or malformed."""
 
 
-class GitError(KspError):
+class CannotRun(KspError):
+    """ksp could not do its job for a reason outside the input: no Go toolchain, a git failure,
+    a corrupt cache (exit 4, apart from 1 = findings, so that CI can tell the two apart)."""
+
+    exit_code = 4
+
+
+class GitError(CannotRun):
     """A git command failed; carries the command and what git said."""
 
     def __init__(self, message: str, *, cmd: list[str], returncode: int, stderr: str) -> None:

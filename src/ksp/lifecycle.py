@@ -185,8 +185,9 @@ def _rows(data: dict[str, Any], key: str, path: Path) -> list[dict[str, Any]]:
     return rows
 
 
-def read_releases(path: Path) -> tuple[str, list[Release]]:
-    text = read_text(path, what="lifecycle file")
+def read_releases(path: Path, text: str | None = None) -> tuple[str, list[Release]]:
+    if text is None:
+        text = read_text(path, what="lifecycle file")
     if path.suffix == ".md" or (text.startswith("---\n") and text.count("\n---") >= 1):
         text = _front_matter(text)
     return parse_releases(load_yaml(path, text=text, cache=True), path)
@@ -212,12 +213,13 @@ def embedded() -> Lifecycle:
 
 
 def load(path: Path | None, *, extended_months: int = DEFAULT_EXTENDED_MONTHS,
-         base: Lifecycle | None = None) -> Lifecycle:
-    """The embedded Kubernetes data, or a project's own file (merged over `base` if given)."""
+         base: Lifecycle | None = None, text: str | None = None) -> Lifecycle:
+    """The embedded Kubernetes data, or a project's own file (merged over `base` if given);
+    `text`: the file's trusted content from a base commit."""
     if path is None:
         lc = embedded()
         return Lifecycle(lc.project, lc.releases, extended_months)
-    project, releases = read_releases(path)
+    project, releases = read_releases(path, text)
     start = base or Lifecycle(project, {})
     merged = start.merged(releases)
     return Lifecycle(project if base is None else start.project, merged.releases, extended_months)

@@ -35,7 +35,7 @@ class Minor:
 
     @classmethod
     def parse(cls, text: str) -> Minor:
-        match = _MINOR_RE.match(str(text).strip())
+        match = _MINOR_RE.fullmatch(str(text).strip())
         if not match:
             raise ValueError(f"not a minor version: {text!r} (expected e.g. 1.30 or v1.30)")
         return cls(int(match["major"]), int(match["minor"]))

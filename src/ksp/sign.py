@@ -120,7 +120,7 @@ def sign_attestation(repo: PatchesRepo, source: Path, reviewer: str,
 
 def _reviewer(reviewer: str) -> str:
     text = reviewer.strip()
-    if not text or any(c.isspace() or c == "," for c in text):
+    if not text or any(c.isspace() or c == "," or not c.isprintable() for c in text):
         raise UsageError(f"--reviewer {reviewer!r}: expected one handle such as @src-member")
     return handle(text)
 

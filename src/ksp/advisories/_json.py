@@ -36,6 +36,9 @@ def parse(text: str, where: str | Path, *, what: str) -> Any:
                           line=exc.lineno) from None
     except RecursionError:
         raise FormatError(f"{what} is nested deeper than {MAX_DEPTH} levels", path=where) from None
+    except ValueError as exc:  # a number of thousands of digits (int conversion limit)
+        raise FormatError(f"{what} is not usable JSON: {str(exc).split(':')[0]}",
+                          path=where) from None
     if _depth(data) > MAX_DEPTH:
         raise FormatError(f"{what} is nested deeper than {MAX_DEPTH} levels", path=where)
     return data

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from ksp import headerfields
-from ksp._files import atomic_write, cache_dir
+from ksp._files import atomic_write, cache_dir, read_text
 from ksp.backport.model import BackportResult, FixCommit, Result, Source, TargetResult
-from ksp.errors import KspError
+from ksp.errors import FormatError, KspError
 from ksp.git import merge
 from ksp.git.shadow import Shadow
 from ksp.headerfields import HeaderValues, Origin
@@ -196,11 +196,39 @@ def _commit_json(c: FixCommit) -> dict[str, Any]:
     return {"sha": c.sha, "apply": c.apply, "parent": c.parent, "subject": c.subject}
 
 
+_STATE_KEYS = {"advisory": str, "minor": str, "branch": str, "upstream": str, "repo": str,
+               "head": str, "worktree": str, "commits": list, "remaining": list}
+
+
+def read_state(file: Path) -> dict[str, Any]:
+    """A conflict's state file, checked: a corrupt one is a one-line error naming it."""
+    hint = "delete it (and its worktree next to it) and run `ksp backport` again"
+    try:
+        state = json.loads(read_text(file, what="backport state file"))
+    except (ValueError, RecursionError) as exc:
+        raise FormatError(f"backport state file is not valid JSON ({exc})", path=file,
+                          hint=hint) from None
+    bad = [k for k, kind in _STATE_KEYS.items()
+           if not isinstance(state, dict) or not isinstance(state.get(k), kind)]
+    if bad:
+        raise FormatError(f"backport state file lacks a valid '{bad[0]}'", path=file, hint=hint)
+    try:
+        Minor.parse(state["minor"])
+    except ValueError:
+        raise FormatError(f"backport state file: bad minor {state['minor']!r}", path=file,
+                          hint=hint) from None
+    if not all(isinstance(c, dict) and isinstance(c.get("sha"), str)
+               for c in state["remaining"]):
+        raise FormatError("backport state file: bad 'remaining' commits", path=file, hint=hint)
+    checked: dict[str, Any] = state
+    return checked
+
+
 def pending(repo: PatchesRepo | None, advisory: str | None, minor: Minor | None
             ) -> list[dict[str, Any]]:
     found = []
     for file in sorted(state_dir().glob("*/*.json")):
-        state = json.loads(file.read_text())
+        state = read_state(file)
         if repo and Path(state["repo"]) != repo.root:
             continue
         if advisory and state["advisory"] != advisory:

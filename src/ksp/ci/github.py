@@ -16,26 +16,60 @@ from ruamel.yaml.scalarstring import LiteralScalarString
 
 from ksp import __version__
 from ksp._yaml import dump_yaml
+from ksp.ci import source as source_mod
+from ksp.ci.source import Source
 from ksp.repo.config import Config
 
 MARKER = "<!-- ksp-gate-summary -->"
-CHECKOUT = "actions/checkout@v4"
-SETUP_PYTHON = "actions/setup-python@v5"
-SETUP_GO = "actions/setup-go@v5"
-CACHE = "actions/cache@v4"
-UPLOAD = "actions/upload-artifact@v4"
-DOWNLOAD = "actions/download-artifact@v4"
-SCRIPT = "actions/github-script@v7"
+# Actions pinned by commit: a tag can be moved, a commit cannot. Each was checked against the
+# action's own repository (`git rev-parse <tag>^{commit}` in a clone of it); see docs/decisions.md.
+CHECKOUT = "actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683"  # v4.2.2
+SETUP_PYTHON = "actions/setup-python@0b93645e9fea7318ecaed2b359559ac225c90a2b"  # v5.3.0
+SETUP_GO = "actions/setup-go@41dfa10bad2bb2ae585af6ee5bb4d7d973ad74ed"  # v5.1.0
+CACHE = "actions/cache@1bd1e32a3bdc45362d1e726936510720a7c30a57"  # v4.2.0
+UPLOAD = "actions/upload-artifact@b4b15b8c7c6ac21ea08fcf65892d2ee8f75cf882"  # v4.4.3
+DOWNLOAD = "actions/download-artifact@fa0a91b85d4f404e444e00e005971372dc801d16"  # v4.1.8
+SCRIPT = "actions/github-script@60a0d83039c74a4aee543508d2ffcb1c3799cdea"  # v7.0.1
+PIN_TAGS = {CHECKOUT: "v4.2.2", SETUP_PYTHON: "v5.3.0", SETUP_GO: "v5.1.0", CACHE: "v4.2.0",
+            UPLOAD: "v4.4.3", DOWNLOAD: "v4.1.8", SCRIPT: "v7.0.1"}
 WS = "${{ github.workspace }}"
 
 
 @dataclass(frozen=True)
+class Scanner:
+    """A scanner release archive, pinned by version and the sha256 of its Linux x86-64 asset."""
+
+    name: str
+    version: str
+    url: str
+    sha256: str
+
+
+# The sha256 values are the release assets' published checksums as pinned by several unrelated
+# projects that agree with each other; see docs/decisions.md for how far they were verified.
+TRIVY = Scanner("trivy", "0.73.0", "https://github.com/aquasecurity/trivy/releases/download/"
+                "v0.73.0/trivy_0.73.0_Linux-64bit.tar.gz",
+                "2edd39da482bb4e9831962487b68f68e3928ec3137794757f54d00383d79547b")
+GRYPE = Scanner("grype", "0.116.1", "https://github.com/anchore/grype/releases/download/"
+                "v0.116.1/grype_0.116.1_linux_amd64.tar.gz",
+                "0122df7b655981abe547ad3d2190d65551dac6a2bfc80b4dc2a989b5d0587458")
+
+
+@dataclass(frozen=True)
 class Options:
-    install: str = f"ksp=={__version__}"  # what `pip install` gets; a git URL works too
+    install: str = ""  # a pip requirement (--install); "" means `source`
     python: str = "3.12"
     cron: str = "23 4 * * *"
-    trivy: str = "v0.58.1"
-    grype: str = "v0.86.1"
+    source: Source | None = None  # default: where this ksp was installed from, if known
+
+
+def install_requirement(opts: Options) -> str:
+    """What CI installs: `--install` as given, else the distribution at a pinned commit, else
+    nothing (the install step then fails with how to pin one; never a bare index name)."""
+    if opts.install:
+        return opts.install
+    pinned = opts.source or source_mod.installed()
+    return pinned.requirement if pinned else ""
 
 
 def _run(script: str) -> LiteralScalarString:
@@ -43,15 +77,27 @@ def _run(script: str) -> LiteralScalarString:
     return text
 
 
+INSTALL_SCRIPT = """
+if [ -z "$KSP_INSTALL" ]; then
+  echo "::error::no pinned ksp source: regenerate this workflow with" \\
+    "ksp ci github --ksp-source URL --ksp-commit SHA (see the ksp README, Security model)"
+  exit 1
+fi
+python -m pip install "$KSP_INSTALL"
+"""
+
+
 def _setup_ksp() -> list[dict[str, Any]]:
     return [
         {"uses": SETUP_PYTHON, "with": {"python-version": "${{ env.PYTHON_VERSION }}"}},
-        {"name": "Install ksp", "run": 'python -m pip install "$KSP_INSTALL"'},
+        {"name": "Install ksp", "run": _run(INSTALL_SCRIPT)},
     ]
 
 
 def _checkout_patches() -> dict[str, Any]:
-    return {"uses": CHECKOUT, "with": {"path": "patches", "fetch-depth": 0}}
+    # No token left in .git/config: the gate runs the pull request's Go code in this job.
+    return {"uses": CHECKOUT, "with": {"path": "patches", "fetch-depth": 0,
+                                       "persist-credentials": False}}
 
 
 def _upstream(config: Config) -> list[dict[str, Any]]:
@@ -127,13 +173,15 @@ def _matrix_strategy(job: str) -> dict[str, Any]:
 def _lint_job() -> dict[str, Any]:
     return {"if": "github.event_name == 'pull_request'", "runs-on": "ubuntu-latest",
             "timeout-minutes": 15,
-            "steps": [{"uses": CHECKOUT, "with": {"fetch-depth": 0}}, *_setup_ksp(),
+            "steps": [{"uses": CHECKOUT, "with": {"fetch-depth": 0, "persist-credentials": False}},
+                      *_setup_ksp(),
                       {"name": "ksp lint", "env": {"BASE_REF": "${{ github.base_ref }}"},
                        "run": 'ksp lint --since "origin/$BASE_REF"'}]}
 
 
 def _gate_job(config: Config) -> dict[str, Any]:
-    return {"needs": ["matrix"], "if": "needs.matrix.outputs.any == 'true'",
+    # The gate runs the pull request's Go code: only after lint has passed.
+    return {"needs": ["lint", "matrix"], "if": "needs.matrix.outputs.any == 'true'",
             "name": "gate ${{ matrix.minor }}", "runs-on": "ubuntu-latest",
             "timeout-minutes": 180, "strategy": _matrix_strategy("matrix"),
             "steps": [_checkout_patches(), *_setup_ksp(), *_upstream(config), _gate_step(True),
@@ -222,6 +270,16 @@ mkdir -p bin
 """
 
 
+SCANNERS_SCRIPT = """
+fetch() {  # name url sha256: download, check, then unpack only the binary
+  curl -sSfL --proto '=https' -o "/tmp/$1.tar.gz" "$2"
+  echo "$3  /tmp/$1.tar.gz" | sha256sum --check --strict -
+  sudo tar -xzf "/tmp/$1.tar.gz" -C /usr/local/bin "$1"
+}
+fetch trivy "$TRIVY_URL" "$TRIVY_SHA256"
+fetch grype "$GRYPE_URL" "$GRYPE_SHA256"
+"""
+
 SCAN_SCRIPT = """
 mkdir -p reports
 trivy rootfs --scanners vuln --format json --output reports/trivy-plain.json bin/
@@ -248,10 +306,8 @@ args=()
 for f in "$GITHUB_WORKSPACE"/bin/*; do args+=(--artifact "$f"); done
 ksp vex --minor "$MINOR" "${args[@]}" > "$GITHUB_WORKSPACE/vex.json"
 """)},
-                {"name": "Install Trivy and Grype", "run": _run("""
-curl -sSfL https://raw.githubusercontent.com/aquasecurity/trivy/main/contrib/install.sh | sudo sh -s -- -b /usr/local/bin "$TRIVY_VERSION"
-curl -sSfL https://raw.githubusercontent.com/anchore/grype/main/install.sh | sudo sh -s -- -b /usr/local/bin "$GRYPE_VERSION"
-""")},
+                {"name": "Install Trivy and Grype (pinned releases, sha256 checked)",
+                 "run": _run(SCANNERS_SCRIPT)},
                 {"name": "Scan without and with the VEX document", "run": _run(SCAN_SCRIPT)},
                 {"name": "Patched advisories must not be reported with the VEX document",
                  "working-directory": "patches", "env": {"MINOR": "${{ matrix.minor }}"},
@@ -272,9 +328,10 @@ def workflow(config: Config, options: Options | None = None) -> dict[str, Any]:
         "permissions": {"contents": "read"},
         "concurrency": {"group": "ksp-${{ github.event.pull_request.number || github.ref }}",
                         "cancel-in-progress": True},
-        "env": {"KSP_INSTALL": opts.install, "PYTHON_VERSION": opts.python,
-                "UPSTREAM_URL": config.upstream, "TRIVY_VERSION": opts.trivy,
-                "GRYPE_VERSION": opts.grype},
+        "env": {"KSP_INSTALL": install_requirement(opts), "PYTHON_VERSION": opts.python,
+                "UPSTREAM_URL": config.upstream,
+                "TRIVY_URL": TRIVY.url, "TRIVY_SHA256": TRIVY.sha256,
+                "GRYPE_URL": GRYPE.url, "GRYPE_SHA256": GRYPE.sha256},
         "jobs": {
             "lint": _lint_job(),
             "matrix": _matrix_job(False, "github.event_name == 'pull_request'"),
@@ -287,9 +344,16 @@ def workflow(config: Config, options: Options | None = None) -> dict[str, Any]:
     }
 
 
+def _tag_comments(text: str) -> str:
+    """`uses: actions/x@<sha>  # vN.N.N`: the tag a pin stands for, for reviewers and bots."""
+    for pin in (CHECKOUT, SETUP_PYTHON, SETUP_GO, CACHE, UPLOAD, DOWNLOAD, SCRIPT):
+        text = text.replace(f"uses: {pin}\n", f"uses: {pin}  # {PIN_TAGS[pin]}\n")
+    return text
+
+
 def render(config: Config, options: Options | None = None) -> str:
     header = (f"# Generated by `ksp ci github` (ksp {__version__}) for {config.upstream}.\n"
               "# Regenerate it rather than editing by hand. Pull requests: lint, the gate per\n"
               "# touched minor, one summary comment. Schedule: the gate against every release-\n"
               "# branch tip of the window (an issue on breakage) and the Trivy/Grype VEX check.\n")
-    return header + dump_yaml(workflow(config, options))
+    return header + _tag_comments(dump_yaml(workflow(config, options)))

@@ -25,10 +25,12 @@ DEFAULT_IMAGE = "python:3.12-bookworm"
 
 
 def _container(image: str, install: str, script: str) -> dict[str, Any]:
+    step = (f'python -m pip install -q "{install}"' if install else
+            'echo "no pinned ksp source: regenerate with ksp ci prow --ksp-source URL '
+            '--ksp-commit SHA" >&2; exit 1')
     return {"image": image, "command": ["/bin/bash", "-c"],
             "args": [LiteralScalarString(
-                f'set -euo pipefail\npython -m pip install -q "{install}"\n{script}'.rstrip()
-                + "\n")],
+                f'set -euo pipefail\n{step}\n{script}'.rstrip() + "\n")],
             "resources": {"requests": {"cpu": "4", "memory": "8Gi"}}}
 
 
@@ -53,7 +55,12 @@ def _upstream_ref(config: Config, minor: Minor) -> tuple[list[dict[str, Any]], s
 
 
 def presubmits(config: Config, slug: str, minors: list[Minor], *, image: str = DEFAULT_IMAGE,
-               install: str = f"ksp=={__version__}") -> dict[str, Any]:
+               install: str | None = None) -> dict[str, Any]:
+    if install is None:
+        from ksp.ci import source
+
+        pinned = source.installed()
+        install = pinned.requirement if pinned else ""
     if not SLUG_RE.match(slug):
         raise UsageError(f"not an org/repo name: {slug!r}", hint="e.g. --repo-slug org/patches")
     jobs: list[dict[str, Any]] = [{

@@ -81,6 +81,8 @@ def read_report(path: Path) -> list[Finding]:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise FormatError(f"not JSON: {exc.msg}", path=path, line=exc.lineno) from None
+    except (ValueError, RecursionError) as exc:  # thousands of digits, or nested too deep
+        raise FormatError(f"not usable JSON: {str(exc).split(':')[0]}", path=path) from None
     if isinstance(data, dict) and ("SchemaVersion" in data or "Results" in data):
         return _trivy(data)
     if isinstance(data, dict) and "matches" in data:

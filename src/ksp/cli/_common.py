@@ -81,9 +81,12 @@ def displayable(text: str) -> str:
     return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
-def emit(text: str) -> None:
-    """The result, on stdout."""
-    text = displayable(text)
+def emit(text: str, *, styled: bool = False) -> None:
+    """The result, on stdout. Control characters from the input are shown escaped, unless the
+    text is `styled` (rich's colours; the renderer escaped what it took from the input)."""
+    from ksp.report._term import printable
+
+    text = displayable(text if styled else printable(text))
     sys.stdout.write(text if text.endswith("\n") or not text else text + "\n")
     sys.stdout.flush()
 
@@ -95,8 +98,10 @@ def emit_json(data: Any) -> None:
 
 
 def log(message: str) -> None:
-    """Progress and warnings, on stderr."""
-    print(message, file=sys.stderr)
+    """Progress and warnings, on stderr (control characters from the input escaped)."""
+    from ksp.report._term import printable
+
+    print(printable(message), file=sys.stderr)
 
 
 def require(condition: bool, message: str, hint: str | None = None) -> None:

@@ -21,8 +21,9 @@ def register(sub: Any) -> None:
         "ksp ci github --out .github/workflows/ksp.yml")
     _common.add_repo(github)
     github.add_argument("--out", type=Path, help="write here instead of stdout")
-    github.add_argument("--install", help="pip requirement that installs ksp in CI "
-                        "(default: this ksp's version from PyPI)")
+    github.add_argument("--install", help="pip requirement that installs ksp in CI, as given "
+                        "(default: kube-security-patches at --ksp-source/--ksp-commit)")
+    _add_source(github)
     github.add_argument("--cron", default="23 4 * * *", help="schedule of the tip gate and scan")
     github.set_defaults(func=run_github)
     prow = _common.add_command(
@@ -34,6 +35,7 @@ def register(sub: Any) -> None:
     prow.add_argument("--repo-slug", help="org/repo of the patches repo "
                       "(default: from the git remote 'origin')")
     prow.add_argument("--image", default="python:3.12-bookworm", help="container image")
+    _add_source(prow)
     prow.set_defaults(func=run_prow)
     matrix = _common.add_command(
         actions, "matrix", 'print the job matrix as JSON: {"include": [{"minor", "branch"}]}',
@@ -56,6 +58,24 @@ def register(sub: Any) -> None:
     parser.set_defaults(func=_missing_action)
 
 
+def _add_source(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--ksp-source", metavar="URL",
+                        help="git URL of ksp's source that CI installs from (default: where "
+                             "this ksp was installed from, when pip recorded it)")
+    parser.add_argument("--ksp-commit", metavar="SHA",
+                        help="the full 40-hex commit of --ksp-source that CI installs")
+
+
+def _source(args: argparse.Namespace) -> Any:
+    from ksp.ci import source
+
+    if args.ksp_source is None and args.ksp_commit is None:
+        return None
+    _common.require(bool(args.ksp_source and args.ksp_commit),
+                    "--ksp-source and --ksp-commit go together")
+    return source.checked(args.ksp_source, args.ksp_commit)
+
+
 def _missing_action(_args: argparse.Namespace) -> int:
     from ksp.errors import UsageError
 
@@ -63,12 +83,14 @@ def _missing_action(_args: argparse.Namespace) -> int:
                      hint="ksp ci --help")
 
 
-def _write(out: Path | None, text: str) -> None:
+def _write(out: Path | None, text: str, root: Path | None = None) -> None:
     if out is None:
         _common.emit(text)
         return
     from ksp._files import atomic_write
+    from ksp.repo.outputs import check_out
 
+    check_out(out, root)
     atomic_write(out, text)
     _common.log(f"wrote {out}")
 
@@ -77,10 +99,8 @@ def run_github(args: argparse.Namespace) -> int:
     from ksp.ci import github
 
     repo = _common.repo_required(args)
-    options = github.Options(cron=args.cron)
-    if args.install:
-        options = github.Options(install=args.install, cron=args.cron)
-    _write(args.out, github.render(repo.config, options))
+    options = github.Options(install=args.install or "", cron=args.cron, source=_source(args))
+    _write(args.out, github.render(repo.config, options), repo.root)
     return 0
 
 
@@ -102,7 +122,9 @@ def run_prow(args: argparse.Namespace) -> int:
     _common.require(slug is not None, "cannot tell the patches repo's org/repo",
                     hint="pass --repo-slug ORG/REPO")
     minors = matrix.window_minors(repo, _common.today(args))
-    _write(args.out, prow.render(repo.config, str(slug), minors, image=args.image))
+    pinned = _source(args)
+    _write(args.out, prow.render(repo.config, str(slug), minors, image=args.image,
+                                 install=pinned.requirement if pinned else None), repo.root)
     return 0
 
 
@@ -110,6 +132,8 @@ def run_matrix(args: argparse.Namespace) -> int:
     from ksp.ci import matrix
 
     repo = _common.repo_required(args)
+    if args.since:  # a pull request: branch templates and lifecycle from the base commit
+        repo = repo.at_base(args.since)
     today = _common.today(args)
     minors = matrix.window_minors(repo, today) if args.all else \
         matrix.changed_minors(repo, args.since, today)

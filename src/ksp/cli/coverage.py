@@ -59,5 +59,6 @@ def run(args: argparse.Namespace) -> int:
     result = coverage.compute(list(repo.advisories().values()), repo.lifecycle(),
                               _common.today(args), filters, repo.config.project,
                               provenance=of_repo(repo))
-    _common.emit(report.render(result, report.Format(args.format), color=sys.stdout.isatty()))
+    color = sys.stdout.isatty()
+    _common.emit(report.render(result, report.Format(args.format), color=color), styled=color)
     return 0

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ksp.cli import _common
+from ksp.errors import UsageError
 
 if TYPE_CHECKING:
     from ksp.model import Minor
@@ -82,6 +83,8 @@ def _run(args: argparse.Namespace) -> int:
     from ksp.gate.run import GateRequest, run_gate
 
     repo = _common.repo_required(args)
+    if args.since:  # a pull request: checked with the base's ksp.yaml (upstream, commands…)
+        repo = repo.at_base(args.since)
     _common.require(not (args.record and args.no_build and args.no_test),
                     "--record needs a run that builds or tests",
                     hint="drop --no-build/--no-test: the Testing: line is evidence of testing")
@@ -95,7 +98,7 @@ def _run(args: argparse.Namespace) -> int:
         patches=tuple(args.patch), since=args.since, base_mode=args.base,
         build=not args.no_build, test=not args.no_test, allow_drift=args.allow_drift,
         jobs=args.jobs, toolchains=tuple(args.go), timeout=args.timeout,
-        evidence_dir=args.evidence_dir.resolve() if args.evidence_dir else None,
+        evidence_dir=_evidence_dir(args.evidence_dir),
     )
     result = run_gate(request)
     if result.note:
@@ -114,8 +117,26 @@ def _run(args: argparse.Namespace) -> int:
             shown = path.relative_to(repo.root) if path.is_relative_to(repo.root) else path
             _common.log(f"ksp gate: recorded the Testing: line of {shown} and marked its "
                         "advisory patched on that minor in index.yaml")
-    _common.emit(_render(args.format, result, color=sys.stdout.isatty()))
+    color = sys.stdout.isatty()
+    _common.emit(_render(args.format, result, color=color), styled=color)
     return 0 if result.ok else 1
+
+
+def _evidence_dir(given: Path | None) -> Path | None:
+    """--evidence-dir, made if missing; refused up front when it cannot be written to."""
+    if given is None:
+        return None
+    import os
+
+    path = given.resolve()
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"--evidence-dir {given}: cannot create it ({exc.strerror})",
+                         hint="give a writable folder") from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise UsageError(f"--evidence-dir {given}: not writable", hint="give a writable folder")
+    return path
 
 
 def _warn_named(repo: PatchesRepo, minors: list[Minor], today: dt.date) -> None:

@@ -35,6 +35,8 @@ def run(args: argparse.Namespace) -> int:
     from ksp.repo.scaffold import InitOptions, create, files
 
     _common.require("{minor}" in args.branch_template, "--branch-template must contain {minor}")
+    _common.require(not args.dir.exists() or args.dir.is_dir(),
+                    f"{args.dir} exists and is not a folder", hint="give a new or empty folder")
     options = InitOptions(args.project, args.upstream, args.branch_template, args.tag_template,
                           args.module)
     profile = files(options)["ksp.yaml"]

@@ -101,6 +101,10 @@ def _import(args: argparse.Namespace) -> int:
     target = args.out if args.out is not None else _target(repo)
     lifecycle.parse_releases(load_yaml(target, text=text), target)  # what we write reads back
     if args.out is not None:
+        from ksp.repo.outputs import check_out
+
+        check_out(args.out, repo.root if repo else None,
+                  allowed=_target(repo) if repo and repo.config.lifecycle else None)
         atomic_write(args.out, text)
         config_updated = False
     else:

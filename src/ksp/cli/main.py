@@ -1,7 +1,8 @@
 """Entry point: parse, dispatch to one command module, map errors to exit codes.
 
-Exit codes: 0 ok, 1 findings or failures, 2 usage, 3 internal error, 130 interrupted (SIGINT),
-143 terminated (SIGTERM: turned into the same clean path as Ctrl-C).
+Exit codes: 0 ok, 1 findings or failures, 2 usage, 3 internal error, 4 could not run (no Go
+toolchain, a git failure, a corrupt cache), 130 interrupted (SIGINT), 143 terminated (SIGTERM:
+turned into the same clean path as Ctrl-C).
 Command modules are discovered, so adding a command is adding a module; they import their
 heavy dependencies inside `run` so that `ksp` starts fast.
 """
@@ -23,8 +24,8 @@ from ksp import __version__
 from ksp.cli._common import HelpFormatter
 from ksp.errors import KspError, Terminated
 
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
-EXIT_TERMINATED = 143
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL, EXIT_CANNOT_RUN = 0, 1, 2, 3, 4
+EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
 
 
 def _on_sigterm(signum: int, frame: object) -> None:
@@ -44,8 +45,10 @@ def _sigterm_as_interrupt() -> Iterator[None]:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
 
+
 EPILOG = """\
-exit codes: 0 ok, 1 findings or failures, 2 usage error, 3 internal error, 130 interrupted,
+exit codes: 0 ok, 1 findings or failures, 2 usage error, 3 internal error,
+  4 could not run (no Go toolchain, git failure, corrupt cache), 130 interrupted,
   143 terminated (SIGTERM)
 examples:
   ksp status                       support windows of every Kubernetes minor today
@@ -114,9 +117,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         with _sigterm_as_interrupt():
             return int(args.func(args))
     except KspError as exc:
-        print(f"ksp: error: {exc}", file=sys.stderr)
+        from ksp.report._term import printable
+
+        print(printable(f"ksp: error: {exc}").replace("\n", "\\n"), file=sys.stderr)
         if exc.hint:
-            print(f"  hint: {exc.hint}", file=sys.stderr)
+            print(printable(f"  hint: {exc.hint}").replace("\n", "\\n"), file=sys.stderr)
         return exc.exit_code
     except Terminated:
         print("ksp: terminated", file=sys.stderr)

@@ -37,5 +37,6 @@ def run(args: argparse.Namespace) -> int:
     else:
         from ksp.report import status as status_report  # rich: only for the table
 
-        _common.emit(status_report.text(result, color=sys.stdout.isatty()))
+        color = sys.stdout.isatty()
+        _common.emit(status_report.text(result, color=color), styled=color)
     return 0

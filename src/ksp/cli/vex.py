@@ -47,6 +47,10 @@ def run(args: argparse.Namespace) -> int:
     from ksp.report import openvex
 
     repo = _common.repo_required(args)
+    if args.out:
+        from ksp.repo.outputs import check_out
+
+        check_out(args.out, repo.root)  # before any work: nothing is written on refusal
     result = vex.build(repo, args.minor, base=args.base, artifacts=tuple(args.artifact),
                        images=tuple(args.image), broad=args.broad, author=args.author,
                        today=_common.today(args))

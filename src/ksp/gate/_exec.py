@@ -22,6 +22,7 @@ from pathlib import Path
 
 from ksp.errors import KspError
 from ksp.gate.toolchains import Toolchain
+from ksp.repo import templates
 
 # Always set last: the tree's `toolchain` line must not trigger a download, builds stay offline.
 _FORCED = {"GOTOOLCHAIN": "local", "GOPROXY": "off", "GOSUMDB": "off"}
@@ -68,10 +69,7 @@ def expand(template: str, values: Mapping[str, Sequence[str]]) -> list[str]:
         if whole is not None:
             argv.extend(values[whole])
             continue
-        text = word
-        for key, items in values.items():
-            text = text.replace("{" + key + "}", " ".join(items))
-        argv.append(text)
+        argv.append(templates.render(word, {k: " ".join(v) for k, v in values.items()}))
     return argv
 
 

@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
 
 from ksp._files import atomic_write
-from ksp.errors import KspError
+from ksp.errors import CannotRun
 from ksp.git._run import git, split_z
 
 GRAPH_FORMAT = 1
@@ -93,7 +93,7 @@ def go_list(tree: Path, go: Path, env: Mapping[str, str], *, vendor: bool,
     proc = subprocess.run(cmd, cwd=tree, env=dict(env), capture_output=True, text=True,
                           timeout=timeout, check=False)
     if proc.returncode != 0:
-        raise KspError("go list failed on the base tree: the import graph is unknown",
+        raise CannotRun("go list failed on the base tree: the import graph is unknown",
                        hint=(proc.stderr.strip().splitlines() or ["?"])[-1])
     pkgs = []
     for line in proc.stdout.splitlines():
@@ -117,7 +117,7 @@ def load_graph(cache: Path, base: str) -> Graph | None:
     path = cache / f"{base}.json"
     try:
         return Graph.from_json(path.read_text()) if path.is_file() else None
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
         return None  # a corrupt cache entry is recomputed
 
 

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ksp.errors import KspError, UsageError
+from ksp.errors import CannotRun, FormatError, KspError, UsageError
 from ksp.gate.progress import Progress
 from ksp.gate.select import MinorPlan, PlannedPatch, plan
 from ksp.gate.types import StepName, StepOutcome, StepResult
@@ -93,7 +93,14 @@ class GateResult:
 
 
 def run_gate(request: GateRequest) -> GateResult:
-    """Gate every selected minor; raises KeyboardInterrupt (after cleanup) when interrupted."""
+    """Gate every selected minor; raises KeyboardInterrupt (after cleanup) when interrupted.
+
+    With `since` (a pull request), ksp.yaml comes from that base commit: the PR's own copy
+    never decides its build, test and typecheck commands, known failures or components."""
+    if request.since and request.repo.trusted_base is None:
+        from dataclasses import replace
+
+        request = replace(request, repo=request.repo.at_base(request.since))
     config = request.repo.config
     plans = plan(request.repo, minors=list(request.minors), patches=list(request.patches),
                  since=request.since)
@@ -137,6 +144,8 @@ def _gate_minor(request: GateRequest, config: Config, shadow: Shadow, minor_plan
     try:
         base_ref = _base_ref(shadow, config, minor, request.base_mode or config.base)
         base = shadow.resolve(base_ref)
+    except CannotRun:
+        raise  # git itself failed: exit 4, not a verdict on the patches
     except KspError as exc:
         return _finish(request, MinorResult(minor, "", None, minor_plan, error=str(exc)),
                        progress)
@@ -150,6 +159,8 @@ def _gate_minor(request: GateRequest, config: Config, shadow: Shadow, minor_plan
     try:
         series = apply_series(shadow, base, inputs, allow_drift=request.allow_drift,
                               on_phase=lambda phase: progress.phase(minor, phase))
+    except (FormatError, CannotRun):
+        raise  # a malformed patch (exit 1) or a git failure (exit 4): not a gate verdict
     except KspError as exc:
         return _finish(request, MinorResult(minor, base_ref, base, minor_plan, error=str(exc)),
                        progress)

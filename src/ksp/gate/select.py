@@ -10,11 +10,12 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from ksp._files import MAX_FILE_BYTES
 from ksp.errors import FormatError, KspError, UsageError
 from ksp.model import PATCH_NAME_RE, Minor
 from ksp.repo.changes import changed_files
 from ksp.repo.layout import FOLDER_RE, PatchesRepo
-from ksp.repo.patchfile import MAX_PATCH_BYTES, diff_of
+from ksp.repo.patchfile import diff_of
 
 
 @dataclass(frozen=True)
@@ -47,9 +48,9 @@ def read_patch(path: Path, file: str, *, new: bool) -> PlannedPatch:
     """The patch's bytes split into header and diff (repo/patchfile.py's split)."""
     try:
         size = path.stat().st_size
-        if size > MAX_PATCH_BYTES:
-            raise FormatError(f"patch is {size:,} bytes, over the limit of {MAX_PATCH_BYTES:,}; "
-                              "not read", path=file, hint="split the patch")
+        if size > MAX_FILE_BYTES:
+            raise FormatError(f"patch is {size:,} bytes, over the limit of {MAX_FILE_BYTES:,}",
+                              path=file, hint="a security backport is small; split it")
         data = path.read_bytes()
     except OSError as exc:
         raise KspError(f"cannot read patch: {exc.strerror}", path=file) from None

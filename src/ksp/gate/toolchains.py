@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ksp.errors import KspError
+from ksp.errors import CannotRun, KspError
 
 _VERSION_RE = re.compile(r"^(?:go)?(\d+)\.(\d+)(?:\.(\d+))?(?:(rc|beta)\d+)?$")
 _GO_MOD_RE = re.compile(r"^\s*(toolchain|go)\s+(\S+)\s*$", re.MULTILINE)
@@ -62,10 +62,10 @@ def probe(go: Path) -> Toolchain:
         proc = subprocess.run([str(go), "env", "GOROOT", "GOVERSION"], capture_output=True,
                               text=True, env=env, cwd=Path(go).parent, timeout=60, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
-        raise KspError(f"cannot run {go}: {exc}") from None
+        raise CannotRun(f"cannot run {go}: {exc}") from None
     lines = proc.stdout.split()
     if proc.returncode != 0 or len(lines) < 2:
-        raise KspError(f"{go} is not a working go binary", hint=proc.stderr.strip()[-200:] or None)
+        raise CannotRun(f"{go} is not a working go binary", hint=proc.stderr.strip()[-200:] or None)
     return Toolchain(Path(lines[0]).resolve(), lines[1])
 
 
@@ -123,7 +123,7 @@ def resolve(spec: str, configured: Iterable[str] = ()) -> Toolchain:
                        hint="e.g. --go 1.22, --go go1.22.12 or --go /usr/local/go1.22")
     hits = [tc for tc in available(configured) if matches(spec, tc.version)]
     if not hits:
-        raise KspError(f"no Go toolchain {spec} found on PATH or in the configured folders",
+        raise CannotRun(f"no Go toolchain {spec} found on PATH or in the configured folders",
                        hint="install it (e.g. `go install golang.org/dl/go1.22.12@latest`) or "
                             "list its GOROOT in ksp.yaml toolchains / $KSP_GO_TOOLCHAINS")
     return max(hits, key=lambda tc: parse_version(tc.version) or (0, 0, 0))
@@ -159,7 +159,7 @@ def default(tree: Path, configured: Iterable[str] = ()) -> tuple[Toolchain, str]
                 return best, note
     go = shutil.which("go")
     if go is None:
-        raise KspError("no Go toolchain found", hint="put go on PATH or pass --go")
+        raise CannotRun("no Go toolchain found", hint="put go on PATH or pass --go")
     tc = probe(Path(go))
     why = f"tree wants go{wanted}, not found" if wanted else "tree names no Go version"
     return tc, f"warning: {why}; using {tc.version} from PATH"

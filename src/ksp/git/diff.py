@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from ksp.errors import FormatError
+
 _HUNK_RE = re.compile(rb"^@@ -(\d{1,9})(?:,(\d{1,9}))? \+(\d{1,9})(?:,(\d{1,9}))? @@")
 _ESCAPES = {ord("n"): b"\n", ord("t"): b"\t", ord('"'): b'"', ord("\\"): b"\\", ord("a"): b"\a",
             ord("b"): b"\b", ord("f"): b"\f", ord("r"): b"\r", ord("v"): b"\v"}
@@ -22,13 +24,16 @@ SYMLINK = "120000"
 GITLINK = "160000"
 
 
-class DiffError(ValueError):
-    """A diff that git would refuse or misread; `line` is 1-based within the diff."""
+class DiffError(FormatError):
+    """A diff that git would refuse or misread; `line` is 1-based within the diff (callers
+    that know the file name it and add its header's lines: repo/patchfile.parse_diff)."""
 
     def __init__(self, message: str, line: int) -> None:
-        super().__init__(message)
-        self.message = message
-        self.line = line
+        super().__init__(f"{message} (line {line} of the diff)",
+                         hint="a hunk header reads @@ -START,COUNT +START,COUNT @@; the patch "
+                         "may be cut short: regenerate it with git diff")
+        self.reason = message
+        self.line = self.diff_line = line
 
 
 @dataclass
@@ -202,7 +207,7 @@ def parse(diff: bytes, *, strict: bool = False) -> list[FileDiff]:
             f._name(old)
             f._name(new)
             files.append(f)
-        elif line.startswith(b"@@ ") and files:
+        elif line.startswith(b"@@") and files:  # `@@@ …` or `@@-1…` is refused there
             i = _read_hunk(files[-1], lines, i, strict)
             continue
         elif files and not files[-1].hunks:

@@ -12,6 +12,7 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
+from ksp.errors import FormatError
 from ksp.git import _fallback, fastimport
 from ksp.git import diff as diffmod
 from ksp.git import hunks as hunksmod
@@ -196,6 +197,14 @@ def _check_with_git(tree: _Tree, patch: PatchInput, names: tuple[str, ...]
                        names), {}
 
 
+def _parse(patch: PatchInput) -> list[diffmod.FileDiff]:
+    try:
+        return diffmod.parse(patch.diff)
+    except FormatError as exc:
+        exc.path = exc.path or patch.name
+        raise
+
+
 def _paths(files: list[diffmod.FileDiff]) -> list[str]:
     return sorted({p for f in files for p in (f.old_path, f.new_path) if p})
 
@@ -277,7 +286,7 @@ def apply_series(shadow: Shadow, base: str, patches: Sequence[PatchInput], *,
     failed = False
     with ObjectReader(shadow.path) as reader:
         tree = _Tree(shadow, base, reader)
-        parsed = [diffmod.parse(patch.diff) for patch in patches]
+        parsed = [_parse(patch) for patch in patches]
         tree.preload(sorted({p for files in parsed for p in _paths(files)
                              if not unsafe_path(p)}))  # one ls-tree for the series
         for patch, files in zip(patches, parsed, strict=True):

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ksp._files import atomic_write, cache_dir
-from ksp.errors import KspError
+from ksp.errors import CannotRun, KspError
 from ksp.git._run import git, git_bytes, git_env
 
 
@@ -112,6 +112,12 @@ class Shadow:
                      f"refs/remotes/*/{ref}", check=False).stdout.split()
         if remote:
             return git(self.upstream, "rev-parse", f"{remote[0]}^{{commit}}").stdout.strip()
+        named = git(self.upstream, "for-each-ref", "--format=%(refname)", f"refs/heads/{ref}",
+                    f"refs/tags/{ref}", check=False).stdout.split()
+        if named:  # the ref is there, its commit is not readable: the clone is broken
+            raise CannotRun(f"{named[0]} exists in {self.upstream} but git cannot read its "
+                            "commit", hint="the clone looks corrupt: `git fsck` it, or clone "
+                            "it again")
         raise KspError(f"{ref!r} not found in {self.upstream}",
                        hint="fetch the release branches and tags of the upstream first")
 

@@ -5,7 +5,8 @@ Checks live in small modules and are listed in `registry.CHECKS`; `run` loads th
 
 Codes (stable; scripts may match on them):
   KSP001-006  repo files: ksp.yaml / index.yaml / lifecycle do not load, README disclaimers
-              (004) or README (005) missing, expired known_failures entry (006)
+              (004) or README (005) missing, expired known_failures entry (006), a --since
+              change to the trusted ksp.yaml or lifecycle file (007: an approver reviews it)
   KSP101-106  layout: file name, duplicate number, numbering gap (warning), minor folder that
               does not parse, patch for an expired minor, minor unknown to lifecycle (warning)
   KSP201-212  headers: does not parse, required field missing or empty, SRC Reviewer empty,

@@ -58,6 +58,8 @@ class LintContext:
 
     @classmethod
     def build(cls, repo: PatchesRepo, today: dt.date, options: LintOptions) -> LintContext:
+        if options.since and repo.trusted_base is None:
+            repo = repo.at_base(options.since)  # checked with the base's ksp.yaml, not the PR's
         ctx = cls(repo, today, options)
         try:
             ctx.config = repo.config

@@ -13,6 +13,7 @@ import json
 import re
 from collections.abc import Iterator
 
+from ksp._files import MAX_FILE_BYTES
 from ksp.lint.context import LintContext
 from ksp.lint.findings import Finding
 from ksp.repo.patchfile import split
@@ -34,13 +35,23 @@ def check_evidence(ctx: LintContext) -> Iterator[Finding]:
             record_path = folder / "evidence.json"  # the latest run's
         if not record_path.is_file():
             continue
+        if record_path.stat().st_size > MAX_FILE_BYTES:
+            continue  # not a record ksp wrote; its sha256 cannot match either
         data = record_path.read_bytes()
         if hashlib.sha256(data).hexdigest() != claim["sha"]:
             yield Finding.warning(CODE, entry.rel, "Testing: names evidence that is not the "
                                   "local record (a later gate run replaced it?)",
                                   hint="rerun `ksp gate --record` to refresh the line")
             continue
-        yield from _against(entry.rel, entry.path.read_bytes(), json.loads(data), claim["base"])
+        try:
+            record = json.loads(data)
+        except (ValueError, RecursionError):  # not JSON, thousands of digits, too deep
+            record = None
+        if not isinstance(record, dict):
+            yield Finding.error(CODE, entry.rel, "Testing: names an evidence record that is not "
+                                "a JSON object", hint="run `ksp gate --record` again")
+            continue
+        yield from _against(entry.rel, entry.path.read_bytes(), record, claim["base"])
 
 
 def _against(rel: str, raw: bytes, record: dict[str, object], base: str) -> Iterator[Finding]:

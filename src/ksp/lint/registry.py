@@ -14,6 +14,7 @@ from ksp.lint import (
     readme,
     review,
     scope,
+    trusted,
     upstream,
 )
 from ksp.lint.context import LintContext
@@ -38,4 +39,5 @@ CHECKS: list[Check] = [
     upstream.check_commits,
     evidence.check_evidence,
     review.check_review,
+    trusted.check_trusted_files,
 ]

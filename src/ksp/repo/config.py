@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ksp._files import read_text
 from ksp._yaml import load_yaml
 from ksp.errors import FormatError
 from ksp.model import Minor
+from ksp.repo import templates
 
 KUBERNETES_COMPONENTS = {
     "kube-apiserver": "cmd/kube-apiserver",
@@ -96,10 +99,14 @@ class Config:
     scope: tuple[str, ...] | None = None  # this repo's own modules/names; None: the profile's
 
     def branch_for(self, minor: Minor) -> str:
-        return self.branch.format(minor=minor, major=minor.major, minor_number=minor.minor)
+        return templates.render(self.branch, _minor_fields(minor))
 
     def tag_for(self, minor: Minor, patch: int | str) -> str:
-        return self.tag.format(minor=minor, patch=patch)
+        return templates.render(self.tag, {**_minor_fields(minor), "patch": str(patch)})
+
+
+def _minor_fields(minor: Minor) -> dict[str, str]:
+    return {"minor": str(minor), "major": str(minor.major), "minor_number": str(minor.minor)}
 
 
 def default_commands(project: str) -> Commands:
@@ -123,12 +130,38 @@ _TOP_KEYS = {
 }
 
 
+# Settings with a range: a value outside it is refused (10**21 months would overflow a date).
+RANGES: dict[str, tuple[int, int]] = {"extended_months": (0, 600), "timeout": (1, 7 * 24 * 3600),
+          "policy.max_patch_bytes": (1, 1024**3), "policy.max_files": (0, 100_000)}
+
+
 def _expect(value: Any, kind: type | tuple[type, ...], key: str, path: Path) -> Any:
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
-        raise FormatError(f"ksp.yaml: '{key}' must be {names}, got {type(value).__name__}",
-                          path=path)
+        raise _error(f"ksp.yaml: '{key}' must be {names}, got {type(value).__name__}", key, path)
+    if key in RANGES and isinstance(value, int) and not RANGES[key][0] <= value <= RANGES[key][1]:
+        low, high = RANGES[key]
+        shown = str(value) if value.bit_length() < 64 else "a huge number"
+        raise _error(f"ksp.yaml: '{key}' must be between {low} and {high:,}, got {shown}", key,
+                     path)
     return value
+
+
+def _template(data: dict[str, Any], key: str, default: str, allowed: frozenset[str],
+              path: Path) -> str:
+    value = str(_expect(data.get(key, default), str, key, path))
+    try:
+        templates.check(value, allowed, key)
+    except FormatError as exc:
+        exc.path = str(path)
+        raise
+    return value
+
+
+def _error(message: str, key: str, path: Path, hint: str | None = None) -> FormatError:
+    exc = FormatError(message, path=path, hint=hint)
+    exc.key = key
+    return exc
 
 
 def parse(data: Any, path: Path) -> Config:
@@ -150,16 +183,16 @@ def parse(data: Any, path: Path) -> Config:
     base = _expect(data.get("base", "branch"), str, "base", path)
     if base not in ("branch", "tag"):
         raise FormatError("ksp.yaml: base must be 'branch' or 'tag'", path=path)
-    branch = _expect(data.get("branch", "release-{minor}"), str, "branch", path)
-    if "{minor}" not in branch:
-        raise FormatError("ksp.yaml: branch template must contain {minor}", path=path)
+    branch = _template(data, "branch", "release-{minor}", templates.BRANCH_FIELDS, path)
+    if "minor" not in templates.fields(branch):
+        raise _error("ksp.yaml: branch template must contain {minor}", "branch", path)
     components = _expect(data.get("components", KUBERNETES_COMPONENTS if project == "kubernetes"
                                    else {}), dict, "components", path)
     return Config(
         project=project,
         upstream=str(_expect(data.get("upstream", Config.upstream), str, "upstream", path)),
         branch=branch,
-        tag=str(_expect(data.get("tag", Config.tag), str, "tag", path)),
+        tag=_template(data, "tag", Config.tag, templates.TAG_FIELDS, path),
         base=base,
         module=str(_expect(data.get("module", Config.module if project == "kubernetes" else ""),
                            str, "module", path)),
@@ -167,10 +200,11 @@ def parse(data: Any, path: Path) -> Config:
         extended_months=_expect(data.get("extended_months", 12), int, "extended_months", path),
         components={str(k): _component_target(v, str(k), path) for k, v in components.items()},
         commands=Commands(
-            build=str(_expect(data.get("build", defaults.build), str, "build", path)),
-            test=str(_expect(data.get("test", defaults.test), str, "test", path)),
-            typecheck=str(_expect(data.get("typecheck", defaults.typecheck), str, "typecheck",
-                                  path)),
+            build=_template(data, "build", defaults.build, templates.COMMAND_FIELDS["build"],
+                            path),
+            test=_template(data, "test", defaults.test, templates.COMMAND_FIELDS["test"], path),
+            typecheck=_template(data, "typecheck", defaults.typecheck,
+                                templates.COMMAND_FIELDS["typecheck"], path),
             env={str(k): str(v)
                  for k, v in _expect(data.get("env", {}), dict, "env", path).items()},
             timeout=_expect(data.get("timeout", 3600), int, "timeout", path),
@@ -280,8 +314,29 @@ def _review(data: Any, path: Path) -> Review:
                   _expect(data.get("require_signed", False), bool, "review.require_signed", path))
 
 
-def load(path: Path) -> Config:
-    return parse(load_yaml(path, cache=True), path)
+def load(path: Path, *, text: str | None = None) -> Config:
+    """ksp.yaml at `path`, or `text` (the trusted copy from a base commit) named as `path`."""
+    if text is None:
+        text = read_text(path, what="ksp.yaml")
+    try:
+        return parse(load_yaml(path, text=text, cache=True), path)
+    except FormatError as exc:
+        if exc.line is None and exc.key:
+            exc.line = key_line(text, exc.key)
+        raise
+
+
+def key_line(text: str, key: str) -> int | None:
+    """The line of a (dotted) key in a YAML text: the first `name:` after its parents."""
+    line, start = None, 0
+    lines = text.splitlines()
+    for raw in re.split(r"[.\[]", key):
+        pattern = re.compile(rf"^\s*(?:-\s+)?['\"]?{re.escape(raw.rstrip(']'))}['\"]?\s*:")
+        found = next((i for i in range(start, len(lines)) if pattern.match(lines[i])), None)
+        if found is None:
+            return line
+        line, start = found + 1, found + 1
+    return line
 
 
 def render(project: str, upstream: str, branch: str, tag: str, module: str) -> str:

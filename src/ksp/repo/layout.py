@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from functools import cached_property
@@ -25,11 +26,32 @@ INDEX = "index.yaml"
 
 @dataclass
 class PatchesRepo:
+    """A patches repo. With `trusted_base` (a commit), ksp.yaml and the lifecycle file are read
+    from that commit, never from the working tree: how a pull request is checked is not up to
+    the pull request (see `ksp.repo.trusted`)."""
+
     root: Path
+    trusted_base: str | None = None
 
     @cached_property
     def config(self) -> Config:
-        return config_mod.load(self.root / CONFIG)
+        if self.trusted_base is None:
+            return config_mod.load(self.root / CONFIG)
+        from ksp.repo.trusted import read_trusted_text
+
+        text = read_trusted_text(self.root, CONFIG, self.trusted_base)
+        if text is None:
+            raise FormatError(f"no {CONFIG} in the base commit {self.trusted_base[:12]}",
+                              path=self.root / CONFIG,
+                              hint="a pull request is checked with the base branch's ksp.yaml; "
+                                   "merge a reviewed ksp.yaml first")
+        return config_mod.load(self.root / CONFIG, text=text)
+
+    def at_base(self, ref: str) -> PatchesRepo:
+        """This repo, with its configuration taken from `ref` (resolved to a commit)."""
+        from ksp.repo.trusted import resolve_base
+
+        return PatchesRepo(self.root, resolve_base(self.root, ref))
 
     @property
     def index_path(self) -> Path:
@@ -60,7 +82,22 @@ class PatchesRepo:
             name = cfg.upstream.rstrip("/").rsplit("/", 1)[-1] or cfg.project
             return lifecycle_mod.Lifecycle(name, {}, cfg.extended_months)
         base = lifecycle_mod.embedded() if cfg.project == "kubernetes" and path else None
-        return lifecycle_mod.load(path, extended_months=cfg.extended_months, base=base)
+        text = None
+        if path is not None and self.trusted_base is not None:
+            from ksp.repo.trusted import read_trusted_text
+
+            # The path as written, not as the PR's working tree resolves it (symlinks).
+            rel = os.path.normpath(str(cfg.lifecycle)).replace(os.sep, "/")
+            if rel.startswith(("../", "/")) or rel == "..":
+                raise FormatError("ksp.yaml: lifecycle file must be inside the repo",
+                                  path=self.root / CONFIG)
+            text = read_trusted_text(self.root, rel, self.trusted_base)
+            path = self.root / rel
+            if text is None:
+                raise FormatError(f"lifecycle file {rel} is not in the base commit "
+                                  f"{self.trusted_base[:12]}", path=self.root / CONFIG)
+        return lifecycle_mod.load(path, extended_months=cfg.extended_months, base=base,
+                                  text=text)
 
     def minor_folders(self) -> list[Path]:
         """Every top-level folder that looks like a minor folder (`v…`), valid or not."""

@@ -209,8 +209,8 @@ def parse_diff(diff: str | bytes, path: str | Path, first_line: int = 1) -> list
     try:
         files = diffmod.parse(raw, strict=True)
     except diffmod.DiffError as exc:
-        raise FormatError(f"diff is malformed: {exc.message}", path=path,
-                          line=exc.line + first_line - 1,
+        raise FormatError(f"diff is malformed: {exc.reason}", path=path,
+                          line=exc.diff_line + first_line - 1,
                           hint="the patch may be cut short; regenerate it with git diff") from None
     if not files:
         raise FormatError("diff changes no file", path=path, line=first_line)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ksp.gate.run import GateResult, MinorResult, outcome_of
+from ksp.report._term import printable
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -104,15 +105,15 @@ def _minor(console: Console, m: MinorResult, root: Path | None) -> None:
     for warning in warnings(m):
         console.print(Text(f"  warning: {warning}", style="yellow"))
     if m.error:
-        console.print(Text(f"  error: {m.error}", style="red"))
+        console.print(Text(printable(f"  error: {m.error}"), style="red"))
     patches = Table(box=None, pad_edge=False, show_edge=False)
     for column in ("patch", "result", "detail"):
         patches.add_column(column)
     for planned, outcome in m.patch_results():
         state = outcome_of(outcome)
-        name = planned.file + (" (new)" if planned.new else "")
-        patches.add_row(name, Text(state, style=STYLES.get(state, "")),
-                        outcome.detail if outcome else "")
+        name = printable(planned.file + (" (new)" if planned.new else ""))
+        patches.add_row(Text(name), Text(state, style=STYLES.get(state, "")),
+                        Text(printable(outcome.detail if outcome else "")))
     console.print(patches)
     steps = Table(box=None, pad_edge=False, show_edge=False)
     for column in ("step", "go", "result", "command / detail", "log"):

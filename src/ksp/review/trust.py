@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ksp._files import read_text
 from ksp.errors import FormatError
-from ksp.git._run import git, git_bytes
+from ksp.git._run import git
 from ksp.repo import config as config_mod
 from ksp.repo.config import Review
 from ksp.review import owners as owners_mod
@@ -129,11 +129,8 @@ def merge_base(root: Path, ref: str) -> str:
 
 
 def _read_base(root: Path, relpath: str, base: str) -> bytes | None:
-    """`relpath` as committed in `base` (`git show BASE:path`); None when absent there."""
-    spec = f"{base}:./{relpath}"
-    kind = git(root, "cat-file", "-t", spec, check=False)
-    if kind.returncode != 0:
-        return None
-    if kind.stdout.strip() != "blob":
-        raise FormatError(f"not a file in {base[:12]}", path=root / relpath)
-    return git_bytes(root, "cat-file", "blob", spec)
+    """`relpath` as committed in `base`; None when absent there (one reader of trusted files,
+    with its size limit: `ksp.repo.trusted`)."""
+    from ksp.repo.trusted import read_trusted
+
+    return read_trusted(root, relpath, base)
