@@ -96,10 +96,10 @@ def test_refused_by_lint_gate_and_apply(case: str, tmp_path: Path,
 
     rc = main(["gate", "--repo", str(repo), "--upstream", str(upstream), "--minor", "1.30",
                "--no-build", "--no-test", "--format", "json"])
-    out = capsys.readouterr().out
+    err = capsys.readouterr().err
     assert rc == 1
-    minor = json.loads(out)["minors"][0]
-    assert "policy:" in minor["error"]
+    assert "v1.30/0001_CVE-2025-0001.patch:" in err and "policy:" in err
+    assert not (repo / ".ksp" / "evidence").exists()  # refused before anything ran
 
     before = state(upstream)
     rc = main(["apply", "--repo", str(repo), "--minor", "1.30", "--to", str(upstream),

@@ -1,15 +1,18 @@
 """`ksp apply`: a consumer applies a minor's series to their own tree, all or nothing.
 
-1. Refresh the index, refuse a dirty tree (unless --force), and check every patch against
-   ksp.yaml's policy (repo/policy.py): a symlink, a gitlink, a mode change, a forbidden path or
-   a path in `.git` is refused unless the patches repo waives it.
+1. Read every patch and check it against ksp.yaml's policy (repo/policy.py): a symlink, a
+   gitlink, a mode change, a forbidden path or a path in `.git` is refused unless the patches
+   repo waives it. Then refuse a dirty tree (unless --force).
 2. Build the whole result with objects only, as the gate does: the series engine (git/series.py)
    checks each patch on the tree's current state and fast-import writes the blobs, trees and
-   commits into the consumer's object store. A patch that reverse-applies is already present:
-   skipped. If any other patch does not apply, nothing is changed; the patch and files are named.
-3. Refuse up front when a file the series creates exists untracked in the tree.
+   commits into a shadow repository in ksp's cache that borrows the tree's objects. A patch that
+   reverse-applies is already present: skipped. If any other patch does not apply, nothing is
+   changed (not even an object of the consumer's repository); the patch and files are named.
+3. Refuse up front when a file the series creates exists untracked in the tree. Only then are
+   the new objects copied into the consumer's object store (one pack, no ref).
 4. Move the tree in one step, with SIGINT and SIGTERM held back: `git read-tree -m -u` from the
-   tree's state to the result, on a throwaway index (without --commit: only files change); or
+   tree's state to the result, on a throwaway index (without --commit: only files change); or,
+   after refreshing the index (a copied clone's stale stat data is not a change),
    `git reset --keep` to the last of the commits made from those objects, one per patch with
    `Ksp-*` trailers (with --commit: files, index and branch move in one git process, which
    refuses before writing if a changed file has local changes). Before this step the tree,
@@ -31,10 +34,10 @@ from pathlib import Path
 
 from ksp._files import deferred_signals, fault
 from ksp.buildid import base_version, ksp_build
-from ksp.errors import ApplyConflict, UsageError
-from ksp.git._run import git, is_repo
+from ksp.errors import ApplyConflict, GitError, UsageError
+from ksp.git._run import git, git_bytes, is_repo
 from ksp.git.series import Outcome, PatchInput, PatchResult, apply_series
-from ksp.git.shadow import Shadow, common_dir, ls_tree
+from ksp.git.shadow import Shadow, ls_tree
 from ksp.model import Minor, PatchRef
 from ksp.repo import PatchesRepo, patchfile, policy
 
@@ -75,6 +78,7 @@ class _Built:
     commits: tuple[tuple[PatchPlan, str], ...]  # applied patches and their (ksp) commits
     tree: str  # the final tree
     created: tuple[str, ...]  # paths the series adds
+    shadow: Shadow  # where the objects are, until they are copied to the consumer's store
 
 
 def run(repo: PatchesRepo, minor: Minor, target: Path, *, dry_run: bool = False,
@@ -84,15 +88,14 @@ def run(repo: PatchesRepo, minor: Minor, target: Path, *, dry_run: bool = False,
     if not series:
         raise UsageError(f"{minor} has no patches in {repo.root}")
     review = _signed(repo, minor, allowed_signers) if require_signed else None
-    top = _work_tree(target)
-    git(top, "update-index", "-q", "--refresh", check=False)  # stale stat data is not a change
+    loaded = [_load(repo, ref) for ref in series]  # every patch read and policy-checked first
+    lifecycle = repo.lifecycle()
+    top = _work_tree(target)  # from here on the tree is read (status does not write the index)
     if not force and _dirty(top):
         raise UsageError(f"{top} has uncommitted changes; nothing was applied",
                          hint="commit or stash them, or pass --force")
-    build = ksp_build(base_version(repo.lifecycle(), minor, _tree_release(top, minor)),
-                      len(series))
+    build = ksp_build(base_version(lifecycle, minor, _tree_release(top, minor)), len(series))
     result = ApplyResult(str(minor), str(top), build, dry_run, commit, review=review)
-    loaded = [_load(repo, ref) for ref in series]  # every patch read and policy-checked first
     with _scratch_index(top) as env:
         start = _start(top, env, commit)
         result.patches, built = _build(top, start, loaded)
@@ -103,6 +106,7 @@ def run(repo: PatchesRepo, minor: Minor, target: Path, *, dry_run: bool = False,
             return result
         if commit:
             result.commits = _commit(top, built, build)
+        _copy_objects(top, built, result.commits[-1] if commit else built.commits[-1][1])
         _move(top, built, result.commits, env)
     result.applied = [plan.patch for plan, _ in built.commits]
     return result
@@ -186,16 +190,16 @@ _IDENT = {"GIT_AUTHOR_NAME": "ksp", "GIT_AUTHOR_EMAIL": "ksp@localhost",
 
 def _build(top: Path, start: str, loaded: list[tuple[PatchPlan, bytes]]
            ) -> tuple[list[PatchPlan], _Built]:
-    shadow = Shadow(top, common_dir(top))
+    shadow = Shadow.open(top)
     inputs = [PatchInput(plan.patch, diff) for plan, diff in loaded]
     series = apply_series(shadow, start, inputs, allow_drift=True)
     plans = [_plan_of(plan, res) for (plan, _), res in zip(loaded, series.patches, strict=True)]
     commits = tuple((plan, res.commit) for plan, res in zip(plans, series.patches, strict=True)
                     if plan.action == "apply" and res.commit)
-    tree = git(top, "rev-parse", f"{(series.head or start)}^{{tree}}").stdout.strip()
+    tree = shadow.git("rev-parse", f"{(series.head or start)}^{{tree}}").stdout.strip()
     before = ls_tree(shadow.path, start, list(series.changed))
     created = tuple(p for p in series.changed if p not in before)
-    return plans, _Built(start, commits, tree, created)
+    return plans, _Built(start, commits, tree, created, shadow)
 
 
 def _plan_of(plan: PatchPlan, res: PatchResult) -> PatchPlan:
@@ -231,26 +235,51 @@ def _refuse_untracked(top: Path, created: tuple[str, ...]) -> None:
 
 
 def _commit(top: Path, built: _Built, build: str) -> list[str]:
-    """One commit per applied patch, made from the built trees (objects only, as the user)."""
+    """One commit per applied patch, made from the built trees (in the shadow, as the user that
+    the consumer's repository configures)."""
+    env = _identity(top)
     parent = built.start
     shas = []
     for plan, ksp_commit in built.commits:
-        parent = git(top, "commit-tree", f"{ksp_commit}^{{tree}}", "-p", parent, "-F", "-",
-                     input=_message(plan, build), what=f"committing {plan.patch}").stdout.strip()
+        parent = built.shadow.git("commit-tree", f"{ksp_commit}^{{tree}}", "-p", parent, "-F",
+                                  "-", input=_message(plan, build), env=env).stdout.strip()
         shas.append(parent)
     return shas
+
+
+def _identity(top: Path) -> dict[str, str]:
+    env = {}
+    for role in ("AUTHOR", "COMMITTER"):
+        ident = git(top, "var", f"GIT_{role}_IDENT", what="who makes the commits").stdout.strip()
+        name, _, rest = ident.partition(" <")
+        email, _, date = rest.partition("> ")
+        env.update({f"GIT_{role}_NAME": name, f"GIT_{role}_EMAIL": email,
+                    f"GIT_{role}_DATE": date})
+    return env
+
+
+def _copy_objects(top: Path, built: _Built, tip: str) -> None:
+    """The result's new objects into the consumer's store: one pack, unpacked, no ref."""
+    pack = git_bytes(built.shadow.path, "pack-objects", "--revs", "--stdout", "-q",
+                     input=f"{tip}\n^{built.start}\n".encode())
+    git_bytes(top, "unpack-objects", "-q", input=pack)
 
 
 def _move(top: Path, built: _Built, commits: list[str], scratch: dict[str, str]) -> None:
     """The one step that changes the tree (and, with commits, the index and HEAD)."""
     with deferred_signals():
         fault("apply-move")
-        if commits:  # one git process moves files, index and branch together
-            git(top, "reset", "-q", "--keep", commits[-1],
-                what="updating the tree (nothing was changed)")
-        else:
-            git(top, "read-tree", "-m", "-u", f"{built.start}^{{tree}}", built.tree,
-                env=scratch, what="updating the tree (nothing was changed)")
+        try:
+            if commits:  # one git process moves files, index and branch together
+                git(top, "update-index", "-q", "--refresh", check=False)  # stale stat: no change
+                git(top, "reset", "-q", "--keep", commits[-1],
+                    what="updating the tree (nothing was changed)")
+            else:
+                git(top, "read-tree", "-m", "-u", f"{built.start}^{{tree}}", built.tree,
+                    env=scratch, what="updating the tree (nothing was changed)")
+        except GitError as exc:  # git checks every path before it writes one
+            raise ApplyConflict(exc.message, hint="a file the series changes has local changes"
+                                "; commit or stash them") from None
 
 
 def _message(plan: PatchPlan, build: str) -> str:

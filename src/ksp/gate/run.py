@@ -109,6 +109,7 @@ def run_gate(request: GateRequest) -> GateResult:
         why = (f"no patch changed since {request.since}" if request.since
                else "no minor has a patch series")
         return GateResult(config.upstream, repo_root=root, note=why)
+    refuse_bad_patches(config, plans)
     shadow = Shadow.open(request.upstream)
     jobs = max(1, min(request.jobs or os.cpu_count() or 1, len(plans)))
     with Progress([p.minor for p in plans], live=request.progress) as progress:
@@ -149,10 +150,6 @@ def _gate_minor(request: GateRequest, config: Config, shadow: Shadow, minor_plan
     except KspError as exc:
         return _finish(request, MinorResult(minor, "", None, minor_plan, error=str(exc)),
                        progress)
-    refused = _policy_error(config, minor_plan)
-    if refused:
-        return _finish(request, MinorResult(minor, base_ref, base, minor_plan, error=refused),
-                       progress)
     count = len(minor_plan.patches)
     progress.phase(minor, f"applying {count} patch{'' if count == 1 else 'es'} on {base[:12]}")
     inputs = [PatchInput(p.file, p.diff, f"{p.title}\n\n{p.file}\n") for p in minor_plan.patches]
@@ -175,19 +172,16 @@ def _gate_minor(request: GateRequest, config: Config, shadow: Shadow, minor_plan
     return _finish(request, result, progress)
 
 
-def _policy_error(config: Config, minor_plan: MinorPlan) -> str | None:
-    """The first patch of the series that breaks ksp.yaml's policy (or is not a valid diff),
-    as the minor's error: the gate fails it before a single object is written."""
+def refuse_bad_patches(config: Config, plans: list[MinorPlan]) -> None:
+    """A patch of any series that is not a valid diff or breaks ksp.yaml's policy fails the
+    gate before anything runs or is written (one error naming the patch, the line, the rule)."""
     from ksp.repo import patchfile, policy
 
-    for p in minor_plan.patches:
-        try:
-            files = patchfile.parse_diff(p.diff, p.file, first_line=p.diff_line)
-            policy.enforce(files, config.policy, name=p.file, first_line=p.diff_line,
-                           size=p.path.stat().st_size if p.path.is_file() else None)
-        except KspError as exc:
-            return str(exc)
-    return None
+    patches = {p.file: p for minor_plan in plans for p in minor_plan.patches}
+    for p in patches.values():
+        files = patchfile.parse_diff(p.diff, p.file, first_line=p.diff_line)
+        policy.enforce(files, config.policy, name=p.file, first_line=p.diff_line,
+                       size=p.path.stat().st_size if p.path.is_file() else None)
 
 
 def drift_hint(patch: PlannedPatch, minor: Minor, upstream: Path) -> str:
