@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -40,6 +39,7 @@ from ksp.git.series import Outcome, PatchInput, PatchResult, apply_series
 from ksp.git.shadow import Shadow, ls_tree
 from ksp.model import Minor, PatchRef
 from ksp.repo import PatchesRepo, patchfile, policy
+from ksp.repo.config import Config
 
 
 @dataclass(frozen=True)
@@ -94,7 +94,8 @@ def run(repo: PatchesRepo, minor: Minor, target: Path, *, dry_run: bool = False,
     if not force and _dirty(top):
         raise UsageError(f"{top} has uncommitted changes; nothing was applied",
                          hint="commit or stash them, or pass --force")
-    build = ksp_build(base_version(lifecycle, minor, _tree_release(top, minor)), len(series))
+    build = ksp_build(base_version(lifecycle, minor, _tree_release(top, minor, repo.config),
+                                   repo.config), len(series))
     result = ApplyResult(str(minor), str(top), build, dry_run, commit, review=review)
     with _scratch_index(top) as env:
         start = _start(top, env, commit)
@@ -140,13 +141,14 @@ def _work_tree(target: Path) -> Path:
     return Path(git(target, "rev-parse", "--show-toplevel").stdout.strip())
 
 
-def _tree_release(top: Path, minor: Minor) -> str | None:
-    """The release tag the consumer's tree is on (`v1.30.12`), which names their build better
-    than the minor's final release from the lifecycle data; None when the tree has no such tag."""
-    proc = git(top, "describe", "--tags", "--abbrev=0", "--match", f"v{minor}.*", check=False)
+def _tree_release(top: Path, minor: Minor, config: Config) -> str | None:
+    """The release tag the consumer's tree is on (`v1.30.12`; a staging module's `v0.30.12`),
+    which names their build better than the minor's final release from the lifecycle data;
+    None when the tree has no such tag."""
+    glob = config.tag_for(minor, "*")
+    proc = git(top, "describe", "--tags", "--abbrev=0", "--match", glob, check=False)
     tag = proc.stdout.strip()
-    return tag if proc.returncode == 0 and re.fullmatch(rf"v{re.escape(str(minor))}\.\d+", tag) \
-        else None
+    return tag if proc.returncode == 0 and config.release_patch(minor, tag) is not None else None
 
 
 def _dirty(top: Path) -> bool:
