@@ -17,7 +17,7 @@ from ksp.cli.main import main
 from ksp.git import diff as diffmod
 from ksp.model import PatchKind
 from ksp.repo import config as config_mod
-from ksp.repo import policy
+from ksp.repo import policy, profile_text
 from ksp.repo.patchfile import new_header
 
 FILES = {"pkg/auth/auth.go": "package auth\n", "Makefile": "all:\n\tgo build ./...\n"}
@@ -63,7 +63,7 @@ def make_upstream(path: Path) -> Path:
 
 def make_repo(root: Path, diff: str) -> Path:
     root.mkdir()
-    text = config_mod.render("kubernetes", "https://github.com/kubernetes/kubernetes",
+    text = profile_text.render("kubernetes", "https://github.com/kubernetes/kubernetes",
                              "release-{minor}", "v{minor}.{patch}", "k8s.io/kubernetes")
     (root / "ksp.yaml").write_text(text)
     (root / "index.yaml").write_text("schema: ksp/v1\nadvisories: {}\n")
