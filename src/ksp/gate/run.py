@@ -111,6 +111,7 @@ def run_gate(request: GateRequest) -> GateResult:
         why = (f"no patch changed since {request.since}" if request.since
                else "no minor has a patch series")
         return GateResult(config.upstream, repo_root=root, note=why)
+    refuse_bad_patches(config, plans)
     shadow = Shadow.open(request.upstream)
     from ksp.gate import _exec
 
@@ -174,6 +175,18 @@ def _gate_minor(request: GateRequest, config: Config, shadow: Shadow, minor_plan
     progress.phase(minor, "steps")
     result = _steps(request, config, shadow, result, progress)
     return _finish(request, result, progress)
+
+
+def refuse_bad_patches(config: Config, plans: list[MinorPlan]) -> None:
+    """A patch of any series that is not a valid diff or breaks ksp.yaml's policy fails the
+    gate before anything runs or is written (one error naming the patch, the line, the rule)."""
+    from ksp.repo import patchfile, policy
+
+    patches = {p.file: p for minor_plan in plans for p in minor_plan.patches}
+    for p in patches.values():
+        files = patchfile.parse_diff(p.diff, p.file, first_line=p.diff_line)
+        policy.enforce(files, config.policy, name=p.file, first_line=p.diff_line,
+                       size=p.path.stat().st_size if p.path.is_file() else None)
 
 
 def drift_hint(patch: PlannedPatch, minor: Minor, upstream: Path) -> str:
