@@ -20,7 +20,6 @@ from typing import Any
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from ksp._files import repo_lock
 from ksp._yaml import json_types
 from ksp.advisories import feed as feed_mod
 from ksp.advisories import osv as osv_mod
@@ -34,13 +33,13 @@ from ksp.model import (
     AdvisoryKind,
     Minor,
     MinorState,
-    Rating,
     Severity,
     Status,
     Window,
 )
 from ksp.repo import PatchesRepo
 from ksp.repo.index import IndexDocument
+from ksp.repo.index import edit as index_edit
 
 _KINDS = frozenset(k.value for k in AdvisoryKind)
 _AFFECTED = {Status.NEEDED, Status.IN_PROGRESS, Status.PATCHED, Status.WONT_FIX}
@@ -105,14 +104,13 @@ def run(repo: PatchesRepo, records: list[Record], today: dt.date, *,
     grouped: dict[str, list[Record]] = {}
     for record in sorted(records, key=lambda r: r.source != "osv"):  # structured ranges first
         grouped.setdefault(record.id, []).append(record)
-    eols = {m: release.eol if (release := lifecycle.release(m)) else None for m in minors}
+    eols = {m: lifecycle.eol(m) for m in minors}
     derived = {
         ident: {m: derive(recs, m, reference_version(lifecycle, m), eols[m]) for m in minors}
         for ident, recs in grouped.items()
     }
     scope = Profile.of(repo.config).scope
-    with repo_lock(repo.root):
-        document = IndexDocument.load(repo.index_path)
+    with index_edit(repo.index_path, save=False) as document:
         for ident in sorted(grouped):
             recs = grouped[ident]
             kind, project = scope.classify_records(recs)
@@ -122,7 +120,7 @@ def run(repo: PatchesRepo, records: list[Record], today: dt.date, *,
         for kind in AdvisoryKind:
             report.kinds[kind.value] = sum(1 for i in grouped if _kind_of(document, i) is kind)
         if (report.added or report.updated) and not dry_run:
-            document.save()
+            document.stage(repo.index_path, document.render())
             report.written = True
     return report
 
@@ -150,20 +148,13 @@ def _advisory(ident: str, records: list[Record], warnings: list[str]) -> Advisor
 
 def severity_of(vector: str, ident: str, warnings: list[str]) -> Severity | None:
     """Score and rating computed from the vector by the cvss library, never taken on trust."""
-    from cvss import CVSS3, CVSS4
-    from cvss.exceptions import CVSSError
+    from ksp.severity import BadVector, from_vector
 
     try:
-        if vector.startswith("CVSS:4"):
-            v4 = CVSS4(vector)
-            score, rating = float(v4.base_score), str(v4.severity)
-        else:
-            v3 = CVSS3(vector)
-            score, rating = float(v3.scores()[0]), str(v3.severities()[0])
-    except CVSSError as exc:
+        return from_vector(vector)
+    except BadVector as exc:
         warnings.append(f"{ident}: CVSS vector {vector!r} ignored: {exc}")
         return None
-    return Severity(Rating(rating.upper()), score, vector)
 
 
 def _union(lists: Iterable[Iterable[str]]) -> tuple[str, ...]:

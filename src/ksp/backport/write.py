@@ -23,6 +23,7 @@ from ksp.git.shadow import Shadow
 from ksp.headerfields import HeaderValues, Origin
 from ksp.model import Advisory, AdvisoryId, BackportClass, Minor, MinorState, PatchKind, Status
 from ksp.repo import index as index_mod
+from ksp.repo import patchfile, policy
 from ksp.repo.layout import PatchesRepo
 
 
@@ -36,19 +37,20 @@ class Written:
 
 def header_text(repo: PatchesRepo, advisory: str, commits: Sequence[str], *, cls: BackportClass,
                 values: HeaderValues, paths: Sequence[str], subject: str | None = None,
-                notes: str | None = None) -> tuple[str, Advisory]:
+                notes: str | None = None, published_from: Sequence[str] = ()
+                ) -> tuple[str, Advisory]:
     """The header (ksp new's, with the triage's class) and the index entry it implies."""
     existing = repo.index().advisories().get(AdvisoryId(advisory))
     tests = values.tests or ("kept" if any(p.endswith("_test.go") for p in paths) else None)
-    origin = Origin(tuple(commits), tuple(paths), subject, notes)
+    origin = Origin(tuple(commits), tuple(paths), subject, notes, tuple(published_from))
     return headerfields.build(advisory, replace(values, backport=cls.value, tests=tests), origin,
                               existing, repo.config)
 
 
 def patch_text(repo: PatchesRepo, shadow: Shadow, advisory: str, commits: Sequence[str], *,
                cls: BackportClass, values: HeaderValues, old: str, new: str,
-               subject: str | None = None, source: Source | None = None
-               ) -> tuple[bytes, Advisory] | None:
+               subject: str | None = None, source: Source | None = None,
+               published_from: Sequence[str] = ()) -> tuple[bytes, Advisory] | None:
     """The patch file (header, then the diff as git wrote it: bytes, whatever its encoding)."""
     body = merge.tree_diff(shadow, old, new)
     if not body.strip():
@@ -59,25 +61,29 @@ def patch_text(repo: PatchesRepo, shadow: Shadow, advisory: str, commits: Sequen
             c.apply[:12] for c in source.commits) + ")"
     header, entry = header_text(repo, advisory, commits, cls=cls, values=values,
                                 paths=merge.changed_paths(shadow, old, new), subject=subject,
-                                notes=notes)
+                                notes=notes, published_from=published_from)
     return header.encode("utf-8") + body, entry
 
 
 def save_patches(repo: PatchesRepo, advisory: str, texts: dict[Minor, bytes],
                  entry: Advisory | None = None) -> dict[Minor, str]:
-    """Write each minor's patch after its series, then set the index entries (one locked edit);
-    `entry` fills what the advisory's index entry lacks (it is created if missing)."""
+    """Write each minor's patch after its series and set the index entries, as one operation
+    under the repo lock (numbers chosen and policy checked there); `entry` fills what the
+    advisory's index entry lacks (it is created if missing)."""
     paths: dict[Minor, str] = {}
-    for minor in sorted(texts):
-        rel = f"{minor.folder}/{repo.next_number(minor):04d}_{advisory}.patch"
-        paths[minor] = rel
-    for minor, rel in paths.items():
-        atomic_write(repo.root / rel, texts[minor])
     with index_mod.edit(repo.index_path) as doc:
+        _check_series(repo, advisory, list(texts))
+        for minor in sorted(texts):
+            rel = f"{minor.folder}/{repo.next_number(minor):04d}_{advisory}.patch"
+            raw = texts[minor]
+            files = patchfile.parse_diff(patchfile.split(raw)[1], rel)
+            policy.enforce(files, repo.config.policy, name=rel, size=len(raw))
+            paths[minor] = rel
+            doc.stage(repo.root / rel, raw)
         doc.upsert(entry or Advisory(AdvisoryId(advisory), title=advisory,
                                      kind=PatchKind.of(advisory)))
         for minor, rel in paths.items():
-            digest = hashlib.sha256((repo.root / rel).read_bytes()).hexdigest()
+            digest = hashlib.sha256(texts[minor]).hexdigest()
             doc.set_state(advisory, minor, MinorState(Status.IN_PROGRESS, patch=rel,
                                                       sha256=digest))
     return paths
@@ -92,6 +98,7 @@ def write(repo: PatchesRepo, shadow: Shadow, result: BackportResult, values: Hea
     """Patches for targets that apply, worktrees for conflicts; checks all (the header's values
     included) before writing anything."""
     shas = [c.sha for c in result.commits]
+    published = tuple(c.published_from for c in result.commits if c.published_from)
     subject = result.commits[0].subject if result.commits else None
     texts: dict[Minor, bytes] = {}
     entry: Advisory | None = None
@@ -105,7 +112,7 @@ def write(repo: PatchesRepo, shadow: Shadow, result: BackportResult, values: Hea
             applied = attempt.series_result or target.result
             made = patch_text(repo, shadow, result.advisory, shas, cls=backport_class(applied),
                               values=values, old=target.head, new=attempt.head,
-                              subject=subject, source=attempt.source)
+                              subject=subject, source=attempt.source, published_from=published)
             if made is None:
                 out.append(Written(target.minor, note="already applied: nothing to write"))
             else:
@@ -124,13 +131,18 @@ def write(repo: PatchesRepo, shadow: Shadow, result: BackportResult, values: Hea
     return out
 
 
-def _check_free(repo: PatchesRepo, shadow: Shadow, advisory: str, texts: dict[Minor, bytes],
-                conflicts: list[TargetResult]) -> None:
-    for minor in texts:
+def _check_series(repo: PatchesRepo, advisory: str, minors: list[Minor]) -> None:
+    """Never two patches for one advisory on a minor (checked again under the lock)."""
+    for minor in minors:
         existing = [r for r in repo.series(minor) if r.advisory == advisory]
         if existing:
             raise KspError(f"{existing[0].path} already holds a patch for {advisory}",
                            hint="remove it first, or edit it by hand")
+
+
+def _check_free(repo: PatchesRepo, shadow: Shadow, advisory: str, texts: dict[Minor, bytes],
+                conflicts: list[TargetResult]) -> None:
+    _check_series(repo, advisory, list(texts))
     for target in conflicts:
         path = worktree_path(shadow, advisory, target.minor)
         if path.exists():
@@ -174,6 +186,7 @@ def open_worktree(repo: PatchesRepo, shadow: Shadow, result: BackportResult,
         "upstream": str(shadow.upstream), "shadow": str(shadow.path), "repo": str(repo.root),
         "head": target.head, "base": target.base, "worktree": str(path),
         "commits": [c.sha for c in result.commits],
+        "published_from": [c.published_from for c in result.commits if c.published_from],
         "subject": result.commits[0].subject if result.commits else None,
         "remaining": [_commit_json(c) for c in remaining], "source": attempt.source.name,
         "header": values.to_json(),

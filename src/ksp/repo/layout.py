@@ -13,6 +13,7 @@ from ksp.errors import FormatError, NotAPatchesRepo
 from ksp.model import PATCH_NAME_RE, Advisory, AdvisoryId, Minor, PatchRef
 from ksp.repo import config as config_mod
 from ksp.repo.config import Config
+from ksp.repo.journal import recover_if_needed
 
 if TYPE_CHECKING:  # imported where used: jsonschema and the lifecycle data cost ~200 ms
     from ksp.lifecycle import Lifecycle
@@ -76,11 +77,6 @@ class PatchesRepo:
             if not path.is_relative_to(self.root.resolve()):
                 raise FormatError("ksp.yaml: lifecycle file must be inside the repo",
                                   path=self.root / CONFIG)
-        if path is None and cfg.project != "kubernetes":
-            # A Go project brings its own dates (`ksp lifecycle import`); Kubernetes' do not apply.
-            name = cfg.upstream.rstrip("/").rsplit("/", 1)[-1] or cfg.project
-            return lifecycle_mod.Lifecycle(name, {}, cfg.extended_months)
-        base = lifecycle_mod.embedded() if cfg.project == "kubernetes" and path else None
         text = None
         if path is not None and self.trusted_base is not None:
             from ksp.repo.trusted import read_trusted_text
@@ -95,8 +91,14 @@ class PatchesRepo:
             if text is None:
                 raise FormatError(f"lifecycle file {rel} is not in the base commit "
                                   f"{self.trusted_base[:12]}", path=self.root / CONFIG)
-        return lifecycle_mod.load(path, extended_months=cfg.extended_months, base=base,
-                                  text=text)
+        # The preset's embedded data (none for `go`), with the repo's own file merged over it.
+        name = cfg.upstream.rstrip("/").rsplit("/", 1)[-1] or cfg.project
+        project = "kubernetes" if cfg.lifecycle_data == ("kubernetes.yaml",) else name
+        base = lifecycle_mod.embedded(cfg.lifecycle_data, project=project) \
+            if cfg.lifecycle_data else lifecycle_mod.Lifecycle(name, {})
+        return lifecycle_mod.from_files([path] if path else [], project=base.project,
+                                        extended_months=cfg.extended_months, base=base,
+                                        text=text)
 
     def minor_folders(self) -> list[Path]:
         """Every top-level folder that looks like a minor folder (`v…`), valid or not."""
@@ -131,6 +133,7 @@ class PatchesRepo:
 def open_repo(root: Path) -> PatchesRepo:
     if not (root / CONFIG).is_file():
         raise NotAPatchesRepo(f"no {CONFIG} in {root}", hint="run `ksp init DIR` to create one")
+    recover_if_needed(root)
     return PatchesRepo(root.resolve())
 
 
@@ -139,5 +142,6 @@ def find_repo(start: Path | None = None) -> PatchesRepo | None:
     here = (start or Path.cwd()).resolve()
     for folder in (here, *here.parents):
         if (folder / CONFIG).is_file() and (folder / INDEX).exists():
+            recover_if_needed(folder)  # an operation a crash cut short is finished first
             return PatchesRepo(folder)
     return None
