@@ -34,7 +34,7 @@ def test_demo_runs_end_to_end_and_writes_only_its_folder(tmp_path: Path,
                  "gate PASS: 2 minor(s)", "new: example.com/demo/pkg/auth TestAdmit",
                  "gate FAIL: 1 minor(s), failed: 1.31", "pass: 0 error(s), 0 warning(s)"):
         assert line in out
-    assert "Testing: Validated against" in (
+    assert "# Testing: ksp gate pass on " in (
         work / "patches/v1.33/0001_CVE-2099-0001.patch").read_text()
     vex = json.loads((work / "demo-server.vex.json").read_text())
     jsonschema.validate(vex, json.loads((DATA / "schemas/openvex-0.2.0.schema.json").read_text()))

@@ -243,8 +243,9 @@ def _summary(work: Path, seconds: float) -> str:
   demo-server.vex.json   the OpenVEX document for the consumer's binary
   site/index.html        the static site (open it in a browser)
 
-Next, on a real repository (say a clone of runc in ../runc):
-  ksp init runc-patches --project go --upstream https://github.com/opencontainers/runc
-  cd runc-patches && ksp backport CVE-… --upstream ../runc --commit <fix sha>
+Next, on a real repository (say a clone of runc in ../runc; presets: kubernetes, k8s-staging,
+containerd, etcd, runc, go):
+  ksp init runc-patches --project runc && cd runc-patches && ksp status
+  ksp backport CVE-… --upstream ../runc --commit <fix sha> [--write]
   ksp gate --upstream ../runc --since HEAD
   ksp --help    every command, each with an example"""
