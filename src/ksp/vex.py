@@ -170,7 +170,11 @@ def _statement(adv: Advisory, minor: Minor, state: MinorState, product: Product,
     if adv.scope.is_go:
         from ksp.deps.vex import statement
 
-        return statement(adv, state, product, product.binary, notes)
+        said = statement(adv, state, product.subcomponents, product.binary, notes)
+        return Statement(adv.id, adv.aliases, said.status,
+                         replace(product, subcomponents=said.subcomponents),
+                         said.justification, said.impact_statement, said.action_statement,
+                         said.status_notes)
     common = Statement(adv.id, adv.aliases, "", product)
     status = state.status
     if status is Status.PATCHED:

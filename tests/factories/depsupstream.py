@@ -150,6 +150,29 @@ func main() {{
 '''
 
 
+_WEB_TEST = '''package web
+
+import "testing"
+
+func TestServe(t *testing.T) {
+	if err := Serve(":0"); err != nil {
+		t.Fatal(err)
+	}
+}
+'''
+
+_NAMES_TEST = '''package names
+
+import "testing"
+
+func TestHost(t *testing.T) {
+	if got := Host("Example.COM"); got != "example.com" {
+		t.Errorf("Host = %q", got)
+	}
+}
+'''
+
+
 def vendor_files(version: str) -> dict[str, FileValue]:
     """go.mod's require and vendor/ for x/net at ``version``."""
     return {
@@ -169,7 +192,9 @@ def initial_tree() -> dict[str, FileValue]:
         "cmd/demo-server/main.go": _SERVER,
         "cmd/demo-cli/main.go": _CLI,
         "pkg/web/web.go": _WEB,
+        "pkg/web/web_test.go": _WEB_TEST,
         "pkg/names/names.go": _NAMES,
+        "pkg/names/names_test.go": _NAMES_TEST,
         ".go-version": BRANCHES[0][2] + "\n",
     }
     return files | vendor_files(BRANCHES[0][1])

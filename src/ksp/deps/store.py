@@ -16,13 +16,13 @@ from typing import Any
 
 from ruamel.yaml.comments import CommentedMap
 
-from ksp._files import repo_lock
 from ksp._yaml import json_types
 from ksp.deps import derive
 from ksp.deps.lane import MinorLane
 from ksp.deps.vulndb import GoRecord
 from ksp.model import Advisory, AdvisoryId, AdvisoryKind, MinorState, Status
 from ksp.repo.index import IndexDocument, _state_map
+from ksp.repo.index import edit as index_edit
 from ksp.repo.layout import PatchesRepo
 
 
@@ -51,8 +51,7 @@ class StoreReport:
 def store(repo: PatchesRepo, lanes: list[MinorLane], groups: dict[str, list[GoRecord]],
           report: StoreReport) -> StoreReport:
     hit = sorted({i for lane in lanes for i in (*lane.findings, *lane.base_findings)})
-    with repo_lock(repo.root):
-        document = IndexDocument.load(repo.index_path)
+    with index_edit(repo.index_path, save=False) as document:
         entries = document.doc["advisories"]
         for ident in hit:
             existing = entries.get(ident)
@@ -70,7 +69,7 @@ def store(repo: PatchesRepo, lanes: list[MinorLane], groups: dict[str, list[GoRe
             elif after != before:
                 report.updated.append(ident)
         if (report.added or report.updated) and not report.dry_run:
-            document.save()
+            document.stage(repo.index_path, document.render())
             report.written = True
     return report
 

@@ -11,15 +11,23 @@ recorded a pass for it.
 
 from __future__ import annotations
 
-from dataclasses import replace
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 from packageurl import PackageURL
 
 from ksp.model import Advisory, BinaryState, Justification, MinorState, Status
 
-if TYPE_CHECKING:  # ksp.vex imports this module when it meets a dependency advisory
-    from ksp.vex import Product, Statement
+
+@dataclass(frozen=True)
+class Said:
+    """What a statement says about one binary (ksp.vex turns it into its Statement)."""
+
+    status: str  # OpenVEX status
+    subcomponents: tuple[str, ...]
+    justification: str | None = None
+    impact_statement: str | None = None
+    action_statement: str | None = None
+    status_notes: str | None = None
 
 
 def golang_purl(module: str, version: str) -> str:
@@ -35,16 +43,14 @@ def subcomponents(state: MinorState) -> tuple[str, ...]:
     return tuple(dict.fromkeys(purls))
 
 
-def statement(adv: Advisory, state: MinorState, product: Product, binary: str | None,
-              notes: str) -> Statement:
-    """The statement for one product."""
-    from ksp.vex import Statement
-
-    subs = subcomponents(state) or product.subcomponents
-    common = Statement(adv.id, adv.aliases, "", replace(product, subcomponents=subs))
+def statement(adv: Advisory, state: MinorState, fallback: tuple[str, ...], binary: str | None,
+               notes: str) -> Said:
+    """The statement for one product (`fallback`: its subcomponents when the state names no
+    module version)."""
+    subs = subcomponents(state) or fallback
     mine = next((b for b in state.binaries if b.binary == binary), None)
     if state.status is Status.PATCHED:
-        return replace(common, status="fixed", status_notes=(
+        return Said("fixed", subs, status_notes=(
             f"{state.reason or 'moved past the fix'} by {state.patch} (gate passed). {notes}"))
     if state.status is Status.NOT_AFFECTED or (mine is not None and not mine.affected
                                               and state.status is not Status.NEEDS_TRIAGE):
@@ -53,12 +59,12 @@ def statement(adv: Advisory, state: MinorState, product: Product, binary: str | 
         justification = (state.justification or Justification.VULNERABLE_CODE_NOT_IN_EXECUTE_PATH
                          if state.status is Status.NOT_AFFECTED else
                          Justification.VULNERABLE_CODE_NOT_IN_EXECUTE_PATH)
-        return replace(common, status="not_affected", justification=justification.value,
-                       impact_statement=why or "not affected", status_notes=notes)
+        return Said("not_affected", subs, justification=justification.value,
+                    impact_statement=why or "not affected", status_notes=notes)
     if state.status is Status.NEEDS_TRIAGE:
-        return replace(common, status="under_investigation", status_notes=notes)
-    return replace(common, status="affected", action_statement=_action(adv, state),
-                   status_notes=f"{mine.evidence}. {notes}" if mine else notes)
+        return Said("under_investigation", subs, status_notes=notes)
+    return Said("affected", subs, action_statement=_action(adv, state),
+                status_notes=f"{mine.evidence}. {notes}" if mine and mine.evidence else notes)
 
 
 def _action(adv: Advisory, state: MinorState) -> str:

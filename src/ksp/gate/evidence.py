@@ -23,7 +23,7 @@ from ksp.errors import UsageError
 from ksp.review import attest
 
 if TYPE_CHECKING:
-    from ksp.gate.run import GateRequest, GateResult, MinorResult
+    from ksp.gate.model import GateRequest, GateResult, MinorResult
     from ksp.repo.index import IndexDocument
     from ksp.repo.layout import PatchesRepo
 
@@ -33,7 +33,7 @@ RECORD = "evidence.json"
 
 def build(request: GateRequest, result: MinorResult, now: dt.datetime | None = None
           ) -> dict[str, Any]:
-    from ksp.gate.run import outcome_of
+    from ksp.gate.model import outcome_of
 
     series = result.series
     patches = []
@@ -57,6 +57,7 @@ def build(request: GateRequest, result: MinorResult, now: dt.datetime | None = N
         "upstream": {"url": request.repo.config.upstream, "base_ref": result.base_ref,
                      "base": result.base, "head": series.head if series else None},
         "patches": patches, "steps": steps, "go": toolchains(result),
+        "go_setup": result.setup, "warnings": result.toolchain_notes,
         "error": result.error,
         "worktree": str(result.worktree) if result.worktree else None,
     }
@@ -68,7 +69,7 @@ def toolchains(result: MinorResult) -> list[str]:
 
 def write(request: GateRequest, result: MinorResult) -> tuple[Path, str]:
     """Write the minor's record atomically; returns its path and sha256."""
-    from ksp.gate.run import evidence_dir
+    from ksp.gate.model import evidence_dir
 
     data = (json.dumps(build(request, result), indent=2, ensure_ascii=False) + "\n").encode()
     path = evidence_dir(request, result.minor) / RECORD
@@ -91,8 +92,8 @@ def record(repo: PatchesRepo, gate: GateResult, today: dt.date) -> list[Path]:
 
     The evidence record each line names is kept as `<minor>/<sha256>.json` next to the latest
     `evidence.json`, so that a later run does not replace what a committed line points to.
-    Everything is computed first; the patch files are written under the repo lock, inside the
-    index edit, so a failure leaves index.yaml unchanged.
+    Everything is computed first; the patch files and index.yaml are then written as one
+    journalled operation under the repo lock (repo/journal.py): both change, or neither.
     """
     from ksp.repo import index as index_mod
     from ksp.repo import patchfile
@@ -118,7 +119,7 @@ def record(repo: PatchesRepo, gate: GateResult, today: dt.date) -> list[Path]:
         for minor in {id(u.minor): u.minor for u in updates.values()}.values():
             keep(minor)
         for path, update in updates.items():
-            atomic_write(path, update.text)
+            document.stage(path, update.text)
     return list(updates)
 
 
