@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from ruamel.yaml import YAML
@@ -15,12 +17,14 @@ FEED = DATA / "feed" / "official-cve-feed-2023-07-01.json"
 OSV = DATA / "osv"
 
 
-def index(repo: Path) -> dict:
-    return YAML(typ="safe").load((repo / "index.yaml").read_text())["advisories"] or {}
+def index(repo: Path) -> dict[str, Any]:
+    advisories: dict[str, Any] = YAML(typ="safe").load(
+        (repo / "index.yaml").read_text())["advisories"] or {}
+    return advisories
 
 
 def run_import(repo: Path, capsys: pytest.CaptureFixture[str], *extra: str,
-               date: str = "2026-11-22") -> tuple[int, dict]:
+               date: str = "2026-11-22") -> tuple[int, dict[str, Any]]:
     rc = main(["advisories", "import", "--repo", str(repo), "--date", date, "--format", "json",
                *extra])
     out = capsys.readouterr().out
@@ -183,8 +187,8 @@ def _deep(tmp: Path) -> Path:
     (_deep, "--osv", "nested deeper"),
 ])
 def test_hostile_input_one_line_error_nothing_written(
-        repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], make, option: str,
-        message: str) -> None:
+        repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        make: Callable[[Path], Path], option: str, message: str) -> None:
     bad = make(tmp_path)
     before = (repo / "index.yaml").read_bytes()
     rc = main(["advisories", "import", "--repo", str(repo), "--osv", str(OSV), option, str(bad)])

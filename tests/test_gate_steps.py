@@ -232,12 +232,17 @@ def test_tree_go_version_is_the_default_and_its_absence_is_reported(
     assert tc.version == go_version()
     assert note == f"warning: tree wants go1.22.12, not found; using {go_version()} from PATH"
     (tree / ".go-version").unlink()
-    (tree / "go.mod").write_text(f"module {MODULE}\n\ngo 1.21\n\ntoolchain go1.27.1\n")
-    assert toolchains.wanted_version(tree) == "1.27.1"
-    tc, note = toolchains.default(tree)
-    if go_version().startswith("go1.27."):
-        assert note == (f"tree wants go1.27.1; using {go_version()}"
-                        if go_version() != "go1.27.1" else "")
+    parsed = toolchains.parse_version(go_version())
+    assert parsed is not None
+    major, minor, patch = parsed
+    # Another patch release of the same minor line as the Go on PATH: the minor line serves it.
+    sibling = f"{major}.{minor}.{(patch or 0) + 1}"
+    (tree / "go.mod").write_text(f"module {MODULE}\n\ngo 1.21\n\ntoolchain go{sibling}\n")
+    assert toolchains.wanted_version(tree) == sibling
+    assert toolchains.default(tree) == (tc, f"tree wants go{sibling}; using {go_version()}")
+    exact = go_version().removeprefix("go")
+    (tree / "go.mod").write_text(f"module {MODULE}\n\ngo 1.21\n\ntoolchain go{exact}\n")
+    assert toolchains.default(tree) == (tc, "")
 
 
 def test_go_specs_resolve_paths_versions_and_folders(tmp_path: Path,
