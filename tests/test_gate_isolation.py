@@ -105,6 +105,7 @@ def test_the_pause_hook_is_inert_without_its_variable(setup: tuple[Upstream, Pat
     assert "test pause" not in proc.stderr
 
 
+@pytest.mark.go  # the build command is `sh`, but the gate needs a Go toolchain to start
 def test_an_interrupt_kills_a_build_running_in_a_worker(setup: tuple[Upstream, Path],
                                                          tmp_path: Path) -> None:
     """Steps run in their own sessions, so Ctrl-C reaches only ksp: it must kill them itself."""

@@ -1,0 +1,162 @@
+"""`ksp.git.diff` on its own: the paths, modes and hunks it reads from a git diff, and exact or
+offset hunk application on bytes (pure functions: the fast runner of the mutation pass)."""
+
+from __future__ import annotations
+
+import pytest
+
+from ksp.errors import FormatError
+from ksp.git.diff import FileDiff, HunkResult, apply_hunks, parse, split_lines
+
+BASE = b"".join(b"line %d\n" % n for n in range(1, 11))
+
+
+def one(diff: bytes) -> FileDiff:
+    [found] = parse(diff)
+    return found
+
+
+def test_a_modified_file_has_both_paths_its_mode_blob_and_hunk() -> None:
+    f = one(b"diff --git a/pkg/x.go b/pkg/x.go\n"
+            b"index 1111111..2222222 100644\n"
+            b"--- a/pkg/x.go\n+++ b/pkg/x.go\n"
+            b"@@ -2,3 +2,3 @@ func X() {\n line 2\n-line 3\n+LINE 3\n line 4\n")
+    assert (f.old_path, f.new_path, f.path) == ("pkg/x.go", "pkg/x.go", "pkg/x.go")
+    assert (f.old_mode, f.new_mode, f.old_blob, f.binary) == ("100644", "100644", "1111111", False)
+    [hunk] = f.hunks
+    assert (hunk.old_start, hunk.old_len, hunk.new_start, hunk.new_len) == (2, 3, 2, 3)
+    assert hunk.old == [b"line 2\n", b"line 3\n", b"line 4\n"]
+    assert hunk.new == [b"line 2\n", b"LINE 3\n", b"line 4\n"]
+
+
+def test_new_and_deleted_files_lose_the_other_side() -> None:
+    new, gone = parse(b"diff --git a/n.txt b/n.txt\nnew file mode 100755\n"
+                      b"index 0000000..3333333\n--- /dev/null\n+++ b/n.txt\n@@ -0,0 +1 @@\n+hi\n"
+                      b"diff --git a/d.txt b/d.txt\ndeleted file mode 100644\n"
+                      b"index 4444444..0000000\n--- a/d.txt\n+++ /dev/null\n@@ -1 +0,0 @@\n-bye\n")
+    assert (new.old_path, new.new_path, new.new_mode, new.old_mode) == (None, "n.txt", "100755",
+                                                                        None)
+    assert (new.hunks[0].old_start, new.hunks[0].old_len, new.hunks[0].new_len) == (0, 0, 1)
+    assert (gone.old_path, gone.new_path, gone.path) == ("d.txt", None, "d.txt")
+    assert (gone.old_mode, gone.new_mode, gone.old_blob) == ("100644", None, "4444444")
+    assert gone.hunks[0].old == [b"bye\n"] and gone.hunks[0].new == []
+
+
+def test_mode_change_rename_and_copy() -> None:
+    mode, moved, copied = parse(
+        b"diff --git a/run.sh b/run.sh\nold mode 100644\nnew mode 100755\n"
+        b"diff --git a/old/a.go b/new/a.go\nsimilarity index 90%\n"
+        b"rename from old/a.go\nrename to new/a.go\n"
+        b"diff --git a/x.go b/y.go\ncopy from x.go\ncopy to y.go\n")
+    assert (mode.old_mode, mode.new_mode, mode.hunks) == ("100644", "100755", [])
+    assert (moved.old_path, moved.new_path) == ("old/a.go", "new/a.go")
+    assert (copied.old_path, copied.new_path) == ("x.go", "y.go")
+
+
+def test_c_quoted_paths_are_unescaped_to_their_bytes() -> None:
+    f = one(b'diff --git "a/t\\303\\251st\\tname.go" "b/t\\303\\251st\\tname.go"\n'
+            b"index 1111111..2222222 100644\n")
+    assert f.old_path == f.new_path == "t\u00e9st\tname.go"
+    quote = one(b'diff --git "a/say \\"hi\\"\\\\.txt" "b/say \\"hi\\"\\\\.txt"\n')
+    assert quote.new_path == 'say "hi"\\.txt'
+    escapes = one(b'diff --git "a/\\a\\b\\f\\n\\r\\v" "b/\\a\\b\\f\\n\\r\\v"\n')
+    assert escapes.old_path == "\a\b\f\n\r\v"
+    renamed = one(b'diff --git a/x "b/caf\\303\\251"\nrename from x\nrename to "caf\\303\\251"\n')
+    assert (renamed.old_path, renamed.new_path) == ("x", "caf\u00e9")
+
+
+def test_a_path_that_is_not_utf8_keeps_its_bytes() -> None:
+    f = one(b'diff --git "a/\\377.bin" "b/\\377.bin"\nBinary files a/x and b/x differ\n')
+    assert f.path.encode("utf-8", "surrogateescape") == b"\xff.bin"
+    assert f.binary
+    assert one(b"diff --git a/l.bin b/l.bin\nGIT binary patch\nliteral 0\n").binary
+
+
+def test_a_header_path_with_a_tab_suffix_or_cr_is_trimmed() -> None:
+    f = one(b"diff --git a/a.txt b/a.txt\n--- a/a.txt\t2026-01-01\n+++ b/a.txt\r\n"
+            b"@@ -1 +1 @@\n-a\n+b\n")
+    assert (f.old_path, f.new_path) == ("a.txt", "a.txt")
+
+
+def test_hunk_lengths_default_to_one_and_no_newline_marks_trim_the_last_line() -> None:
+    f = one(b"diff --git a/a b/a\n--- a/a\n+++ b/a\n@@ -3 +3 @@\n"
+            b"-old\n\\ No newline at end of file\n+new\n\\ No newline at end of file\n")
+    [hunk] = f.hunks
+    assert (hunk.old_start, hunk.old_len, hunk.new_start, hunk.new_len) == (3, 1, 3, 1)
+    assert (hunk.old, hunk.new) == ([b"old"], [b"new"])
+
+
+def test_a_context_line_without_newline_trims_both_sides() -> None:
+    f = one(b"diff --git a/a b/a\n--- a/a\n+++ b/a\n@@ -1,2 +1,2 @@\n-x\n+y\n end\n"
+            b"\\ No newline at end of file\n")
+    [hunk] = f.hunks
+    assert hunk.old == [b"x\n", b"end"] and hunk.new == [b"y\n", b"end"]
+
+
+def test_an_empty_context_line_is_context_and_a_hunk_stops_at_its_counts() -> None:
+    f = one(b"diff --git a/a b/a\n--- a/a\n+++ b/a\n@@ -1,3 +1,2 @@\n one\n\n-gone\n"
+            b"@@ -9 +8 @@\n-p\n+q\n")
+    first, second = f.hunks
+    assert first.old == [b"one\n", b"\n", b"gone\n"] and first.new == [b"one\n", b"\n"]
+    assert (second.old_start, second.new_start, second.old, second.new) == (9, 8, [b"p\n"],
+                                                                            [b"q\n"])
+
+
+def test_a_bad_hunk_header_is_a_format_error_with_the_line() -> None:
+    with pytest.raises(FormatError) as bad:
+        parse(b"diff --git a/a b/a\n--- a/a\n+++ b/a\n@@@ -1 +1 @@@\n-x\n+y\n")
+    assert "bad hunk header" in str(bad.value) and "at line 4 of the diff" in str(bad.value)
+
+
+def test_lines_before_the_first_file_are_ignored() -> None:
+    assert parse(b"From abc\nSubject: x\n\n@@ -1 +1 @@\n") == []
+
+
+def test_split_lines_keeps_newlines_and_a_last_partial_line() -> None:
+    assert split_lines(b"a\nb\nc") == [b"a\n", b"b\n", b"c"]
+    assert split_lines(b"a\n") == [b"a\n"]
+    assert split_lines(b"") == []
+
+
+def hunks(diff: bytes) -> FileDiff:
+    return one(b"diff --git a/f b/f\n--- a/f\n+++ b/f\n" + diff)
+
+
+def test_exact_application_where_the_header_says() -> None:
+    f = hunks(b"@@ -3,2 +3,2 @@\n line 3\n-line 4\n+four\n@@ -9 +9,2 @@\n line 9\n+nine\n")
+    out, results = apply_hunks(BASE, f.hunks)
+    assert results == [HunkResult(1, 0), HunkResult(2, 0)]
+    assert out == BASE.replace(b"line 4\n", b"four\n").replace(b"line 9\n", b"line 9\nnine\n")
+    back, results = apply_hunks(out or b"", f.hunks, reverse=True)
+    assert back == BASE and results == [HunkResult(1, 0), HunkResult(2, 0)]
+
+
+def test_a_moved_hunk_fails_exactly_and_applies_at_its_offset_otherwise() -> None:
+    f = hunks(b"@@ -5,2 +5,2 @@\n line 3\n-line 4\n+four\n")  # the lines are 2 earlier
+    out, results = apply_hunks(BASE, f.hunks)
+    assert out is None and results == [HunkResult(1, None)]
+    out, results = apply_hunks(BASE, f.hunks, exact=False)
+    assert results == [HunkResult(1, -2)] and out == BASE.replace(b"line 4\n", b"four\n")
+    later = hunks(b"@@ -1,2 +1,2 @@\n line 7\n-line 8\n+eight\n")
+    out, results = apply_hunks(BASE, later.hunks, exact=False)
+    assert results == [HunkResult(1, 6)] and out == BASE.replace(b"line 8\n", b"eight\n")
+
+
+def test_a_hunk_whose_lines_are_nowhere_fails_and_the_others_still_report() -> None:
+    f = hunks(b"@@ -1 +1 @@\n-absent\n+x\n@@ -10 +10 @@\n-line 10\n+ten\n")
+    out, results = apply_hunks(BASE, f.hunks, exact=False)
+    assert out is None and results == [HunkResult(1, None), HunkResult(2, 0)]
+
+
+def test_hunks_apply_in_order_never_before_the_previous_one() -> None:
+    twice = b"a\nb\na\nb\n"
+    f = hunks(b"@@ -1 +1 @@\n-a\n+A\n@@ -1 +1 @@\n-a\n+A\n")  # both say line 1
+    out, results = apply_hunks(twice, f.hunks, exact=False)
+    assert out == b"A\nb\nA\nb\n" and results == [HunkResult(1, 0), HunkResult(2, 2)]
+
+
+def test_a_pure_insertion_goes_after_its_start_line() -> None:
+    f = hunks(b"@@ -2,0 +3 @@\n+inserted\n")
+    out, _ = apply_hunks(BASE, f.hunks)
+    assert out is not None and out.split(b"\n")[:4] == [b"line 1", b"line 2", b"inserted",
+                                                        b"line 3"]
