@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 from pathlib import Path
+from typing import TypedDict, Unpack
 
 import pytest
 
@@ -91,15 +92,25 @@ def touch_util(up: Upstream, minor: str) -> str:
     return up.make_patch(up.branch(minor), {"pkg/util/util.go": text + "\n// Reviewed.\n"})
 
 
+class StepsOptions(TypedDict, total=False):
+    """The `StepsRequest` fields a test may set beyond what the series gives."""
+
+    build: bool
+    test: bool
+    toolchains: tuple[str, ...]
+    timeout: int
+    retries: int
+
+
 def gate(up: Upstream, minor: str, patches: list[str], tmp_path: Path, *,
-         config: Config = GO_CONFIG, **kw: object) -> StepsOutcome:
+         config: Config = GO_CONFIG, **kw: Unpack[StepsOptions]) -> StepsOutcome:
     shadow = Shadow.open(up.path)
     base = shadow.resolve(up.branch(minor))
     series = apply_series(shadow, base, [PatchInput(f"{i:04d}.patch", p.encode())
                                          for i, p in enumerate(patches, 1)])
     assert series.ok and series.head
     request = StepsRequest(shadow, Minor.parse(minor), config, base, series.head, series.changed,
-                           tmp_path / "logs", **kw)  # type: ignore[arg-type]
+                           tmp_path / "logs", **kw)
     return run_steps(request)
 
 

@@ -1,11 +1,12 @@
-"""The text renderers on their real output: `ksp status`'s table (the README's first command),
-read back row by row and column by column against the same run's JSON."""
+"""The text renderers on their real output, read back cell by cell: `ksp status`'s table (the
+README's first command) against the same run's JSON, `ksp coverage`'s tables, the gate's text."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -14,20 +15,42 @@ from _samples import DAY, DIFF, VECTOR
 from ksp import lifecycle, status
 from ksp.cli.main import main
 from ksp.model import Window
+from ksp.report import gate_text
 from ksp.report import status as status_report
+from test_coverage import INDEX as COVERAGE_INDEX
+from test_gate_cli import synthetic_result
 
+OTHER_PROJECT = """  CVE-2025-0009:
+    title: A CSI driver's bug
+    issue: https://github.com/kubernetes/kubernetes/issues/9
+    published: 2025-07-01
+    severity: {rating: MEDIUM, score: 6.5}
+    kind: other-project
+    project: sigs.k8s.io/foo-csi-driver
+    minors: {}
+"""
 STATUS_COLUMNS = ["minor", "window", "released", "end of life", "extended until"]
 REPO_COLUMNS = ["patches", "gaps", "patched", "median days to patch"]
 
 
+def tables(text: str) -> list[tuple[list[list[str]], list[list[str]]]]:
+    """Each rich box table in `text`: its header lines and its body rows, as stripped cells."""
+    found: list[tuple[list[list[str]], list[list[str]]]] = []
+    for line in text.splitlines():
+        if line.startswith("┏"):
+            found.append(([], []))
+        elif line.startswith("┃"):
+            found[-1][0].append([cell.strip() for cell in line.strip("┃").split("┃")])
+        elif line.startswith("│"):
+            found[-1][1].append([cell.strip() for cell in line.strip("│").split("│")])
+    return found
+
+
 def table_rows(text: str) -> tuple[list[str], list[list[str]]]:
-    """A rich box table's header cells and body rows, as stripped cell texts."""
-    lines = text.splitlines()
-    [header] = [line for line in lines if line.startswith("┃")]
-    body = [line for line in lines if line.startswith("│")]
-    cells = [[cell.strip() for cell in line.strip("│┃").split(sep)]
-             for line, sep in [(header, "┃"), *((line, "│") for line in body)]]
-    return cells[0], cells[1:]
+    """The only table's one header line and its rows."""
+    [(head, rows)] = tables(text)
+    [header] = head
+    return header, rows
 
 
 def status_both(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[str, dict[str, object]]:
@@ -118,3 +141,73 @@ def test_status_colours_each_window_on_a_terminal() -> None:
 
 def _strip_sgr(text: str) -> str:
     return re.sub(r"\x1b\[[0-9;]*m", "", text)
+
+
+def test_coverage_tables_hold_the_matrix_the_summary_and_the_other_projects(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = tmp_path / "patches"
+    assert main(["init", str(root)]) == 0
+    (root / "index.yaml").write_text(COVERAGE_INDEX + OTHER_PROJECT)
+    capsys.readouterr()
+    assert main(["coverage", "--repo", str(root), "--date", DAY, "--minor", "1.33",
+                 "--minor", "1.32"]) == 0
+    text = capsys.readouterr().out
+    assert text.splitlines()[0].rstrip() == f"Coverage on {DAY} (gaps first)"
+    (matrix_head, matrix), (summary_head, summary), (others_head, others) = tables(text)
+    assert matrix_head == [["", "", "", "1.33", "1.32"],
+                           ["advisory", "severity", "published", "extended", "extended"]]
+    assert matrix == [
+        ["CVE-2025-0002", "HIGH 8.1", "2025-06-01", "needed", "not-affected"],
+        ["CVE-2025-0003", "MEDIUM 5.0", "2025-09-01", "-", "needs-triage"],
+        ["CVE-2025-0001", "LOW 3.1", "2025-03-01", "patched", "patched"]]
+    assert summary_head == [["minor", "window", "patches", "gaps", "median days to patch"]]
+    assert summary == [["1.33", "extended", "1", "1", "30"], ["1.32", "extended", "1", "1", "10"]]
+    assert others_head == [["advisory", "kind", "package", "severity", "published"]]
+    assert others == [["CVE-2025-0009", "other-project", "sigs.k8s.io/foo-csi-driver",
+                       "MEDIUM 6.5", "2025-07-01"]]
+    assert "(not counted as gaps)" in text and "INFRA-go-1.24" not in text
+    assert text.rstrip().endswith("upgrading to a supported version is strongly recommended.")
+
+
+def test_coverage_markdown_lists_the_other_projects_apart(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = tmp_path / "patches"
+    assert main(["init", str(root)]) == 0
+    (root / "index.yaml").write_text(COVERAGE_INDEX + OTHER_PROJECT)
+    capsys.readouterr()
+    assert main(["coverage", "--repo", str(root), "--date", DAY, "--format", "markdown"]) == 0
+    text = capsys.readouterr().out
+    others = text[text.index("### "):]
+    assert others.splitlines()[:6] == [
+        "### Advisories for other Kubernetes-org projects and for dependencies", "",
+        "Not counted as gaps.", "",
+        "| Advisory | Kind | Package | Severity | Published |", "|---|---|---|---|---|"]
+    assert others.splitlines()[6] == (
+        "| [CVE-2025-0009](https://github.com/kubernetes/kubernetes/issues/9) | other-project | "
+        "sigs.k8s.io/foo-csi-driver | MEDIUM 6.5 | 2025-07-01 |")
+
+
+def test_gate_text_lists_each_step_with_its_toolchain_command_and_log(tmp_path: Path) -> None:
+    result = synthetic_result(tmp_path)
+    minor = result.minors[0]
+    evidence = tmp_path / ".ksp" / "evidence" / "1.30"
+    kept = Path("/tmp/ksp-kept-worktree")
+    result.minors[0] = replace(minor, error="no base for 1.30", worktree=kept, evidence=evidence)
+    plain = gate_text.text(result, color=False)
+    coloured = gate_text.text(result, color=True)
+    assert "\x1b[" not in plain and "\x1b[" in coloured
+    for text in (plain, _strip_sgr(coloured)):
+        lines = text.splitlines()
+        assert lines[0].split() == ["1.30", "FAIL", "base", "aaaaaaaaaaaa", "(release-1.30)"]
+        assert "  error: no base for 1.30" in lines
+        assert f"  kept failing worktree: {kept}" in lines
+        assert "  evidence: .ksp/evidence/1.30" in lines
+        assert lines[-1] == "gate FAIL: 1 minor(s), failed: 1.30"
+        assert str(tmp_path) not in text and "/opt/go" not in text
+    steps = [line.split() for line in plain.splitlines() if line.startswith("  pass ")]
+    assert steps == [["pass", name, "[go1.27.3]", "go", name, "./cmd/x", "log:",
+                      f".ksp/evidence/1.30/logs/{name}.log"] for name in ("build", "test")]
+    table = [line.split() for line in _strip_sgr(coloured).splitlines()
+             if line.split()[:1] in (["build"], ["test"])]
+    assert table == [[name, "go1.27.3", "pass", "go", name, "./cmd/x",
+                      f".ksp/evidence/1.30/logs/{name}.log"] for name in ("build", "test")]
