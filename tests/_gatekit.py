@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 from ksp.model import PatchKind
-from ksp.repo import config as config_mod
+from ksp.repo import profile_text
 from ksp.repo.index import EMPTY
 from ksp.repo.patchfile import new_header
 
@@ -22,7 +22,7 @@ def make_patches_repo(root: Path, *, module: str = "example.com/demo",
                       upstream: str = "https://example.com/demo/demo") -> Path:
     """A `go` profile patches repo (a git repo with one commit), without any patch yet."""
     root.mkdir(parents=True)
-    text = config_mod.render("go", upstream, "release-{minor}", "v{minor}.{patch}", module)
+    text = profile_text.render("go", upstream, "release-{minor}", "v{minor}.{patch}", module)
     (root / "ksp.yaml").write_text(text)
     (root / "index.yaml").write_text(EMPTY)
     (root / ".gitignore").write_text(".ksp/\n.ksp.lock\n")

@@ -72,8 +72,8 @@ def go_world(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     (repo / "ksp.yaml").write_text(config.replace("lifecycle: embedded",
                                                   "lifecycle: lifecycle.yaml"))
     add_patch(repo, "1.31", 1, good_patch(up, "1.31"), index=True)
-    git(repo, "init", "-q", "-b", "main")
-    commit_all(repo, "a patch")
+    commit_all(repo, "a patch")  # `ksp init` made the repository; its branch may be master
+    git(repo, "branch", "-M", "main")
     assert main(["lint", "--repo", str(repo), "--date", DAY]) == 0
     return repo, up.path
 
@@ -88,8 +88,8 @@ def init_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (tmp / "fix.diff").write_text(DIFF)
     assert main(["new", "CVE-2025-5187", "--minor", "1.33", "--diff", str(tmp / "fix.diff"),
                  "--repo", str(root), *bad.NEW_FLAGS]) == 0
-    git(root, "init", "-q", "-b", "main")
-    commit_all(root, "init")
+    commit_all(root, "init")  # `ksp init` made the repository; its branch may be master
+    git(root, "branch", "-M", "main")
     return root
 
 

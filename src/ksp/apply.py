@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import contextlib
-import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -24,6 +23,7 @@ from ksp.errors import ApplyConflict, GitError, UsageError
 from ksp.git._run import git, is_repo
 from ksp.model import Minor, PatchRef
 from ksp.repo import PatchesRepo, patchfile
+from ksp.repo.config import Config
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,8 @@ def run(repo: PatchesRepo, minor: Minor, target: Path, *, dry_run: bool = False,
     if not force and _dirty(top):
         raise UsageError(f"{top} has uncommitted changes; nothing was applied",
                          hint="commit or stash them, or pass --force")
-    build = ksp_build(base_version(repo.lifecycle(), minor, _tree_release(top, minor)),
+    build = ksp_build(base_version(repo.lifecycle(), minor,
+                                   _tree_release(top, minor, repo.config), repo.config),
                       len(series))
     result = ApplyResult(str(minor), str(top), build, dry_run, commit, review=review)
     result.patches = check(repo, series, top)
@@ -99,13 +100,14 @@ def _work_tree(target: Path) -> Path:
     return Path(git(target, "rev-parse", "--show-toplevel").stdout.strip())
 
 
-def _tree_release(top: Path, minor: Minor) -> str | None:
-    """The release tag the consumer's tree is on (`v1.30.12`), which names their build better
-    than the minor's final release from the lifecycle data; None when the tree has no such tag."""
-    proc = git(top, "describe", "--tags", "--abbrev=0", "--match", f"v{minor}.*", check=False)
+def _tree_release(top: Path, minor: Minor, config: Config) -> str | None:
+    """The release tag the consumer's tree is on (`v1.30.12`; a staging module's `v0.30.12`),
+    which names their build better than the minor's final release from the lifecycle data;
+    None when the tree has no such tag."""
+    glob = config.tag_for(minor, "*")
+    proc = git(top, "describe", "--tags", "--abbrev=0", "--match", glob, check=False)
     tag = proc.stdout.strip()
-    return tag if proc.returncode == 0 and re.fullmatch(rf"v{re.escape(str(minor))}\.\d+", tag) \
-        else None
+    return tag if proc.returncode == 0 and config.release_patch(minor, tag) is not None else None
 
 
 def _dirty(top: Path) -> bool:

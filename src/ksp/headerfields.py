@@ -13,17 +13,15 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from ksp import severity as sev
 from ksp.errors import UsageError
 from ksp.git._run import git
-from ksp.lint import severity as sev
-from ksp.lint.headers import PENDING
 from ksp.model import Advisory, AdvisoryId, PatchKind, Rating, Severity
 from ksp.repo.config import Config
-from ksp.repo.patchfile import SEVERITY_RE, new_header
+from ksp.repo.patchfile import SEVERITY_RE, TESTING_PENDING, new_header
 
 __all__ = ["TESTING_PENDING", "HeaderValues", "Origin", "build", "default_fixer", "fields"]
 
-TESTING_PENDING = f"{PENDING}: run `ksp gate --record` to write the evidence"
 
 
 @dataclass(frozen=True)
@@ -69,6 +67,7 @@ class Origin:
     paths: tuple[str, ...] = ()  # files the diff changes
     subject: str | None = None  # the first commit's (or the mail's) subject
     note: str | None = None
+    published_from: tuple[str, ...] = ()  # k8s.io staging: kubernetes/kubernetes commits
 
 
 def default_fixer(repo_root: Path) -> str | None:
@@ -109,8 +108,7 @@ def fields(advisory: str, values: HeaderValues, origin: Origin, existing: Adviso
     out["Testing"] = values.testing or TESTING_PENDING
     out["SRC Reviewer"] = values.reviewer or ""
     original = values.original_patch or (existing.fixes[0] if existing and existing.fixes
-                                         else None) or (
-        f"{config.upstream.rstrip('/')}/commit/{origin.commits[0]}" if origin.commits else None)
+                                         else None) or _commit_url(origin, config)
     if PatchKind.of(advisory) is PatchKind.SECURITY:
         out["Original patch"] = original or ""
         out["CVE issue"] = values.cve_issue or (existing.issue if existing else None) or ""
@@ -132,6 +130,14 @@ def fields(advisory: str, values: HeaderValues, origin: Origin, existing: Adviso
                          hint="ksp asks nothing; give the header's values as flags "
                               "(values already in index.yaml are reused)")
     return out
+
+
+def _commit_url(origin: Origin, config: Config) -> str | None:
+    """The fix where it really comes from: a staging repo's commit names the kubernetes/kubernetes
+    commit it was published from (its own sha stays in `Upstream commits`)."""
+    if config.mirror_of and origin.published_from:
+        return f"{config.mirror_of.upstream}/commit/{origin.published_from[0]}"
+    return f"{config.upstream.rstrip('/')}/commit/{origin.commits[0]}" if origin.commits else None
 
 
 def parse_severity(text: str) -> Severity:

@@ -1,13 +1,14 @@
 """Support windows: supported until EOL, extended until EOL + N calendar months, then expired.
 
-Kubernetes dates ship with the package. Other projects (containerd, etcd, runc) bring their own
-through `ksp lifecycle import`, which reads the Kubernetes website's schedule.yaml / eol.yaml and
-endoflife.date product files into ksp's own small lifecycle format.
+Kubernetes, containerd, etcd and runc dates ship with the package (each file names its sources);
+`ksp lifecycle import` merges newer files over them (the Kubernetes website's schedule.yaml /
+eol.yaml, endoflife.date product files and its JSON API, ksp's own format).
 """
 
 from __future__ import annotations
 
 import calendar
+import contextlib
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
@@ -15,9 +16,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ksp._files import read_text
-from ksp._yaml import dump_yaml, load_yaml
-from ksp.errors import LifecycleError
+from ksp import _lifecycle_files
+from ksp._yaml import dump_yaml
 from ksp.model import Minor, Release, Window
 
 DEFAULT_EXTENDED_MONTHS = 12
@@ -32,30 +32,68 @@ def add_months(day: dt.date, months: int) -> dt.date:
 
 @dataclass(frozen=True)
 class Lifecycle:
-    """All known releases of one project and the length of the extended window."""
+    """All known releases of one project, the length of the extended window, and the project's
+    documented support rule where it has one (see `LifecycleFile.supported_minors`)."""
 
     project: str
     releases: Mapping[Minor, Release]
     extended_months: int = DEFAULT_EXTENDED_MONTHS
+    supported_minors: int | None = None
+    sources: tuple[str, ...] = ()
 
     def release(self, minor: Minor) -> Release | None:
         return self.releases.get(minor)
 
-    def extended_until(self, minor: Minor) -> dt.date | None:
+    def eol(self, minor: Minor) -> dt.date | None:
+        """The data's end of life, else the one the support rule gives (the release date of the
+        N-th newer minor), which also overrides an `eol: false` written before that release."""
         release = self.releases.get(minor)
-        if release is None or release.eol is None:
+        if release is None:
             return None
-        return add_months(release.eol, self.extended_months)
+        return release.eol or self._rule_eol(minor)
+
+    def _rule_eol(self, minor: Minor) -> dt.date | None:
+        if not self.supported_minors:
+            return None
+        newer = sorted(m for m in self.releases if m > minor and m.major == minor.major)
+        if len(newer) < self.supported_minors:
+            return None
+        return self.releases[newer[self.supported_minors - 1]].released
+
+    def still_supported(self, minor: Minor) -> bool:
+        """No end date, but known to be supported: `eol: false`, or too few newer minors yet
+        for the support rule to end it."""
+        release = self.releases.get(minor)
+        if release is None or self.eol(minor) is not None:
+            return False
+        if release.supported is not None:
+            return release.supported
+        return bool(self.supported_minors and release.released)
+
+    def extended_until(self, minor: Minor) -> dt.date | None:
+        eol = self.eol(minor)
+        return add_months(eol, self.extended_months) if eol else None
 
     def window(self, minor: Minor, today: dt.date) -> Window:
-        release = self.releases.get(minor)
-        if release is None or release.eol is None:
-            return Window.UNKNOWN
-        if today <= release.eol:
+        eol = self.eol(minor)
+        if eol is None:
+            return Window.SUPPORTED if self.still_supported(minor) else Window.UNKNOWN
+        if today <= eol:
             return Window.SUPPORTED
-        until = self.extended_until(minor)
-        assert until is not None
+        until = add_months(eol, self.extended_months)
         return Window.EXTENDED if today <= until else Window.EXPIRED
+
+    def unplaced_reason(self, minor: Minor) -> str:
+        """Why a minor has no window, and what to do, in one line."""
+        release = self.releases.get(minor)
+        where = f" ({'; '.join(self.sources)})" if self.sources else ""
+        if release is not None and release.supported is False:
+            why = f"{self.project} {minor} has ended on a date the lifecycle data{where} does " \
+                  "not give"
+        else:
+            why = f"{self.project} {minor} is not in the lifecycle data{where}"
+        return f"{why}: set its end of life with `ksp lifecycle import FILE` (an endoflife.date " \
+               "file or its JSON, or ksp's lifecycle.yaml with eol_actual)"
 
     def minors(self) -> list[Minor]:
         return sorted(self.releases, reverse=True)
@@ -64,7 +102,8 @@ class Lifecycle:
         wanted = set(windows) or {Window.EXTENDED}
         return [m for m in self.minors() if self.window(m, today) in wanted]
 
-    def merged(self, other: Iterable[Release]) -> Lifecycle:
+    def merged(self, other: Iterable[Release], *, supported_minors: int | None = None,
+               sources: tuple[str, ...] = ()) -> Lifecycle:
         """Overlay imported releases: fields the import knows replace ours, the rest is kept."""
         releases = dict(self.releases)
         for new in other:
@@ -72,6 +111,7 @@ class Lifecycle:
             if old is None:
                 releases[new.minor] = new
                 continue
+            dated = new.eol_planned or new.eol_actual
             releases[new.minor] = replace(
                 old,
                 released=new.released or old.released,
@@ -79,8 +119,12 @@ class Lifecycle:
                 eol_actual=new.eol_actual or old.eol_actual,
                 final_patch=new.final_patch or old.final_patch,
                 latest_patch=new.latest_patch or old.latest_patch,
+                supported=None if dated else (
+                    new.supported if new.supported is not None else old.supported),
             )
-        return Lifecycle(self.project, releases, self.extended_months)
+        return Lifecycle(self.project, releases, self.extended_months,
+                         supported_minors or self.supported_minors,
+                         tuple(dict.fromkeys((*self.sources, *sources))))
 
 
 def named_anyway(lifecycle: Lifecycle, minor: Minor, today: dt.date, *, doing: str,
@@ -99,130 +143,51 @@ def named_anyway(lifecycle: Lifecycle, minor: Minor, today: dt.date, *, doing: s
            f"{flag} names it"
 
 
-def _date(value: Any, path: Path, what: str) -> dt.date | None:
-    if value in (None, "", False):
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
-        raise LifecycleError(f"{what}: not a date: {value!r}", path=path) from None
-
-
-def _version(value: Any) -> str | None:
-    return None if value in (None, "", False) else str(value)
-
-
-def _release(minor: Any, path: Path, **fields: Any) -> Release:
-    if isinstance(minor, float):  # `release: 1.30` unquoted is the number 1.3
-        raise LifecycleError(f"minor {minor!r} is a number, not a string", path=path,
-                             hint="quote minor versions: \"1.30\"")
-    try:
-        parsed = Minor.parse(str(minor))
-    except ValueError as exc:
-        raise LifecycleError(str(exc), path=path) from None
-    dates = {k: _date(v, path, f"{minor} {k}") for k, v in fields.items() if k != "versions"}
-    versions = fields.get("versions", {})
-    return Release(
-        parsed,
-        released=dates.get("released"),
-        eol_planned=dates.get("eol_planned"),
-        eol_actual=dates.get("eol_actual"),
-        final_patch=_version(versions.get("final_patch")),
-        latest_patch=_version(versions.get("latest_patch")),
-    )
+def read_releases(path: Path, text: str | None = None) -> tuple[str, list[Release]]:
+    """(project, releases) of a lifecycle file in any format ksp reads (`text`: its content
+    when it does not come from the path, e.g. from a trusted base commit)."""
+    found = _lifecycle_files.read(path, text)
+    return found.project, found.releases
 
 
 def parse_releases(data: Any, path: Path) -> tuple[str, list[Release]]:
-    """Recognise the four formats by shape and return (project, releases)."""
-    if not isinstance(data, dict):
-        raise LifecycleError("lifecycle file: expected a mapping at the top", path=path)
-    if data.get("schema") == "ksp-lifecycle/v1":
-        rows = _rows(data, "releases", path)
-        return str(data.get("project", "custom")), [
-            _release(
-                r.get("minor"), path, released=r.get("released"),
-                eol_planned=r.get("eol_planned"), eol_actual=r.get("eol_actual"),
-                versions={"final_patch": r.get("final_patch"),
-                          "latest_patch": r.get("latest_patch")},
-            )
-            for r in rows
-        ]
-    if "schedules" in data:  # kubernetes/website data/releases/schedule.yaml
-        return "kubernetes", [
-            _release(r.get("release"), path, released=r.get("releaseDate"),
-                     eol_planned=r.get("endOfLifeDate"))
-            for r in _rows(data, "schedules", path)
-        ]
-    if "branches" in data:  # kubernetes/website data/releases/eol.yaml: actual EOLs
-        return "kubernetes", [
-            _release(r.get("release"), path, eol_actual=r.get("endOfLifeDate"),
-                     versions={"final_patch": r.get("finalPatchRelease")})
-            for r in _rows(data, "branches", path)
-        ]
-    if "releases" in data:  # endoflife.date product file (front matter)
-        project = str(data.get("title", path.stem)).lower()
-        return project, [
-            _release(r.get("releaseCycle"), path, released=r.get("releaseDate"),
-                     eol_planned=r.get("eol") if not isinstance(r.get("eol"), bool) else None,
-                     versions={"latest_patch": r.get("latest")})
-            for r in _rows(data, "releases", path)
-        ]
-    raise LifecycleError(
-        "unrecognised lifecycle file",
-        path=path,
-        hint="expected schedule.yaml, eol.yaml, an endoflife.date product file or ksp's format",
-    )
+    found = _lifecycle_files.parse(data, path)
+    return found.project, found.releases
 
 
-def _rows(data: dict[str, Any], key: str, path: Path) -> list[dict[str, Any]]:
-    rows = data.get(key)
-    if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
-        raise LifecycleError(f"'{key}' must be a list of mappings", path=path)
-    return rows
+def from_files(paths: Iterable[Path], *, project: str | None = None,
+               extended_months: int = DEFAULT_EXTENDED_MONTHS,
+               base: Lifecycle | None = None, text: str | None = None) -> Lifecycle:
+    """The files merged in order over `base` (later files win where they know a field);
+    `text`: the content of the last file, read from a trusted base commit."""
+    lc = base or Lifecycle(project or "", {})
+    paths = list(paths)
+    for i, path in enumerate(paths):
+        found = _lifecycle_files.read(path, text if i == len(paths) - 1 else None)
+        if not lc.project:
+            lc = Lifecycle(found.project, lc.releases)
+        lc = lc.merged(found.releases, supported_minors=found.supported_minors,
+                       sources=found.sources)
+    return Lifecycle(project or lc.project, lc.releases, extended_months, lc.supported_minors,
+                     lc.sources)
 
 
-def read_releases(path: Path, text: str | None = None) -> tuple[str, list[Release]]:
-    if text is None:
-        text = read_text(path, what="lifecycle file")
-    if path.suffix == ".md" or (text.startswith("---\n") and text.count("\n---") >= 1):
-        text = _front_matter(text)
-    return parse_releases(load_yaml(path, text=text, cache=True), path)
-
-
-def _front_matter(text: str) -> str:
-    """endoflife.date files are Markdown with YAML front matter between '---' lines."""
-    lines = text.splitlines(keepends=True)
-    if not lines or lines[0].strip() != "---":
-        return text
-    for i, line in enumerate(lines[1:], start=1):
-        if line.strip() == "---":
-            # Keep the leading lines (as blank) so that error line numbers match the file.
-            return "\n" + "".join(lines[1:i])
-    return "".join(lines[1:])
-
-
-def embedded() -> Lifecycle:
-    ref = resources.files("ksp") / "data" / "kubernetes-lifecycle.yaml"
-    with resources.as_file(ref) as path:
-        project, releases = read_releases(path)
-    return Lifecycle(project, {r.minor: r for r in releases})
+def embedded(names: Iterable[str] = ("kubernetes.yaml",), *,
+             project: str | None = None) -> Lifecycle:
+    """Data shipped with ksp (a preset's `lifecycle_data`): files under ksp/data/lifecycle."""
+    with contextlib.ExitStack() as stack:
+        paths = [stack.enter_context(resources.as_file(
+            resources.files("ksp") / "data" / "lifecycle" / name)) for name in names]
+        return from_files(paths, project=project)
 
 
 def load(path: Path | None, *, extended_months: int = DEFAULT_EXTENDED_MONTHS,
          base: Lifecycle | None = None, text: str | None = None) -> Lifecycle:
     """The embedded Kubernetes data, or a project's own file (merged over `base` if given);
     `text`: the file's trusted content from a base commit."""
-    if path is None:
-        lc = embedded()
-        return Lifecycle(lc.project, lc.releases, extended_months)
-    project, releases = read_releases(path, text)
-    start = base or Lifecycle(project, {})
-    merged = start.merged(releases)
-    return Lifecycle(project if base is None else start.project, merged.releases, extended_months)
+    start = base or (embedded() if path is None else None)
+    return from_files([path] if path else [], extended_months=extended_months, base=start,
+                      text=text)
 
 
 def render(lifecycle: Lifecycle) -> str:
@@ -237,6 +202,13 @@ def render(lifecycle: Lifecycle) -> str:
         for key in ("final_patch", "latest_patch"):
             if getattr(r, key):
                 row[key] = getattr(r, key)
+        if r.supported is not None and not (r.eol_planned or r.eol_actual):
+            row["supported"] = r.supported
         rows.append(row)
-    return dump_yaml({"schema": "ksp-lifecycle/v1", "project": lifecycle.project,
-                      "releases": rows})
+    doc: dict[str, Any] = {"schema": "ksp-lifecycle/v1", "project": lifecycle.project}
+    if lifecycle.sources:
+        doc["sources"] = list(lifecycle.sources)
+    if lifecycle.supported_minors:
+        doc["policy"] = {"supported_minors": lifecycle.supported_minors}
+    doc["releases"] = rows
+    return dump_yaml(doc)

@@ -230,6 +230,9 @@ class Release:
     eol_actual: dt.date | None = None
     final_patch: str | None = None
     latest_patch: str | None = None
+    # endoflife.date's `eol: false` (still supported, no end date yet) is True; `eol: true` (ended
+    # on a date the file does not give) is False; None when the file says nothing.
+    supported: bool | None = None
 
     @property
     def eol(self) -> dt.date | None:

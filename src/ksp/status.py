@@ -57,7 +57,7 @@ def _row(lc: Lifecycle, minor: Minor, today: dt.date, repo: PatchesRepo | None,
         minor=str(minor),
         window=lc.window(minor, today),
         released=_iso(release.released) if release else None,
-        eol=_iso(release.eol) if release else None,
+        eol=_iso(lc.eol(minor)),
         eol_planned=_iso(release.eol_planned) if release else None,
         extended_until=_iso(lc.extended_until(minor)),
     )

@@ -97,9 +97,10 @@ def build(repo: PatchesRepo, minor: Minor, *, base: str | None = None,
                          hint="or --broad for module-level products that also match unpatched "
                               "upstream builds")
     config = repo.config
-    base_v = base_version(repo.lifecycle(), minor, base)
+    base_v = base_version(repo.lifecycle(), minor, base, config)
     ident = ksp_build(base_v, len(repo.series(minor)))
-    module = (purl("golang", config.module, base_v),) if config.module else ()
+    module_path = config.module_for(minor)
+    module = (purl("golang", module_path, base_v),) if module_path else ()
     # Other projects' advisories (a CSI driver's) say nothing of this project's builds.
     advisories = [a for a in repo.advisories().values()
                   if a.kind is PatchKind.SECURITY and a.scope is not AdvisoryKind.OTHER_PROJECT
@@ -112,7 +113,7 @@ def build(repo: PatchesRepo, minor: Minor, *, base: str | None = None,
     statements = []
     provenance = of_repo(repo)
     for adv in sorted(advisories, key=lambda a: a.id):
-        products = _broad(adv, config.components, config.module, config.project, base_v) \
+        products = _broad(adv, config.components, module_path, config.project, base_v) \
             if broad else pinned
         state = adv.minors[minor]
         made = provenance.get(state.patch) if state.patch else None

@@ -34,7 +34,6 @@ from ksp.model import (
     AdvisoryKind,
     Minor,
     MinorState,
-    Rating,
     Severity,
     Status,
     Window,
@@ -105,7 +104,7 @@ def run(repo: PatchesRepo, records: list[Record], today: dt.date, *,
     grouped: dict[str, list[Record]] = {}
     for record in sorted(records, key=lambda r: r.source != "osv"):  # structured ranges first
         grouped.setdefault(record.id, []).append(record)
-    eols = {m: release.eol if (release := lifecycle.release(m)) else None for m in minors}
+    eols = {m: lifecycle.eol(m) for m in minors}
     derived = {
         ident: {m: derive(recs, m, reference_version(lifecycle, m), eols[m]) for m in minors}
         for ident, recs in grouped.items()
@@ -150,20 +149,13 @@ def _advisory(ident: str, records: list[Record], warnings: list[str]) -> Advisor
 
 def severity_of(vector: str, ident: str, warnings: list[str]) -> Severity | None:
     """Score and rating computed from the vector by the cvss library, never taken on trust."""
-    from cvss import CVSS3, CVSS4
-    from cvss.exceptions import CVSSError
+    from ksp.severity import BadVector, from_vector
 
     try:
-        if vector.startswith("CVSS:4"):
-            v4 = CVSS4(vector)
-            score, rating = float(v4.base_score), str(v4.severity)
-        else:
-            v3 = CVSS3(vector)
-            score, rating = float(v3.scores()[0]), str(v3.severities()[0])
-    except CVSSError as exc:
+        return from_vector(vector)
+    except BadVector as exc:
         warnings.append(f"{ident}: CVSS vector {vector!r} ignored: {exc}")
         return None
-    return Severity(Rating(rating.upper()), score, vector)
 
 
 def _union(lists: Iterable[Iterable[str]]) -> tuple[str, ...]:

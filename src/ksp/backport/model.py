@@ -54,6 +54,7 @@ class FixCommit:
     parent: str | None
     subject: str = ""
     method: str = "given"  # given | cherry-pick-trailer | patch-id | subject-author
+    published_from: str | None = None  # k8s.io staging: the kubernetes/kubernetes commit
 
 
 @dataclass(frozen=True)

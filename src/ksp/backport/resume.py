@@ -73,7 +73,8 @@ def resume(state: dict[str, Any], cls: BackportClass,
         onto = new_head
     made = patch_text(repo, shadow, advisory, state["commits"], cls=cls,
                       values=(values or HeaderValues()).over(saved_values(state)), old=head,
-                      new=onto, subject=state.get("subject"))
+                      new=onto, subject=state.get("subject"),
+                      published_from=state.get("published_from") or ())
     if made is None:
         raise KspError("the resolved worktree changes nothing against the target",
                        path=worktree, hint="nothing to write; remove it with --abort")

@@ -23,7 +23,7 @@ from ksp.backport.model import (
     TargetResult,
 )
 from ksp.errors import UsageError
-from ksp.git import merge
+from ksp.git import merge, mirror
 from ksp.git.shadow import Shadow
 from ksp.lifecycle import Lifecycle
 from ksp.model import AdvisoryId, Minor, Status
@@ -45,6 +45,7 @@ class Request:
     today: dt.date = field(default_factory=dt.date.today)
     prerequisites: bool = True
     merge_base_option: bool | None = None  # None: use `--merge-base` when git has it
+    mirror_trailer: str | None = None  # k8s.io staging: `Kubernetes-commit` (ksp.yaml mirror_of)
 
 
 def resolve_fix(shadow: Shadow, req: Request) -> list[FixCommit]:
@@ -64,7 +65,8 @@ def resolve_fix(shadow: Shadow, req: Request) -> list[FixCommit]:
         names = shadow.git("rev-list", "--reverse", "--topo-order", "--no-merges",
                            f"{parents[0]}..{sha}").stdout.split()
     else:
-        names = [shadow.resolve(c) for c in req.commits]
+        names = [mirror.resolve_commit(shadow, c, req.mirror_trailer) for c in req.commits]
+    given = dict(zip(names, req.commits, strict=False)) if not (req.range or req.merge) else {}
     if not names:
         raise UsageError("no commits to backport", hint="check --commit/--range/--merge")
     fix = []
@@ -73,7 +75,10 @@ def resolve_fix(shadow: Shadow, req: Request) -> list[FixCommit]:
         if len(parents) > 1:
             raise UsageError(f"{sha[:12]} is a merge commit", hint="pass it with --merge")
         subject = shadow.git("log", "-1", "--format=%s", sha).stdout.strip()
-        fix.append(FixCommit(sha, sha, parents[0] if parents else None, subject))
+        origin = mirror.published_from(shadow.upstream, req.mirror_trailer, sha,
+                                       given.get(sha, "")) if req.mirror_trailer else None
+        fix.append(FixCommit(sha, sha, parents[0] if parents else None, subject,
+                             published_from=origin))
     return fix
 
 

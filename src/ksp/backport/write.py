@@ -36,19 +36,20 @@ class Written:
 
 def header_text(repo: PatchesRepo, advisory: str, commits: Sequence[str], *, cls: BackportClass,
                 values: HeaderValues, paths: Sequence[str], subject: str | None = None,
-                notes: str | None = None) -> tuple[str, Advisory]:
+                notes: str | None = None, published_from: Sequence[str] = ()
+                ) -> tuple[str, Advisory]:
     """The header (ksp new's, with the triage's class) and the index entry it implies."""
     existing = repo.index().advisories().get(AdvisoryId(advisory))
     tests = values.tests or ("kept" if any(p.endswith("_test.go") for p in paths) else None)
-    origin = Origin(tuple(commits), tuple(paths), subject, notes)
+    origin = Origin(tuple(commits), tuple(paths), subject, notes, tuple(published_from))
     return headerfields.build(advisory, replace(values, backport=cls.value, tests=tests), origin,
                               existing, repo.config)
 
 
 def patch_text(repo: PatchesRepo, shadow: Shadow, advisory: str, commits: Sequence[str], *,
                cls: BackportClass, values: HeaderValues, old: str, new: str,
-               subject: str | None = None, source: Source | None = None
-               ) -> tuple[bytes, Advisory] | None:
+               subject: str | None = None, source: Source | None = None,
+               published_from: Sequence[str] = ()) -> tuple[bytes, Advisory] | None:
     """The patch file (header, then the diff as git wrote it: bytes, whatever its encoding)."""
     body = merge.tree_diff(shadow, old, new)
     if not body.strip():
@@ -59,7 +60,7 @@ def patch_text(repo: PatchesRepo, shadow: Shadow, advisory: str, commits: Sequen
             c.apply[:12] for c in source.commits) + ")"
     header, entry = header_text(repo, advisory, commits, cls=cls, values=values,
                                 paths=merge.changed_paths(shadow, old, new), subject=subject,
-                                notes=notes)
+                                notes=notes, published_from=published_from)
     return header.encode("utf-8") + body, entry
 
 
@@ -92,6 +93,7 @@ def write(repo: PatchesRepo, shadow: Shadow, result: BackportResult, values: Hea
     """Patches for targets that apply, worktrees for conflicts; checks all (the header's values
     included) before writing anything."""
     shas = [c.sha for c in result.commits]
+    published = tuple(c.published_from for c in result.commits if c.published_from)
     subject = result.commits[0].subject if result.commits else None
     texts: dict[Minor, bytes] = {}
     entry: Advisory | None = None
@@ -105,7 +107,7 @@ def write(repo: PatchesRepo, shadow: Shadow, result: BackportResult, values: Hea
             applied = attempt.series_result or target.result
             made = patch_text(repo, shadow, result.advisory, shas, cls=backport_class(applied),
                               values=values, old=target.head, new=attempt.head,
-                              subject=subject, source=attempt.source)
+                              subject=subject, source=attempt.source, published_from=published)
             if made is None:
                 out.append(Written(target.minor, note="already applied: nothing to write"))
             else:
@@ -174,6 +176,7 @@ def open_worktree(repo: PatchesRepo, shadow: Shadow, result: BackportResult,
         "upstream": str(shadow.upstream), "shadow": str(shadow.path), "repo": str(repo.root),
         "head": target.head, "base": target.base, "worktree": str(path),
         "commits": [c.sha for c in result.commits],
+        "published_from": [c.published_from for c in result.commits if c.published_from],
         "subject": result.commits[0].subject if result.commits else None,
         "remaining": [_commit_json(c) for c in remaining], "source": attempt.source.name,
         "header": values.to_json(),

@@ -81,6 +81,7 @@ def run(args: argparse.Namespace) -> int:
         args.advisory, tuple(args.commit), args.range, args.merge, tuple(args.to),
         args.from_branch, args.independent, _common.today(args),
         prerequisites=not args.no_prerequisites,
+        mirror_trailer=config.mirror_of.trailer if config.mirror_of else None,
     )
     result = workflow.triage(shadow, repo, config, lc, req=request, warn=_common.log)
     if args.write:

@@ -52,7 +52,9 @@ def _show(args: argparse.Namespace) -> int:
     rows = [_row(lc, minor, day) for minor in lc.minors()]
     if args.format == "json":
         _common.emit_json({"project": lc.project, "date": day.isoformat(),
-                           "extended_months": lc.extended_months, "releases": rows})
+                           "extended_months": lc.extended_months, "releases": rows,
+                           "sources": list(lc.sources),
+                           "supported_minors": lc.supported_minors})
     else:
         _common.emit(_table(lc, day, rows))
     return 0
@@ -61,7 +63,7 @@ def _show(args: argparse.Namespace) -> int:
 def _row(lc: Lifecycle, minor: Any, day: Any) -> dict[str, Any]:
     r = lc.releases[minor]
     return {"minor": str(minor), "window": lc.window(minor, day), "released": r.released,
-            "eol_planned": r.eol_planned, "eol_actual": r.eol_actual, "eol": r.eol,
+            "eol_planned": r.eol_planned, "eol_actual": r.eol_actual, "eol": lc.eol(minor),
             "extended_until": lc.extended_until(minor), "final_patch": r.final_patch,
             "latest_patch": r.latest_patch}
 
@@ -71,8 +73,10 @@ def _table(lc: Lifecycle, day: Any, rows: list[dict[str, Any]]) -> str:
     from rich.table import Table
 
     table = Table(title=f"{lc.project} lifecycle on {day} (extended: EOL + "
-                        f"{lc.extended_months} months)", title_justify="left")
-    keys = ("minor", "window", "released", "eol_planned", "eol_actual", "extended_until",
+                        f"{lc.extended_months} months)", title_justify="left",
+                  caption="sources: " + "; ".join(lc.sources) if lc.sources else None,
+                  caption_justify="left")
+    keys = ("minor", "window", "released", "eol_planned", "eol_actual", "eol", "extended_until",
             "latest_patch")
     for key in keys:
         table.add_column(key.replace("_", " "))

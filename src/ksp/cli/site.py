@@ -28,6 +28,10 @@ def register(sub: Any) -> None:
                        help=f"output folder (default: {DEFAULT_OUT}); replaced only on success")
     build.add_argument("--format", choices=("text", "json"), default="text",
                        help="summary on stdout (default: text)")
+    build.add_argument("--fleet", nargs="+", type=Path, metavar="DIR",
+                       help="one site over several patches repos (folders, or a file with "
+                            "`fleet: [dir, …]`): each repo's site in a subfolder, and a fleet "
+                            "index")
     build.set_defaults(func=run_build)
     serve = _common.add_command(
         actions, "serve", "preview a built site on http://127.0.0.1:PORT (local only)",
@@ -67,6 +71,8 @@ def run_build(args: argparse.Namespace) -> int:
     from ksp import site
     from ksp.report import site as site_report
 
+    if args.fleet:
+        return _build_fleet(args)
     repo = _common.repo_required(args)
     data = site.gather(repo, _common.today(args), _vex_provider(repo, _common.today(args)))
     files = site_report.render(data)
@@ -77,6 +83,33 @@ def run_build(args: argparse.Namespace) -> int:
                            "advisories": len(data.advisories), "minors": len(data.minors)})
     else:
         _common.emit(f"wrote {pages} pages and {count - pages} other files to {args.out}")
+    return 0
+
+
+def _build_fleet(args: argparse.Namespace) -> int:
+    from ksp import fleet, site
+    from ksp.report import site as site_report
+    from ksp.report.site import fleet as fleet_site
+
+    _common.require(args.repo is None, "--fleet stands alone",
+                    hint="leave out --repo; name every repo after --fleet")
+    today = _common.today(args)
+    members = fleet.members(args.fleet)
+    sites = {}
+    for member in members:
+        _common.log(f"ksp site: {member.name}")
+        data = site.gather(member.repo, today, _vex_provider(member.repo, today))
+        sites[member.name] = site_report.render(data)
+    months = min(m.repo.config.extended_months for m in members)
+    files = fleet_site.render(fleet.status(members, today), sites, months)
+    count = site.write(args.out, files, protect=tuple(m.repo.root for m in members))
+    pages = sum(1 for name in files if name.endswith(".html"))
+    if args.format == "json":
+        _common.emit_json({"out": str(args.out), "files": count, "pages": pages,
+                           "projects": [m.name for m in members]})
+    else:
+        _common.emit(f"wrote {pages} pages and {count - pages} other files for "
+                     f"{len(members)} repos to {args.out}")
     return 0
 
 

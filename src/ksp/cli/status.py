@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 from ksp.cli import _common
@@ -18,13 +19,20 @@ def register(sub: Any) -> None:
     _common.add_date(parser)
     parser.add_argument("--minor", action="append", type=_common.parse_minor, default=[],
                         help="also show this minor, even if lifecycle data does not know it")
+    parser.add_argument("--fleet", nargs="+", type=Path, metavar="DIR",
+                        help="one table over several patches repos (folders, or a file with "
+                             "`fleet: [dir, …]`), e.g. --fleet kubernetes-patches runc-patches")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     import sys
 
+    if args.fleet:
+        return _fleet(args)
+
     from ksp import lifecycle, status
+    from ksp.model import Minor, Window
 
     repo = _common.repo_or_none(args)
     lc = repo.lifecycle() if repo else lifecycle.embedded()
@@ -32,6 +40,10 @@ def run(args: argparse.Namespace) -> int:
     if not result.minors:
         _common.log(f"no lifecycle data for {lc.project}: bring it with `ksp lifecycle import "
                     "FILE` (an endoflife.date product file, or schedule.yaml / eol.yaml)")
+    unplaced = [r.minor for r in result.minors if r.window is Window.UNKNOWN]
+    if unplaced:
+        _common.log(f"ksp: note: no support window for {', '.join(unplaced)}: "
+                    + lc.unplaced_reason(Minor.parse(unplaced[0])))
     if args.format == "json":
         _common.emit_json(result)
     else:
@@ -39,4 +51,20 @@ def run(args: argparse.Namespace) -> int:
 
         color = sys.stdout.isatty()
         _common.emit(status_report.text(result, color=color), styled=color)
+    return 0
+
+
+def _fleet(args: argparse.Namespace) -> int:
+    import sys
+
+    from ksp import fleet
+    from ksp.report import fleet as fleet_report
+
+    _common.require(args.repo is None and not args.minor, "--fleet stands alone",
+                    hint="leave out --repo and --minor; name every repo after --fleet")
+    result = fleet.status(fleet.members(args.fleet), _common.today(args))
+    if args.format == "json":
+        _common.emit_json(result)
+    else:
+        _common.emit(fleet_report.text(result, color=sys.stdout.isatty()))
     return 0

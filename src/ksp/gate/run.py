@@ -8,7 +8,6 @@ stops every minor at its next phase; context managers clean up temporary state o
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -240,11 +239,9 @@ def _base_ref(shadow: Shadow, config: Config, minor: Minor, mode: str) -> str:
         return config.branch_for(minor)
     if mode != "tag":
         raise UsageError(f"--base must be branch or tag, got {mode!r}")
-    pattern = re.escape(config.tag).replace(re.escape("{minor}"), re.escape(str(minor)))
-    pattern = pattern.replace(re.escape("{patch}"), r"(\d+)")
+    pattern = config.tag_pattern(minor)
     tags = git(shadow.upstream, "for-each-ref", "--format=%(refname:strip=2)", "refs/tags/")
-    found = [(int(m[1]), tag) for tag in tags.stdout.split()
-             if (m := re.fullmatch(pattern, tag)) and m.groups()]
+    found = [(int(m[1]), tag) for tag in tags.stdout.split() if (m := pattern.match(tag))]
     if not found:
         raise KspError(f"no release tag of {minor} (like {config.tag_for(minor, 0)}) in "
                        f"{shadow.upstream}", hint="fetch the upstream's tags, or use --base branch")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ksp.lint import severity as sev
+from ksp import severity as sev
 from ksp.lint.context import LintContext, PatchEntry
 from ksp.lint.findings import Finding
 from ksp.lint.headers import header_severity, line_of

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ksp.lint import severity as sev
+from ksp import severity as sev
 from ksp.lint.context import LintContext, PatchEntry
 from ksp.lint.findings import Finding
 from ksp.model import BackportClass, PatchKind, Severity, TestsProvenance
-from ksp.repo.patchfile import INFRA_REQUIRED, KNOWN_KEYS, SECURITY_REQUIRED, PatchFile
+from ksp.repo.patchfile import INFRA_REQUIRED, KNOWN_KEYS, PENDING, SECURITY_REQUIRED, PatchFile
 
-PENDING = "pending"  # `ksp new` writes this into Testing until `ksp gate --record` runs
 _ENUMS = {
     "Backport": ("KSP205", [b.value for b in BackportClass]),
     "Tests": ("KSP206", [t.value for t in TestsProvenance]),

@@ -91,5 +91,5 @@ def check_windows(ctx: LintContext) -> Iterator[Finding]:
             warned.add(entry.minor)
             yield Finding.warning(
                 "KSP106", entry.minor.folder,
-                f"lifecycle data does not know minor {entry.minor}",
-                hint="refresh it with `ksp lifecycle import FILE`")
+                f"no support window for {entry.minor}: checked as if supported",
+                hint=ctx.lifecycle.unplaced_reason(entry.minor))

@@ -12,7 +12,7 @@ from ksp._files import read_text
 from ksp._yaml import load_yaml
 from ksp.errors import FormatError
 from ksp.model import Minor
-from ksp.repo import templates
+from ksp.repo import presets, templates
 
 KUBERNETES_COMPONENTS = {
     "kube-apiserver": "cmd/kube-apiserver",
@@ -68,6 +68,14 @@ class KnownFailure:
 
 
 @dataclass(frozen=True)
+class Mirror:
+    """The repository this one is published from, and the trailer that names its commits."""
+
+    upstream: str
+    trailer: str
+
+
+@dataclass(frozen=True)
 class Commands:
     """The build, test and typecheck templates, and the environment they run in."""
 
@@ -97,6 +105,12 @@ class Config:
     policy: Policy = field(default_factory=Policy)
     review: Review = field(default_factory=Review)
     scope: tuple[str, ...] | None = None  # this repo's own modules/names; None: the profile's
+    build_tags: tuple[str, ...] = ()  # Go build tags of the project's own CI (GOFLAGS=-tags=…)
+    tag_aliases: tuple[str, ...] = ()  # other tag templates naming the same releases
+    module_by_minor: dict[str, str] = field(default_factory=dict)  # where the module path moved
+    mirror_of: Mirror | None = None  # a repo published from another one (k8s.io staging)
+    module_rule: str = ""  # the module template (`…/containerd{go_major}`); "" = `module`
+    lifecycle_data: tuple[str, ...] = ("kubernetes.yaml",)  # the preset's embedded data
 
     def branch_for(self, minor: Minor) -> str:
         return templates.render(self.branch, _minor_fields(minor))
@@ -104,29 +118,43 @@ class Config:
     def tag_for(self, minor: Minor, patch: int | str) -> str:
         return templates.render(self.tag, {**_minor_fields(minor), "patch": str(patch)})
 
+    def tag_pattern(self, minor: Minor, template: str | None = None) -> re.Pattern[str]:
+        """The tags of `minor`'s releases, the patch number as group 1."""
+        text = re.escape(template or self.tag)
+        for key, value in _minor_fields(minor).items():
+            text = text.replace(re.escape("{" + key + "}"), re.escape(value))
+        return re.compile(text.replace(re.escape("{patch}"), r"(\d+)") + "$")
+
+    def release_patch(self, minor: Minor, text: str) -> int | None:
+        """The patch number of a release of `minor` named by any of its tag templates
+        (`v0.32.13`, `kubernetes-1.32.13`), None if `text` names no release of `minor`."""
+        for template in (self.tag, *self.tag_aliases):
+            match = self.tag_pattern(minor, template).match(text.strip())
+            if match:
+                return int(match[1])
+        return None
+
+    def module_for(self, minor: Minor) -> str:
+        """The Go module path at `minor`: Go's /vN suffix from major 2 on (`{go_major}`)."""
+        module = self.module_by_minor.get(str(minor), self.module_rule or self.module)
+        return module.replace("{go_major}", f"/v{minor.major}" if minor.major >= 2 else "")
+
 
 def _minor_fields(minor: Minor) -> dict[str, str]:
     return {"minor": str(minor), "major": str(minor.major), "minor_number": str(minor.minor)}
 
 
 def default_commands(project: str) -> Commands:
-    if project == "kubernetes":
-        return Commands(
-            build='make WHAT="{targets}"',
-            test="go test {packages}",
-            typecheck="go vet {packages}",
-        )
-    return Commands(
-        build="go build {targets}",
-        test="go test {packages}",
-        typecheck="go vet {packages}",
-    )
+    preset = presets.get(project)
+    return Commands(build=str(preset["build"]), test=str(preset["test"]),
+                    typecheck=str(preset["typecheck"]))
 
 
 _TOP_KEYS = {
     "schema", "project", "upstream", "branch", "tag", "base", "module", "lifecycle",
     "extended_months", "components", "build", "test", "typecheck", "env", "timeout",
-    "toolchains", "known_failures", "policy", "review", "scope",
+    "toolchains", "known_failures", "policy", "review", "scope", "build_tags", "tag_aliases",
+    "module_by_minor", "mirror_of",
 }
 
 
@@ -158,6 +186,10 @@ def _template(data: dict[str, Any], key: str, default: str, allowed: frozenset[s
     return value
 
 
+def _strings(value: Any, key: str, path: Path) -> tuple[str, ...]:
+    return tuple(str(v) for v in _expect(value, list, key, path))
+
+
 def _error(message: str, key: str, path: Path, hint: str | None = None) -> FormatError:
     exc = FormatError(message, path=path, hint=hint)
     exc.key = key
@@ -175,47 +207,88 @@ def parse(data: Any, path: Path) -> Config:
     if schema != "ksp/v1":
         raise FormatError(f"ksp.yaml: unsupported schema {schema!r}", path=path,
                           hint="this ksp reads schema ksp/v1")
-    project = str(_expect(data.get("project", "kubernetes"), str, "project", path))
-    if project not in ("kubernetes", "go"):
-        raise FormatError(f"ksp.yaml: project must be kubernetes or go, got {project!r}",
-                          path=path)
-    defaults = default_commands(project)
+    project = str(_expect(data.get("project", presets.DEFAULT), str, "project", path))
+    if project not in presets.names():
+        raise FormatError(f"ksp.yaml: project must be one of {', '.join(presets.names())}, "
+                          f"got {project!r}", path=path)
+    preset = presets.get(project)
+
+    def get(key: str, kind: type | tuple[type, ...] = str) -> Any:
+        return _expect(data.get(key, preset.get(key)), kind, key, path)
+
+    def template(key: str, allowed: frozenset[str]) -> str:
+        return _template(data, key, str(preset[key]), allowed, path)
+
     base = _expect(data.get("base", "branch"), str, "base", path)
     if base not in ("branch", "tag"):
         raise FormatError("ksp.yaml: base must be 'branch' or 'tag'", path=path)
-    branch = _template(data, "branch", "release-{minor}", templates.BRANCH_FIELDS, path)
+    branch = template("branch", templates.BRANCH_FIELDS)
     if "minor" not in templates.fields(branch):
         raise _error("ksp.yaml: branch template must contain {minor}", "branch", path)
-    components = _expect(data.get("components", KUBERNETES_COMPONENTS if project == "kubernetes"
-                                   else {}), dict, "components", path)
+    upstream = str(get("upstream"))
+    rule = presets.expand(str(get("module")), upstream)
+    build_tags = _strings(data.get("build_tags", preset.get("build_tags", [])), "build_tags",
+                          path)
     return Config(
-        project=project,
-        upstream=str(_expect(data.get("upstream", Config.upstream), str, "upstream", path)),
-        branch=branch,
-        tag=_template(data, "tag", Config.tag, templates.TAG_FIELDS, path),
-        base=base,
-        module=str(_expect(data.get("module", Config.module if project == "kubernetes" else ""),
-                           str, "module", path)),
+        project=project, upstream=upstream, branch=branch,
+        tag=template("tag", templates.TAG_FIELDS), base=base,
+        module=rule.replace("{go_major}", ""), module_rule=rule if "{go_major}" in rule else "",
         lifecycle=_optional_str(data.get("lifecycle"), "lifecycle", path),
         extended_months=_expect(data.get("extended_months", 12), int, "extended_months", path),
-        components={str(k): _component_target(v, str(k), path) for k, v in components.items()},
+        components={str(k): _component_target(v, str(k), path)
+                    for k, v in get("components", dict).items()},
         commands=Commands(
-            build=_template(data, "build", defaults.build, templates.COMMAND_FIELDS["build"],
-                            path),
-            test=_template(data, "test", defaults.test, templates.COMMAND_FIELDS["test"], path),
-            typecheck=_template(data, "typecheck", defaults.typecheck,
-                                templates.COMMAND_FIELDS["typecheck"], path),
-            env={str(k): str(v)
-                 for k, v in _expect(data.get("env", {}), dict, "env", path).items()},
+            build=template("build", templates.COMMAND_FIELDS["build"]),
+            test=template("test", templates.COMMAND_FIELDS["test"]),
+            typecheck=template("typecheck", templates.COMMAND_FIELDS["typecheck"]),
+            env=_env(_expect(data.get("env", {}), dict, "env", path), build_tags),
             timeout=_expect(data.get("timeout", 3600), int, "timeout", path),
         ),
-        toolchains=tuple(str(t) for t in _expect(data.get("toolchains", []), list, "toolchains",
-                                                 path)),
+        toolchains=_strings(data.get("toolchains", []), "toolchains", path),
         known_failures=_known_failures(data.get("known_failures", {}), path),
         policy=_policy(data.get("policy", {}), path),
         review=_review(data.get("review", {}), path),
-        scope=_scope(data.get("scope"), path),
+        scope=_scope(data.get("scope", [presets.expand(s, upstream)
+                                        for s in preset.get("scope") or []] or None), path),
+        build_tags=build_tags,
+        tag_aliases=_tag_aliases(data.get("tag_aliases", preset.get("tag_aliases", [])), path),
+        module_by_minor={str(k): str(v) for k, v in _expect(
+            data.get("module_by_minor", preset.get("module_by_minor", {})), dict,
+            "module_by_minor", path).items()},
+        mirror_of=_mirror(data.get("mirror_of", preset.get("mirror_of")), path),
+        lifecycle_data=_strings(preset.get("lifecycle_data", []), "lifecycle_data", path),
     )
+
+
+def _tag_aliases(value: Any, path: Path) -> tuple[str, ...]:
+    aliases = _strings(value, "tag_aliases", path)
+    for alias in aliases:
+        try:
+            templates.check(alias, templates.TAG_FIELDS, "tag_aliases")
+        except FormatError as exc:
+            exc.path = str(path)
+            raise
+    return aliases
+
+
+def _env(env: dict[Any, Any], build_tags: tuple[str, ...]) -> dict[str, str]:
+    """ksp.yaml `env`, with the build tags added to GOFLAGS (build, test, vet and go list)."""
+    out = {str(k): str(v) for k, v in env.items()}
+    if build_tags:
+        flag = "-tags=" + ",".join(build_tags)
+        out["GOFLAGS"] = f"{out['GOFLAGS']} {flag}" if out.get("GOFLAGS") else flag
+    return out
+
+
+def _mirror(value: Any, path: Path) -> Mirror | None:
+    if value is None:
+        return None
+    data = _expect(value, dict, "mirror_of", path)
+    if not data.get("upstream") or not data.get("trailer"):
+        raise FormatError("ksp.yaml: mirror_of needs upstream and trailer", path=path,
+                          hint="e.g. {upstream: https://github.com/kubernetes/kubernetes, "
+                               "trailer: Kubernetes-commit}")
+    return Mirror(str(data["upstream"]).rstrip("/"), str(data["trailer"]))
 
 
 def _scope(value: Any, path: Path) -> tuple[str, ...] | None:
@@ -337,40 +410,3 @@ def key_line(text: str, key: str) -> int | None:
             return line
         line, start = found + 1, found + 1
     return line
-
-
-def render(project: str, upstream: str, branch: str, tag: str, module: str) -> str:
-    """The ksp.yaml that `ksp init` writes: every setting visible, with a comment."""
-    defaults = default_commands(project)
-    lines = [
-        "# ksp project profile and policy. See the ksp README, section 'ksp.yaml'.",
-        "schema: ksp/v1",
-        f"project: {project}",
-        f"upstream: {upstream}",
-        f"module: {module}" if module else "module: ''",
-        f"branch: '{branch}'      # release branch of a minor",
-        f"tag: '{tag}'",
-        "base: branch             # branch: release branch tip (the KEP); tag: final release",
-        "lifecycle: embedded      # or a file made by `ksp lifecycle import`",
-        "extended_months: 12      # patches are kept this long after a minor's end of life",
-        f"build: '{defaults.build}'",
-        f"test: '{defaults.test}'",
-        f"typecheck: '{defaults.typecheck}'",
-        "env: {}                  # extra build environment, e.g. {GO111MODULE: 'off'}",
-        "known_failures: {}       # minor: [{test, reason, expires}]",
-        "# scope: [k8s.io/kubernetes, kubelet, …]  # own packages; default: the profile's",
-        "policy:",
-        "  forbidden_paths: [" + ", ".join(f"'{p}'" for p in DEFAULT_FORBIDDEN) + "]",
-        "  waivers: []",
-        "  allow_binary: false",
-        "  allow_mode_changes: false",
-        "  allow_symlinks: false",
-        "  max_patch_bytes: 1048576",
-        "  max_files: 200",
-        "review:                  # distinct OWNERS approvers who sign each kind of patch",
-        "  security: {approvers: 1}",
-        "  rewritten: {approvers: 2}   # Backport: rewritten or original-mitigation",
-        "  infra: {approvers: 1}       # INFRA- patches",
-        "  require_signed: false       # true: lint fails on a minor whose series is not signed",
-    ]
-    return "\n".join(lines) + "\n"

@@ -76,11 +76,6 @@ class PatchesRepo:
             if not path.is_relative_to(self.root.resolve()):
                 raise FormatError("ksp.yaml: lifecycle file must be inside the repo",
                                   path=self.root / CONFIG)
-        if path is None and cfg.project != "kubernetes":
-            # A Go project brings its own dates (`ksp lifecycle import`); Kubernetes' do not apply.
-            name = cfg.upstream.rstrip("/").rsplit("/", 1)[-1] or cfg.project
-            return lifecycle_mod.Lifecycle(name, {}, cfg.extended_months)
-        base = lifecycle_mod.embedded() if cfg.project == "kubernetes" and path else None
         text = None
         if path is not None and self.trusted_base is not None:
             from ksp.repo.trusted import read_trusted_text
@@ -95,8 +90,14 @@ class PatchesRepo:
             if text is None:
                 raise FormatError(f"lifecycle file {rel} is not in the base commit "
                                   f"{self.trusted_base[:12]}", path=self.root / CONFIG)
-        return lifecycle_mod.load(path, extended_months=cfg.extended_months, base=base,
-                                  text=text)
+        # The preset's embedded data (none for `go`), with the repo's own file merged over it.
+        name = cfg.upstream.rstrip("/").rsplit("/", 1)[-1] or cfg.project
+        project = "kubernetes" if cfg.lifecycle_data == ("kubernetes.yaml",) else name
+        base = lifecycle_mod.embedded(cfg.lifecycle_data, project=project) \
+            if cfg.lifecycle_data else lifecycle_mod.Lifecycle(name, {})
+        return lifecycle_mod.from_files([path] if path else [], project=base.project,
+                                        extended_months=cfg.extended_months, base=base,
+                                        text=text)
 
     def minor_folders(self) -> list[Path]:
         """Every top-level folder that looks like a minor folder (`v…`), valid or not."""

@@ -19,6 +19,9 @@ from ksp.errors import FormatError
 from ksp.model import PatchKind, Rating
 
 MAX_PATCH_BYTES = 5 * 1024 * 1024
+#: `Testing:` before `ksp gate --record` writes the evidence (`ksp new` and backport write it).
+PENDING = "pending"
+TESTING_PENDING = f"{PENDING}: run `ksp gate --record` to write the evidence"
 TITLE_RE = re.compile(r"^# (?P<kind>Security|Infrastructure) patch for (?P<id>\S+)\s*$")
 FIELD_RE = re.compile(r"^# (?P<key>[A-Z][A-Za-z0-9 ./-]{0,40}?):(?: (?P<value>.*))?$")
 SEVERITY_RE = re.compile(

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ksp._files import atomic_write
 from ksp.errors import UsageError
-from ksp.repo import config
+from ksp.repo import presets, profile_text
 from ksp.repo.index import EMPTY
 
 # Phrases lint looks for: each of the KEP's five disclaimers must be present in README.md.
@@ -26,8 +26,8 @@ DISCLAIMERS = {
 class InitOptions:
     project: str = "kubernetes"
     upstream: str | None = None
-    branch: str = "release-{minor}"
-    tag: str = "v{minor}.{patch}"
+    branch: str | None = None  # None: the preset's
+    tag: str | None = None
     module: str | None = None
 
 
@@ -36,18 +36,19 @@ def _template(name: str) -> str:
 
 
 def files(options: InitOptions) -> dict[str, str]:
-    upstream = options.upstream or (
-        "https://github.com/kubernetes/kubernetes" if options.project == "kubernetes" else "")
+    upstream = options.upstream or str(presets.get(options.project)["upstream"])
     if not upstream:
-        raise UsageError("--upstream URL is required with --project go",
-                         hint="e.g. --upstream https://github.com/containerd/containerd")
-    name = upstream.rstrip("/").rsplit("/", 1)[-1] or "upstream"
-    module = options.module if options.module is not None else (
-        "k8s.io/kubernetes" if options.project == "kubernetes" else "")
-    values = {"project": name if options.project == "go" else "Kubernetes", "name": name,
-              "extended_months": "12"}
+        raise UsageError(f"--upstream URL is required with --project {options.project}",
+                         hint="e.g. --upstream https://github.com/kubernetes/apiserver"
+                         if options.project == "k8s-staging" else
+                         "e.g. --upstream https://github.com/example/project")
+    name = presets.repo_name(upstream) or "upstream"
+    title = {"kubernetes": "Kubernetes", "k8s-staging": f"k8s.io/{name}"}.get(options.project,
+                                                                            name)
+    values = {"project": title, "name": name, "extended_months": "12"}
     return {
-        "ksp.yaml": config.render(options.project, upstream, options.branch, options.tag, module),
+        "ksp.yaml": profile_text.render(options.project, upstream, options.branch, options.tag,
+                                        options.module),
         "index.yaml": EMPTY,
         "README.md": string.Template(_template("README.md")).substitute(values),
         "CONTRIBUTING.md": string.Template(_template("CONTRIBUTING.md")).substitute(values),

@@ -29,7 +29,9 @@ def to_json(result: BackportResult) -> dict[str, Any]:
         "advisory": result.advisory,
         "mode": result.mode,
         "upstream": result.upstream,
-        "commits": [{"sha": c.sha, "subject": c.subject} for c in result.commits],
+        "commits": [{"sha": c.sha, "subject": c.subject,
+                     **({"published_from": c.published_from} if c.published_from else {})}
+                    for c in result.commits],
         "targets": [_target(t) for t in result.targets],
     }
 
@@ -100,6 +102,8 @@ def text(result: BackportResult) -> str:
     buf = io.StringIO()
     Console(file=buf, width=160, no_color=True).print(table)
     lines = [buf.getvalue().rstrip("\n")]
+    lines += [f"{c.sha[:12]} was published from {c.published_from[:12]} ({c.subject})"
+              for c in result.commits if c.published_from]
     for t in result.targets:
         lines += _details(t)
     return "\n".join(lines) + "\n"

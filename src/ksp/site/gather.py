@@ -139,7 +139,7 @@ def _minor_page(repo: PatchesRepo, minor: Minor, window: Window, lifecycle: Life
     return MinorPage(
         minor=str(minor), slug=minor.folder, window=window,
         released=release.released.isoformat() if release and release.released else None,
-        eol=release.eol.isoformat() if release and release.eol else None,
+        eol=eol.isoformat() if (eol := lifecycle.eol(minor)) else None,
         extended_until=until.isoformat() if until else None,
         branch=repo.config.branch_for(minor), series=series,
         gaps=[s for s in statuses if s.status in ("needed", "needs-triage")],

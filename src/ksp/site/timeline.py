@@ -29,8 +29,9 @@ def _bounds(lifecycle: Lifecycle, minors: list[Minor], today: dt.date) -> tuple[
     ends = [today]
     for minor in minors:
         release = lifecycle.release(minor)
-        if release and (release.released or release.eol):
-            starts.append(release.released or release.eol or today)
+        eol = lifecycle.eol(minor)
+        if release and (release.released or eol):
+            starts.append(release.released or eol or today)
         until = lifecycle.extended_until(minor)
         if until:
             ends.append(until)
@@ -57,15 +58,16 @@ def _bar(lifecycle: Lifecycle, minor: Minor, today: dt.date, start: dt.date,  # 
     release = lifecycle.release(minor)
     until = lifecycle.extended_until(minor)
     window = lifecycle.window(minor, today)
-    if release is None or release.eol is None or until is None:
+    eol = lifecycle.eol(minor)
+    if release is None or eol is None or until is None:
         return Bar(str(minor), window, None, None, None, has_page=str(minor) in pages)
-    opened = release.released or release.eol
+    opened = release.released or eol
     sup_left = _percent(opened, start, span)
-    ext_left = _percent(release.eol, start, span)
+    ext_left = _percent(eol, start, span)
     return Bar(
         str(minor), window,
         release.released.isoformat() if release.released else None,
-        release.eol.isoformat(), until.isoformat(),
+        eol.isoformat(), until.isoformat(),
         supported_left=sup_left, supported_width=round(ext_left - sup_left, 3),
         extended_left=ext_left,
         extended_width=round(_percent(until, start, span) - ext_left, 3),
