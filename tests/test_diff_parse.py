@@ -160,3 +160,78 @@ def test_a_pure_insertion_goes_after_its_start_line() -> None:
     out, _ = apply_hunks(BASE, f.hunks)
     assert out is not None and out.split(b"\n")[:4] == [b"line 1", b"line 2", b"inserted",
                                                         b"line 3"]
+
+
+# Shapes the mutation pass showed untested (docs/mutation.md).
+
+def test_renames_and_copies_between_names_of_different_lengths_with_spaces() -> None:
+    moved, copied = parse(
+        b"diff --git a/old dir/a b.go b/new/a b c.go\nsimilarity index 90%\n"
+        b"rename from old dir/a b.go\nrename to new/a b c.go\n"
+        b"diff --git a/x.go b/vendor/y.go\ncopy from  lead.go\ncopy to vendor/y z.go\n")
+    assert (moved.old_path, moved.new_path) == ("old dir/a b.go", "new/a b c.go")
+    assert (copied.old_path, copied.new_path) == (" lead.go", "vendor/y z.go")
+
+
+def test_header_paths_keep_trailing_spaces_and_letters() -> None:
+    assert one(b"diff --git a/x  b/x \n").new_path == "x "
+    assert one(b"diff --git a/LICENSE.X b/LICENSE.X\n").old_path == "LICENSE.X"
+
+
+def test_a_header_without_prefixes_keeps_the_whole_name() -> None:
+    f = one(b"diff --git go.mod go.mod\n--- go.mod\n+++ go.mod\n@@ -1 +1 @@\n-a\n+b\n")
+    assert (f.old_path, f.new_path) == ("go.mod", "go.mod")
+
+
+def test_a_quoted_name_ending_in_a_quote() -> None:
+    f = one(b'diff --git "a/q\\"" "b/q\\""\n')
+    assert (f.old_path, f.new_path) == ('q"', 'q"')
+
+
+def test_deleting_and_adding_several_lines() -> None:
+    f = one(b"diff --git a/a b/a\n--- a/a\n+++ b/a\n@@ -1,2 +0,0 @@\n-a\n-b\n"
+            b"@@ -5,0 +4,2 @@\n+c\n+d\n")
+    gone, added = f.hunks
+    assert (gone.old, gone.new, added.old, added.new) == ([b"a\n", b"b\n"], [], [],
+                                                          [b"c\n", b"d\n"])
+
+
+def test_a_short_hunk_ends_where_the_next_file_starts_or_the_input_ends() -> None:
+    first, second = parse(b"diff --git a/a b/a\n@@ -1,3 +1,3 @@\n-x\n+y\n"
+                          b"diff --git a/b b/b\n@@ -1 +1 @@\n-p\n+q")  # no final newline
+    assert (first.hunks[0].old, first.hunks[0].new) == ([b"x\n"], [b"y\n"])
+    assert (second.hunks[0].old, second.hunks[0].new) == ([b"p\n"], [b"q\n"])
+    [truncated] = parse(b"diff --git a/a b/a\n@@ -1,5 +1,5 @@\n x\n")
+    assert truncated.hunks[0].old == [b"x\n", b"\n"]  # the split's last empty line is context
+
+
+def test_a_bad_hunk_header_names_60_bytes_of_it_and_the_expected_form() -> None:
+    header = b"@@ -1 +1 " + b"x" * 80
+    with pytest.raises(FormatError) as bad:
+        parse(b"diff --git a/a b/a\n" + header + b"\n")
+    assert bad.value.message == f"bad hunk header {header[:60]!r} at line 2 of the diff"
+    assert bad.value.hint == "a hunk header reads @@ -START,COUNT +START,COUNT @@"
+
+
+def test_a_hunk_one_line_away_is_found_in_both_directions() -> None:
+    for header, offset in ((b"@@ -4,2 +4,2 @@", -1), (b"@@ -2,2 +2,2 @@", 1)):
+        f = hunks(header + b"\n line 3\n-line 4\n+four\n")
+        out, results = apply_hunks(BASE, f.hunks, exact=False)
+        assert results == [HunkResult(1, offset)] and out == BASE.replace(b"line 4\n", b"four\n")
+
+
+def test_the_search_reaches_the_first_and_the_last_lines() -> None:
+    first = hunks(b"@@ -10 +10 @@\n-line 1\n+one\n")  # says line 10, is line 1
+    out, results = apply_hunks(BASE, first.hunks, exact=False)
+    assert results == [HunkResult(1, -9)] and out == BASE.replace(b"line 1\n", b"one\n", 1)
+    last = hunks(b"@@ -1,2 +1,2 @@\n line 9\n-line 10\n+ten\n")  # says line 1, is line 9
+    out, results = apply_hunks(BASE, last.hunks, exact=False)
+    assert results == [HunkResult(1, 8)] and out == BASE.replace(b"line 10\n", b"ten\n")
+
+
+def test_reverse_application_starts_where_the_new_side_says() -> None:
+    f = hunks(b"@@ -2,0 +3,2 @@\n+x\n+y\n")  # two lines inserted after line 2
+    out, _ = apply_hunks(BASE, f.hunks)
+    assert out is not None
+    back, results = apply_hunks(out, f.hunks, reverse=True)
+    assert back == BASE and results == [HunkResult(1, 0)]

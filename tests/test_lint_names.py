@@ -49,7 +49,11 @@ def test_each_file_in_a_minor_folder_is_a_numbered_advisory_patch(repo: Path) ->
         ("error", "KSP101", "v1.33/notes.txt", "file name 'notes.txt' is not NNNN_<ID>.patch"),
         ("error", "KSP101", "v1.33/sub", "a folder inside a minor folder"),
     ]
-    assert [f.hint.split(" ")[0] if f.hint else "" for f in found] == ["use", "e.g.", "a"]
+    assert [f.hint for f in found] == [
+        "use a CVE id, a GHSA id or INFRA-<slug>",
+        "e.g. 0001_CVE-2025-5187.patch (four digits, the advisory id)",
+        "a minor folder holds NNNN_<ID>.patch files and the review files "
+        "(SERIES, GATE.intoto.json and their .sig)"]
 
 
 def test_review_file_names_count_only_as_plain_files(repo: Path) -> None:
@@ -70,8 +74,8 @@ def test_files_out_of_scope_are_not_named(repo: Path) -> None:
 
 
 def test_numbers_are_unique_and_gaps_are_warnings(repo: Path) -> None:
-    touch(repo, "v1.33/0001_CVE-2025-0001.patch", "v1.33/0001_CVE-2025-0002.patch",
-          "v1.33/0004_CVE-2025-0004.patch", "v1.33/README.txt",
+    touch(repo, "v1.33/00-notes.txt", "v1.33/0001_CVE-2025-0001.patch",  # notes sort first
+          "v1.33/0001_CVE-2025-0002.patch", "v1.33/0004_CVE-2025-0004.patch", "v1.33/README.txt",
           "v1.32/0001_CVE-2025-0001.patch", "v1.32/0002_CVE-2025-0002.patch")
     found = list(names.check_numbering(context(repo)))
     assert brief(found) == [
@@ -84,11 +88,11 @@ def test_numbers_are_unique_and_gaps_are_warnings(repo: Path) -> None:
 
 
 def test_numbering_is_checked_only_in_folders_with_patches_in_scope(repo: Path) -> None:
-    touch(repo, "v1.33/0002_CVE-2025-0002.patch", "v1.32/0003_CVE-2025-0003.patch")
+    touch(repo, "v1.32/0002_CVE-2025-0002.patch", "v1.33/0003_CVE-2025-0003.patch")
     ctx = context(repo)
-    ctx.scope = frozenset({"v1.32/0003_CVE-2025-0003.patch"})
+    ctx.scope = frozenset({"v1.33/0003_CVE-2025-0003.patch"})  # v1.32, before it, is not
     assert brief(list(names.check_numbering(ctx))) == [
-        ("warning", "KSP103", "v1.32", "series numbering has a gap: 0001, 0002")]
+        ("warning", "KSP103", "v1.33", "series numbering has a gap: 0001, 0002")]
 
 
 def test_expired_minors_are_errors_and_unknown_minors_one_warning_each(repo: Path) -> None:
