@@ -168,9 +168,9 @@ def test_renames_and_copies_between_names_of_different_lengths_with_spaces() -> 
     moved, copied = parse(
         b"diff --git a/old dir/a b.go b/new/a b c.go\nsimilarity index 90%\n"
         b"rename from old dir/a b.go\nrename to new/a b c.go\n"
-        b"diff --git a/x.go b/vendor/y.go\ncopy from  lead.go\ncopy to vendor/y z.go\n")
+        b"diff --git a/x.go b/vendor/y.go\ncopy from  lead.go\ncopy to  vendor/y z.go\n")
     assert (moved.old_path, moved.new_path) == ("old dir/a b.go", "new/a b c.go")
-    assert (copied.old_path, copied.new_path) == (" lead.go", "vendor/y z.go")
+    assert (copied.old_path, copied.new_path) == (" lead.go", " vendor/y z.go")
 
 
 def test_header_paths_keep_trailing_spaces_and_letters() -> None:
