@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -177,25 +179,65 @@ def test_build_id_names_the_release_tag_the_tree_is_on(
     assert "Ksp-Build: v1.30.9+ksp.1" in git(consumer, "log", "-1", "--format=%B")
 
 
-def test_failure_midway_restores_tree(tmp_path: Path, consumer: Path,
-                                      capsys: pytest.CaptureFixture[str]) -> None:
-    """The check passes, then the second commit fails (a hook refuses it): all is undone."""
+def test_move_refused_leaves_tree_as_it_was(tmp_path: Path, consumer: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """--force --commit with a local change in a file the series changes: the one step that
+    moves the tree refuses before writing anything; HEAD, index and files stay as they were."""
     repo = make_series(tmp_path, EDITS)
-    hook = consumer / ".git/hooks/pre-commit"
-    hook.write_text("#!/bin/sh\ngit diff --cached --name-only | grep -q proxy && exit 1\n"
-                    "exit 0\n")
-    hook.chmod(0o755)
+    (consumer / "pkg/proxy/proxy.go").write_text(FILES["pkg/proxy/proxy.go"] + "// local\n")
     before_files, head = worktree(consumer), git(consumer, "rev-parse", "HEAD")
     before = snapshot(consumer)
     rc = main(["apply", "--repo", str(repo), "--minor", "1.30", "--to", str(consumer),
-               "--commit"])
+               "--commit", "--force"])
     err = capsys.readouterr().err
     assert rc == 1
-    assert "every change was undone" in err
+    assert "nothing was changed" in err
     assert git(consumer, "rev-parse", "HEAD") == head
     assert worktree(consumer) == before_files
-    assert git(consumer, "status", "--porcelain") == ""
     assert snapshot(consumer) == before
+
+
+def test_untracked_file_in_the_way_is_refused_up_front(
+        tmp_path: Path, consumer: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    edits = [("CVE-2025-0004", "pkg/new/new.go", "", "package new\n")]
+    repo = make_series(tmp_path, [])
+    scratch = make_consumer(tmp_path / "scratch2")
+    (scratch / "pkg/new").mkdir(parents=True)
+    (scratch / "pkg/new/new.go").write_text("package new\n")
+    git(scratch, "add", "-N", "pkg/new/new.go")
+    diff = git(scratch, "diff")
+    header = new_header(PatchKind.SECURITY, edits[0][0], {"Testing": "x"})
+    (repo / "v1.30").mkdir()
+    (repo / "v1.30" / "0001_CVE-2025-0004.patch").write_text(header.render() + diff)
+    (consumer / "pkg/new").mkdir()
+    (consumer / "pkg/new/new.go").write_text("mine\n")
+    before = snapshot(consumer)
+    status = git(consumer, "status", "--porcelain", "--ignored")
+    for extra in ([], ["--commit"]):
+        rc = main(["apply", "--repo", str(repo), "--minor", "1.30", "--to", str(consumer),
+                   *extra])
+        assert rc == 1
+        assert "pkg/new/new.go exists" in capsys.readouterr().err
+        assert snapshot(consumer) == before
+        assert git(consumer, "status", "--porcelain", "--ignored") == status
+    (consumer / "pkg/new/new.go").unlink()
+    assert main(["apply", "--repo", str(repo), "--minor", "1.30", "--to", str(consumer),
+                 "--commit"]) == 0
+    assert (consumer / "pkg/new/new.go").read_text() == "package new\n"
+    assert git(consumer, "status", "--porcelain") == ""
+
+
+def test_stale_index_of_a_copied_clone_is_refreshed(tmp_path: Path, consumer: Path) -> None:
+    """`cp -a` of a clone leaves stat data that does not match: not a change, not a refusal."""
+    repo = make_series(tmp_path, EDITS)
+    copy = tmp_path / "copy"
+    shutil.copytree(consumer, copy, symlinks=True)
+    for path in copy.rglob("*.go"):
+        os.utime(path, (1, 1))
+    assert main(["apply", "--repo", str(repo), "--minor", "1.30", "--to", str(copy),
+                 "--commit"]) == 0
+    assert git(copy, "status", "--porcelain") == ""
+    assert "return user" in (copy / "pkg/auth/auth.go").read_text()
 
 
 def test_dirty_tree_refused_unless_forced(tmp_path: Path, consumer: Path,

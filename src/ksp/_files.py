@@ -106,3 +106,24 @@ def repo_lock(root: Path, timeout: float = 60.0) -> Iterator[None]:
         yield
     finally:
         lock.release()
+
+
+def fault(step: str) -> None:
+    """Die here, as a kill would, when KSP_FAULT_AT names this step (the fault-injection tests
+    use it to stop a writing command at each of its write steps)."""
+    if os.environ.get("KSP_FAULT_AT") == step:
+        os._exit(86)
+
+
+@contextlib.contextmanager
+def deferred_signals() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM back while a step that must not be cut in half runs (renames
+    of a journalled operation, moving a consumer's tree); they are delivered right after."""
+    import signal
+
+    held = {signal.SIGINT, signal.SIGTERM}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)

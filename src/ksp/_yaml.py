@@ -228,9 +228,12 @@ def node_line(node: Any, path: list[Any]) -> int | None:
 
 
 def dump_yaml(data: Any) -> str:
+    """YAML text that ksp itself can read back: never an anchor or alias (ksp refuses those on
+    input), even when one object (a date, a list) is referenced twice."""
     from ruamel.yaml import YAML
 
     yaml = YAML(typ="rt", pure=True)
+    yaml.representer.ignore_aliases = lambda *_: True
     yaml.default_flow_style = False
     yaml.width = 4096
     yaml.indent(mapping=2, sequence=4, offset=2)

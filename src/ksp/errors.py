@@ -79,3 +79,17 @@ class NotAPatchesRepo(KspError):
 class TriageError(KspError):
     """A triage decision that cannot be recorded as asked (unknown advisory or minor, a missing
     reason or justification); nothing is written."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the program is (cli/main.py installs the handler), so that it
+    unwinds as an interrupt does: every `finally` and undo runs, and the lock is released."""
+
+
+def raise_if_signalled(returncode: int) -> None:
+    """A child killed by SIGINT or SIGTERM (Ctrl-C reaches the whole process group) means we
+    were interrupted too: unwind as an interrupt, not as a failed command."""
+    if returncode == -2:
+        raise KeyboardInterrupt
+    if returncode == -15:
+        raise Terminated

@@ -18,7 +18,7 @@ from ksp.errors import UsageError
 from ksp.git._run import git
 from ksp.model import Advisory, AdvisoryId, PatchKind, Rating, Severity
 from ksp.repo.config import Config
-from ksp.repo.patchfile import SEVERITY_RE, TESTING_PENDING, new_header
+from ksp.repo.patchfile import SEVERITY_RE, TESTING_PENDING, check_value, new_header
 
 __all__ = ["TESTING_PENDING", "HeaderValues", "Origin", "build", "default_fixer", "fields"]
 
@@ -86,11 +86,22 @@ def build(advisory: str, values: HeaderValues, origin: Origin, existing: Advisor
           config: Config) -> tuple[str, Advisory]:
     """The rendered header and the index entry to upsert; raises UsageError if values miss."""
     kind = PatchKind.of(advisory)
+    _one_line(advisory, values)
     values_ = fields(advisory, values, origin, existing, config)
     entry = _advisory(advisory, values, origin, values_, kind)
     if existing is None and not entry.title:
         raise UsageError(f"{advisory} is not in index.yaml yet: --title is required")
     return new_header(kind, advisory, values_).render(), entry
+
+
+def _one_line(advisory: str, values: HeaderValues) -> None:
+    """Every value given is one line of text (the title too: it reaches index.yaml and pages)."""
+    check_value("advisory id", advisory)
+    for item in dataclasses.fields(values):
+        given = getattr(values, item.name)
+        for value in given if isinstance(given, tuple) else (given,):
+            if value:
+                check_value("--" + item.name.replace("_", "-"), value)
 
 
 def fields(advisory: str, values: HeaderValues, origin: Origin, existing: Advisory | None,

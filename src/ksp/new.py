@@ -1,13 +1,13 @@
 """`ksp new`: add a patch for an advisory and minor, from a plain diff, a `git format-patch` mail
 or upstream commits, with a full header and its index entry.
 
-Everything is read and validated before anything is written; the patch and index.yaml are then
-written under the repo lock (patch first, removed again if the index cannot be saved).
+Everything is read and validated before anything is written; the patch number is chosen, the
+policy checked, and the patch and index.yaml written as one operation under the repo lock
+(repo/journal.py), so parallel runs get distinct numbers and a crash leaves both or neither.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import email
 import email.policy
@@ -18,12 +18,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ksp import headerfields
-from ksp._files import atomic_write, read_text
+from ksp._files import read_text
 from ksp.errors import FormatError, KspError, UsageError
 from ksp.git._run import git, is_repo
+from ksp.git.diff import unsafe_path
 from ksp.headerfields import HeaderValues, Origin
 from ksp.model import ADVISORY_ID_RE, Advisory, AdvisoryId, Minor, MinorState, Status, Window
-from ksp.repo import PatchesRepo
+from ksp.repo import PatchesRepo, patchfile, policy
 from ksp.repo import index as index_mod
 from ksp.repo.patchfile import parse_diff
 
@@ -79,28 +80,35 @@ def create(repo: PatchesRepo, request: NewRequest, source: Source, today: dt.dat
 
 
 def _write(repo: PatchesRepo, request: NewRequest, text: str, advisory: Advisory) -> NewResult:
-    written: Path | None = None
-    try:
-        with index_mod.edit(repo.index_path) as doc:
-            state = doc.advisories().get(advisory.id, advisory).minors.get(request.minor)
-            if state and state.patch and (repo.root / state.patch).exists():
-                raise UsageError(f"{advisory.id} already has a patch for {request.minor}: "
-                                 f"{state.patch}", hint="edit that file instead")
-            number = repo.next_number(request.minor)
-            rel = f"{request.minor.folder}/{number:04d}_{request.advisory}.patch"
-            written = repo.root / rel
-            atomic_write(written, text)
-            digest = hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
-            doc.upsert(advisory)
-            doc.set_state(advisory.id, request.minor,
-                          MinorState(Status.IN_PROGRESS, patch=rel, sha256=digest))
-    except BaseException:
-        if written is not None:
-            with contextlib.suppress(FileNotFoundError):
-                written.unlink()
-        raise
+    """The number is chosen, and the policy checked against the final name, under the lock."""
+    with index_mod.edit(repo.index_path) as doc:
+        _check_free(repo, doc, advisory.id, request.minor)
+        raw = text.encode("utf-8", "surrogateescape")  # undecodable upstream bytes kept
+        number = repo.next_number(request.minor)
+        rel = f"{request.minor.folder}/{number:04d}_{request.advisory}.patch"
+        files = parse_diff(patchfile.split(raw)[1], rel)
+        policy.enforce(files, repo.config.policy, name=rel, size=len(raw))
+        doc.stage(repo.root / rel, raw)
+        digest = hashlib.sha256(raw).hexdigest()
+        doc.upsert(advisory)
+        doc.set_state(advisory.id, request.minor,
+                      MinorState(Status.IN_PROGRESS, patch=rel, sha256=digest))
     return NewResult(rel, request.advisory, str(request.minor), number, digest, False,
                      Window.UNKNOWN)
+
+
+def _check_free(repo: PatchesRepo, doc: index_mod.IndexDocument, advisory: str,
+                minor: Minor) -> None:
+    """Never two patches for one advisory on a minor: neither in the index nor in the folder."""
+    state = doc.advisories().get(AdvisoryId(advisory))
+    patch = state.minors.get(minor) if state else None
+    if patch and patch.patch and (repo.root / patch.patch).exists():
+        raise UsageError(f"{advisory} already has a patch for {minor}: {patch.patch}",
+                         hint="edit that file instead")
+    found = [r.path for r in repo.series(minor) if r.advisory == advisory]
+    if found:
+        raise UsageError(f"{advisory} already has a patch for {minor}: {found[0]}",
+                         hint="edit that file instead")
 
 
 def _window_warnings(minor: Minor, window: Window) -> tuple[str, ...]:
@@ -225,8 +233,10 @@ def _checked(diff: str, path: Path) -> str:
     if not diff.strip():
         raise FormatError("the diff is empty", path=path)
     for diff_file in parse_diff(diff, path):
-        for name in diff_file.paths:
-            if name.startswith("/") or ".." in name.split("/"):
-                raise FormatError(f"the diff touches {name}, outside the source tree",
-                                  path=path, hint="a patch changes files inside the tree only")
+        for name in diff_file.names:
+            why = unsafe_path(name)
+            if why:
+                raise FormatError(f"the diff touches {name}, which {why}", path=path,
+                                  line=diff_file.line,
+                                  hint="a patch changes files inside the source tree only")
     return diff if diff.endswith("\n") else diff + "\n"

@@ -9,8 +9,9 @@
    The fresh signature is checked against ALLOWED_SIGNERS before anything is written.
 
 `--attestation FILE` signs a gate attestation instead (kept as `vX.Y/GATE.intoto.json`).
-Everything is computed first; the files are written under the index lock, so a refusal or a
-failed signature leaves the repo as it was.
+Everything is computed first; the patches, index.yaml, manifests and signatures are then written
+as one journalled operation under the repo lock (repo/journal.py), so a refusal, a failed
+signature or a crash leaves the repo as it was, or the next command finishes the operation.
 """
 
 from __future__ import annotations
@@ -20,11 +21,11 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from ksp._files import atomic_write
 from ksp.errors import KspError, UsageError
 from ksp.model import Minor
 from ksp.repo import PatchesRepo, patchfile
 from ksp.repo import index as index_mod
+from ksp.repo.journal import transaction
 from ksp.review import attest, manifest, rules, sshsig
 from ksp.review import trust as trust_mod
 from ksp.review.base import resolve_base
@@ -80,15 +81,15 @@ def sign(repo: PatchesRepo, paths: list[Path], reviewer: str,
     out, files = [], []
     with index_mod.edit(repo.index_path) as document:
         for rel, _, text, _ in planned:
-            digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+            digest = hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
             out.append(Signed(rel, f"@{who}", digest, document.set_patch_sha(rel, digest)))
         signer = _Signer(who, key, now, trust)
         signed = [_sign_series(repo, minor, signer, texts, opts.upstream) for minor in minors]
         for path, text in texts.items():
-            atomic_write(path, text)
+            document.stage(path, text)
         for series_path, text, sig_path, envelope, base in signed:
-            atomic_write(series_path, text)
-            atomic_write(sig_path, envelope.render())
+            document.stage(series_path, text)
+            document.stage(sig_path, envelope.render())
             files.append(SignedFile(_rel(repo, series_path), _rel(repo, sig_path),
                                     envelope.sha256, base))
     return out, files
@@ -110,9 +111,10 @@ def sign_attestation(repo: PatchesRepo, source: Path, reviewer: str,
                                opts.now or dt.datetime.now(dt.UTC))
     envelope = _signed(envelope, opts.key or sshsig.default_key(repo.root), trust)
     sig = target.parent / f"{target.name}.@{who}.sig"
-    if target.resolve() != source.resolve():
-        atomic_write(target, data)
-    atomic_write(sig, envelope.render())
+    with transaction(repo.root) as txn:
+        if target.resolve() != source.resolve():
+            txn.write(target, data)
+        txn.write(sig, envelope.render())
     return SignedFile(_rel(repo, target), _rel(repo, sig), envelope.sha256)
 
 

@@ -13,7 +13,6 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from ksp._files import repo_lock
 from ksp.errors import TriageError
 from ksp.model import (
     Advisory,
@@ -29,6 +28,7 @@ from ksp.model import (
 )
 from ksp.repo import PatchesRepo
 from ksp.repo.index import IndexDocument
+from ksp.repo.index import edit as index_edit
 
 _E = TypeVar("_E", Status, AdvisoryKind, Justification)
 STATUSES = (Status.NEEDS_TRIAGE, Status.NEEDED, Status.NOT_AFFECTED, Status.WONT_FIX)
@@ -110,8 +110,7 @@ def _enum(cls: type[_E], value: str | None, what: str, allowed: tuple[_E, ...]) 
 def triage(repo: PatchesRepo, request: Request) -> Result:
     status, justification, kind = check(request)
     result = Result(request.advisory)
-    with repo_lock(repo.root):
-        document = IndexDocument.load(repo.index_path)
+    with index_edit(repo.index_path, save=False) as document:
         advisory = _advisory(document, request.advisory)
         if kind is not None:
             _kind(document, advisory, kind, request, result)
@@ -121,7 +120,7 @@ def triage(repo: PatchesRepo, request: Request) -> Result:
             for minor in minors:
                 _state(document, advisory, minor, state, request=request, result=result)
         if result.changes:
-            document.save()
+            document.stage(repo.index_path, document.render())
             result.written = True
     return result
 

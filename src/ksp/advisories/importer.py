@@ -20,7 +20,6 @@ from typing import Any
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from ksp._files import repo_lock
 from ksp._yaml import json_types
 from ksp.advisories import feed as feed_mod
 from ksp.advisories import osv as osv_mod
@@ -40,6 +39,7 @@ from ksp.model import (
 )
 from ksp.repo import PatchesRepo
 from ksp.repo.index import IndexDocument
+from ksp.repo.index import edit as index_edit
 
 _KINDS = frozenset(k.value for k in AdvisoryKind)
 _AFFECTED = {Status.NEEDED, Status.IN_PROGRESS, Status.PATCHED, Status.WONT_FIX}
@@ -110,8 +110,7 @@ def run(repo: PatchesRepo, records: list[Record], today: dt.date, *,
         for ident, recs in grouped.items()
     }
     scope = Profile.of(repo.config).scope
-    with repo_lock(repo.root):
-        document = IndexDocument.load(repo.index_path)
+    with index_edit(repo.index_path, save=False) as document:
         for ident in sorted(grouped):
             recs = grouped[ident]
             kind, project = scope.classify_records(recs)
@@ -121,7 +120,7 @@ def run(repo: PatchesRepo, records: list[Record], today: dt.date, *,
         for kind in AdvisoryKind:
             report.kinds[kind.value] = sum(1 for i in grouped if _kind_of(document, i) is kind)
         if (report.added or report.updated) and not dry_run:
-            document.save()
+            document.stage(repo.index_path, document.render())
             report.written = True
     return report
 

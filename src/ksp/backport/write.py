@@ -23,6 +23,7 @@ from ksp.git.shadow import Shadow
 from ksp.headerfields import HeaderValues, Origin
 from ksp.model import Advisory, AdvisoryId, BackportClass, Minor, MinorState, PatchKind, Status
 from ksp.repo import index as index_mod
+from ksp.repo import patchfile, policy
 from ksp.repo.layout import PatchesRepo
 
 
@@ -66,19 +67,23 @@ def patch_text(repo: PatchesRepo, shadow: Shadow, advisory: str, commits: Sequen
 
 def save_patches(repo: PatchesRepo, advisory: str, texts: dict[Minor, bytes],
                  entry: Advisory | None = None) -> dict[Minor, str]:
-    """Write each minor's patch after its series, then set the index entries (one locked edit);
-    `entry` fills what the advisory's index entry lacks (it is created if missing)."""
+    """Write each minor's patch after its series and set the index entries, as one operation
+    under the repo lock (numbers chosen and policy checked there); `entry` fills what the
+    advisory's index entry lacks (it is created if missing)."""
     paths: dict[Minor, str] = {}
-    for minor in sorted(texts):
-        rel = f"{minor.folder}/{repo.next_number(minor):04d}_{advisory}.patch"
-        paths[minor] = rel
-    for minor, rel in paths.items():
-        atomic_write(repo.root / rel, texts[minor])
     with index_mod.edit(repo.index_path) as doc:
+        _check_series(repo, advisory, list(texts))
+        for minor in sorted(texts):
+            rel = f"{minor.folder}/{repo.next_number(minor):04d}_{advisory}.patch"
+            raw = texts[minor]
+            files = patchfile.parse_diff(patchfile.split(raw)[1], rel)
+            policy.enforce(files, repo.config.policy, name=rel, size=len(raw))
+            paths[minor] = rel
+            doc.stage(repo.root / rel, raw)
         doc.upsert(entry or Advisory(AdvisoryId(advisory), title=advisory,
                                      kind=PatchKind.of(advisory)))
         for minor, rel in paths.items():
-            digest = hashlib.sha256((repo.root / rel).read_bytes()).hexdigest()
+            digest = hashlib.sha256(texts[minor]).hexdigest()
             doc.set_state(advisory, minor, MinorState(Status.IN_PROGRESS, patch=rel,
                                                       sha256=digest))
     return paths
@@ -126,13 +131,18 @@ def write(repo: PatchesRepo, shadow: Shadow, result: BackportResult, values: Hea
     return out
 
 
-def _check_free(repo: PatchesRepo, shadow: Shadow, advisory: str, texts: dict[Minor, bytes],
-                conflicts: list[TargetResult]) -> None:
-    for minor in texts:
+def _check_series(repo: PatchesRepo, advisory: str, minors: list[Minor]) -> None:
+    """Never two patches for one advisory on a minor (checked again under the lock)."""
+    for minor in minors:
         existing = [r for r in repo.series(minor) if r.advisory == advisory]
         if existing:
             raise KspError(f"{existing[0].path} already holds a patch for {advisory}",
                            hint="remove it first, or edit it by hand")
+
+
+def _check_free(repo: PatchesRepo, shadow: Shadow, advisory: str, texts: dict[Minor, bytes],
+                conflicts: list[TargetResult]) -> None:
+    _check_series(repo, advisory, list(texts))
     for target in conflicts:
         path = worktree_path(shadow, advisory, target.minor)
         if path.exists():

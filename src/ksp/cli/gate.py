@@ -42,6 +42,9 @@ def register(sub: Any) -> None:
     add("--jobs", type=_positive, default=0, help="minors in parallel (default: cores)")
     add("--go", action="append", default=[], metavar="X",
         help="a Go toolchain (path or version) to build and test with (repeatable)")
+    add("--goproxy", metavar="URL", default=None,
+        help="let Go fetch modules the module cache lacks from this proxy (also "
+             "$KSP_GOPROXY; default: offline, the module cache only; a file:// folder works)")
     add("--timeout", type=_positive, default=None, metavar="S", help="seconds per step")
     add("--evidence-dir", type=Path, default=None, metavar="DIR",
         help="where evidence records and logs go (default: <repo>/.ksp/evidence)")
@@ -88,6 +91,9 @@ def _run(args: argparse.Namespace) -> int:
     _common.require(not (args.record and args.no_build and args.no_test),
                     "--record needs a run that builds or tests",
                     hint="drop --no-build/--no-test: the Testing: line is evidence of testing")
+    _common.require(not args.goproxy or args.goproxy.startswith(("https://", "http://", "file://")),
+                    f"--goproxy {args.goproxy!r} is not a proxy URL",
+                    hint="e.g. --goproxy https://proxy.example or --goproxy file:///srv/goproxy")
     _common.require(not args.record or bool(args.patch or args.since),
                     "--record needs --patch FILE or --since REF: they select the patches whose "
                     "Testing: line it writes")
@@ -98,6 +104,7 @@ def _run(args: argparse.Namespace) -> int:
         patches=tuple(args.patch), since=args.since, base_mode=args.base,
         build=not args.no_build, test=not args.no_test, allow_drift=args.allow_drift,
         jobs=args.jobs, toolchains=tuple(args.go), timeout=args.timeout,
+        goproxy=args.goproxy or "",
         evidence_dir=_evidence_dir(args.evidence_dir),
     )
     result = run_gate(request)

@@ -1,7 +1,8 @@
 """Entry point: parse, dispatch to one command module, map errors to exit codes.
 
 Exit codes: 0 ok, 1 findings or failures, 2 usage, 3 internal error, 4 could not run (no Go
-toolchain, a git failure, a corrupt cache), 130 interrupted.
+toolchain, a git failure, a corrupt cache), 130 interrupted (SIGINT), 143 terminated (SIGTERM:
+turned into the same clean path as Ctrl-C).
 Command modules are discovered, so adding a command is adding a module; they import their
 heavy dependencies inside `run` so that `ksp` starts fast.
 """
@@ -15,20 +16,40 @@ import os
 import sys
 import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from ksp import __version__
 from ksp.cli._common import HelpFormatter
-from ksp.errors import KspError
+from ksp.errors import KspError, Terminated
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL, EXIT_CANNOT_RUN = 0, 1, 2, 3, 4
-EXIT_INTERRUPTED = 130
+EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise Terminated()
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    import signal
+
+    previous = None
+    with contextlib.suppress(ValueError):  # not the main thread (a test calling main())
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        yield
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
 
 EPILOG = """\
 exit codes: 0 ok, 1 findings or failures, 2 usage error, 3 internal error,
-  4 could not run (no Go toolchain, git failure, corrupt cache), 130 interrupted
+  4 could not run (no Go toolchain, git failure, corrupt cache), 130 interrupted,
+  143 terminated (SIGTERM)
 examples:
   ksp status                       support windows of every Kubernetes minor today
   ksp init security-patches        scaffold a patches repo
@@ -93,7 +114,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     handler = _verbose_logging() if args.verbose else None
     try:
-        return int(args.func(args))
+        with _sigterm_as_interrupt():
+            return int(args.func(args))
     except KspError as exc:
         from ksp.report._term import printable
 
@@ -101,6 +123,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if exc.hint:
             print(printable(f"  hint: {exc.hint}").replace("\n", "\\n"), file=sys.stderr)
         return exc.exit_code
+    except Terminated:
+        print("ksp: terminated", file=sys.stderr)
+        return EXIT_TERMINATED
     except KeyboardInterrupt:
         print("ksp: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED

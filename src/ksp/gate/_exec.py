@@ -36,8 +36,10 @@ def go_cache() -> str:
     return str(Path(base) / "go-build")
 
 
-def environment(toolchain: Toolchain, tree: Path, extra: Mapping[str, str]) -> dict[str, str]:
-    """PATH, HOME, TMPDIR, LANG and Go's own settings; then ksp.yaml `env`; then the forced."""
+def environment(toolchain: Toolchain, tree: Path, extra: Mapping[str, str],
+                layout: Mapping[str, str] | None = None, proxy: str = "off") -> dict[str, str]:
+    """PATH, HOME, TMPDIR, LANG and Go's own settings; then the tree's layout (GOPATH, GOFLAGS);
+    then ksp.yaml `env`; then the forced (GOPROXY is `proxy`: off unless --goproxy)."""
     home = os.environ.get("HOME", str(Path.home()))
     env = {
         "PATH": os.pathsep.join([str(toolchain.goroot / "bin"), os.environ.get("PATH", "")]),
@@ -53,9 +55,28 @@ def environment(toolchain: Toolchain, tree: Path, extra: Mapping[str, str]) -> d
     }
     if os.environ.get("GOMODCACHE"):
         env["GOMODCACHE"] = os.environ["GOMODCACHE"]
+    env.update(layout or {})
+    flags = merge_goflags(env.get("GOFLAGS", ""), extra.get("GOFLAGS", ""))
     env.update(extra)
+    env["GOFLAGS"] = flags
     env.update(_FORCED)
+    env["GOPROXY"] = proxy
     return env
+
+
+def merge_goflags(*values: str) -> str:
+    """GOFLAGS from the tree's layout and from ksp.yaml, with one `-tags=` holding every tag
+    (Go keeps only the last `-tags` of GOFLAGS)."""
+    flags: list[str] = []
+    tags: list[str] = []
+    for flag in " ".join(values).split():
+        if flag.startswith(("-tags=", "--tags=")):
+            tags += [t for t in flag.split("=", 1)[1].replace(" ", ",").split(",") if t]
+        elif flag not in flags:
+            flags.append(flag)
+    if tags:
+        flags.append("-tags=" + ",".join(dict.fromkeys(tags)))
+    return " ".join(flags)
 
 
 def expand(template: str, values: Mapping[str, Sequence[str]]) -> list[str]:
@@ -102,6 +123,8 @@ class Ran:
 def run(argv: Sequence[str], *, cwd: Path, env: Mapping[str, str], timeout: float,
         log: Path, stdout: Path | None = None) -> Ran:
     """Run `argv`, appending its output to `log` (stdout to `stdout` if given)."""
+    if STOPPED.is_set():  # the gate was interrupted: no new step (e.g. a re-run on the base)
+        raise KeyboardInterrupt
     started = time.monotonic()
     with log.open("ab") as err:
         err.write(f"$ {shlex.join(argv)}\n".encode())
@@ -145,10 +168,12 @@ def _wait(proc: subprocess.Popen[bytes], timeout: float) -> bool:
 # terminal's Ctrl-C from reaching them: the gate kills what is live when it is interrupted.
 _LIVE: set[subprocess.Popen[bytes]] = set()
 _LOCK = threading.Lock()
+STOPPED = threading.Event()  # set by kill_all: workers start no further command
 
 
 def kill_all() -> None:
     """Kill every step still running (called when the gate is interrupted)."""
+    STOPPED.set()
     with _LOCK:
         live = list(_LIVE)
     for proc in live:

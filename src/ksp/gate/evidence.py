@@ -57,6 +57,7 @@ def build(request: GateRequest, result: MinorResult, now: dt.datetime | None = N
         "upstream": {"url": request.repo.config.upstream, "base_ref": result.base_ref,
                      "base": result.base, "head": series.head if series else None},
         "patches": patches, "steps": steps, "go": toolchains(result),
+        "go_setup": result.setup, "warnings": result.toolchain_notes,
         "error": result.error,
         "worktree": str(result.worktree) if result.worktree else None,
     }
@@ -91,8 +92,8 @@ def record(repo: PatchesRepo, gate: GateResult, today: dt.date) -> list[Path]:
 
     The evidence record each line names is kept as `<minor>/<sha256>.json` next to the latest
     `evidence.json`, so that a later run does not replace what a committed line points to.
-    Everything is computed first; the patch files are written under the repo lock, inside the
-    index edit, so a failure leaves index.yaml unchanged.
+    Everything is computed first; the patch files and index.yaml are then written as one
+    journalled operation under the repo lock (repo/journal.py): both change, or neither.
     """
     from ksp.repo import index as index_mod
     from ksp.repo import patchfile
@@ -118,7 +119,7 @@ def record(repo: PatchesRepo, gate: GateResult, today: dt.date) -> list[Path]:
         for minor in {id(u.minor): u.minor for u in updates.values()}.values():
             keep(minor)
         for path, update in updates.items():
-            atomic_write(path, update.text)
+            document.stage(path, update.text)
     return list(updates)
 
 

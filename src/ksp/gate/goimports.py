@@ -85,45 +85,51 @@ def find_modules(tree: Path, fallback: str = "") -> dict[str, str]:
     return modules
 
 
-def go_list(tree: Path, go: Path, env: Mapping[str, str], *, vendor: bool,
-            timeout: float = 1800) -> list[Package]:
-    """`go list -e -deps` of the tree's root module, standard library left out."""
+def go_list(cwd: Path, go: Path, env: Mapping[str, str], *, vendor: bool,
+            timeout: float = 1800, tree: Path | None = None) -> list[Package]:
+    """`go list -e -deps` of the tree's root module, standard library left out. `cwd` is where
+    Go runs (in a GOPATH: the tree's link there); folders are made relative to either."""
     cmd = [str(go), "list", "-e", "-deps", *(["-mod=vendor"] if vendor else []),
            "-f", _LIST_FORMAT, "./..."]
-    proc = subprocess.run(cmd, cwd=tree, env=dict(env), capture_output=True, text=True,
+    proc = subprocess.run(cmd, cwd=cwd, env=dict(env), capture_output=True, text=True,
                           timeout=timeout, check=False)
     if proc.returncode != 0:
-        raise CannotRun("go list failed on the base tree: the import graph is unknown",
-                       hint=(proc.stderr.strip().splitlines() or ["?"])[-1])
+        from ksp.gate.diagnose import cause
+
+        last = (proc.stderr.strip().splitlines() or ["?"])[-1]
+        raise CannotRun("go list failed on the base tree: "
+                        f"{cause(proc.stderr, tree or cwd) or last}")
     pkgs = []
     for line in proc.stdout.splitlines():
         cols = line.split("\t")
         if len(cols) != 8 or cols[3] == "true":
             continue
-        rel = _relative(cols[1], tree)
+        rel = _relative(cols[1], cwd, tree or cwd)
         pkgs.append(Package(cols[0], rel, cols[2], cols[5], tuple(cols[6].split()),
                             tuple(sorted(set(cols[7].split()))), cols[4] == "true"))
     return pkgs
 
 
-def _relative(folder: str, tree: Path) -> str:
-    try:
-        return str(PurePosixPath(Path(folder).relative_to(tree)))
-    except ValueError:
-        return folder  # outside the tree (module cache): kept absolute
+def _relative(folder: str, *roots: Path) -> str:
+    for root in roots:
+        try:
+            return str(PurePosixPath(Path(folder).relative_to(root)))
+        except ValueError:
+            continue
+    return folder  # outside the tree (module cache): kept absolute
 
 
-def load_graph(cache: Path, base: str) -> Graph | None:
-    path = cache / f"{base}.json"
+def load_graph(cache: Path, base: str, mode: str = "") -> Graph | None:
+    path = cache / f"{base}{'.' + mode if mode else ''}.json"
     try:
         return Graph.from_json(path.read_text()) if path.is_file() else None
     except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
         return None  # a corrupt cache entry is recomputed
 
 
-def save_graph(cache: Path, base: str, graph: Graph) -> None:
+def save_graph(cache: Path, base: str, graph: Graph, mode: str = "") -> None:
     cache.mkdir(parents=True, exist_ok=True)
-    atomic_write(cache / f"{base}.json", graph.to_json())
+    atomic_write(cache / f"{base}{'.' + mode if mode else ''}.json", graph.to_json())
 
 
 @dataclass(frozen=True)
@@ -184,7 +190,8 @@ def classify(changed: Iterable[str], graph: Graph, head: Path) -> Change:
 
 
 def binaries(graph: Graph, components: Mapping[str, str]) -> dict[str, str]:
-    """Binary folder -> import path: the component map's, else every `cmd/<name>` main."""
+    """Binary folder -> import path: the component map's, else every main package of the tree
+    (root, `cmd/…`, tool folders: wherever `go list` says `package main`)."""
     out: dict[str, str] = {}
     if components:
         for target in components.values():
@@ -194,8 +201,7 @@ def binaries(graph: Graph, components: Mapping[str, str]) -> dict[str, str]:
                     out[rel] = pkg.path
         return out
     for pkg in graph.packages.values():
-        parts = PurePosixPath(pkg.dir).parts
-        if pkg.name == "main" and not pkg.dep_only and len(parts) == 2 and parts[0] == "cmd":
+        if pkg.name == "main" and _in_tree(pkg) and "testdata" not in PurePosixPath(pkg.dir).parts:
             out[pkg.dir] = pkg.path
     return out
 

@@ -29,18 +29,33 @@ class Failed:
     test: str  # top-level test name; "" when the package as a whole failed (build, panic)
 
 
+@dataclass(frozen=True)
+class Parsed:
+    """A `go test -json` stream: its failures, its text, and how many tests really ran."""
+
+    failed: list[Failed]
+    text: str
+    ran: int  # top-level tests that passed, failed or skipped
+    packages: frozenset[str]  # packages the stream reports on
+
+
 def parse_json(path: Path) -> tuple[list[Failed], str]:
     """Failing top-level tests of a `go test -json` stream, and its text output."""
+    parsed = parse_stream(path)
+    return parsed.failed, parsed.text
+
+
+def parse_stream(path: Path) -> Parsed:
+    with path.open(encoding="utf-8", errors="replace") as lines:
+        return _parse_lines(lines)
+
+
+def _parse_lines(lines: Iterable[str]) -> Parsed:
+    # The stream is what the patched tree's tests print: hostile lines are plain text.
     failed: dict[Failed, None] = {}
     by_pkg: set[str] = set()
     text: list[str] = []
-    with path.open(encoding="utf-8", errors="replace") as lines:
-        return _parse_lines(lines, failed, by_pkg, text)
-
-
-def _parse_lines(lines: Iterable[str], failed: dict[Failed, None], by_pkg: set[str],
-                 text: list[str]) -> tuple[list[Failed], str]:
-    # The stream is what the patched tree's tests print: hostile lines are plain text.
+    ran, packages = 0, set()
     for raw in lines:
         line = raw.rstrip("\n")
         try:
@@ -53,16 +68,21 @@ def _parse_lines(lines: Iterable[str], failed: dict[Failed, None], by_pkg: set[s
         text.append(str(event.get("Output", "")))
         pkg = str(event.get("Package") or event.get("ImportPath") or "").split(" [")[0]
         test = event.get("Test")
-        if event.get("Action") not in ("fail", "build-fail"):
+        action = event.get("Action")
+        if pkg:
+            packages.add(pkg)
+        if test and "/" not in str(test) and action in ("pass", "fail", "skip"):
+            ran += 1
+        if action not in ("fail", "build-fail"):
             continue
-        if test and "/" not in test:
+        if test and "/" not in str(test):
             failed[Failed(pkg, str(test))] = None
             by_pkg.add(pkg)
         elif not test and pkg not in by_pkg:
             failed[Failed(pkg, "")] = None
     # A package that failed because some of its tests failed is not a failure of its own.
     result = [f for f in failed if f.test or f.package not in by_pkg]
-    return result, "".join(text)
+    return Parsed(result, "".join(text), ran, frozenset(packages))
 
 
 def parse_text(text: str) -> list[Failed]:

@@ -41,6 +41,7 @@ class GateRequest:
     timeout: int | None = None  # per step; None: ksp.yaml's `timeout`
     evidence_dir: Path | None = None  # None: <repo>/.ksp/evidence
     progress: bool | None = None  # None: when stderr is a terminal
+    goproxy: str = ""  # "" : $KSP_GOPROXY, else offline (the module cache only)
 
     @property
     def steps_wanted(self) -> bool:
@@ -61,11 +62,13 @@ class MinorResult:
     evidence: Path | None = None
     evidence_sha256: str | None = None
     error: str | None = None  # the minor could not be gated at all (no base, bad patch)
+    setup: str = ""  # how Go saw the tree: vendored, module cache, proxy, GOPATH
 
     @property
     def ok(self) -> bool:
         return (self.error is None and self.series is not None and self.series.ok
-                and all(s.result is not StepOutcome.FAIL for s in self.steps))
+                and all(s.result not in (StepOutcome.FAIL, StepOutcome.ERROR)
+                        for s in self.steps))
 
     @property
     def toolchain_notes(self) -> list[str]:
@@ -108,7 +111,11 @@ def run_gate(request: GateRequest) -> GateResult:
         why = (f"no patch changed since {request.since}" if request.since
                else "no minor has a patch series")
         return GateResult(config.upstream, repo_root=root, note=why)
+    refuse_bad_patches(config, plans)
     shadow = Shadow.open(request.upstream)
+    from ksp.gate import _exec
+
+    _exec.STOPPED.clear()  # a new run (in-process callers: tests, a long-lived API user)
     jobs = max(1, min(request.jobs or os.cpu_count() or 1, len(plans)))
     with Progress([p.minor for p in plans], live=request.progress) as progress:
         if jobs == 1:
@@ -170,6 +177,18 @@ def _gate_minor(request: GateRequest, config: Config, shadow: Shadow, minor_plan
     return _finish(request, result, progress)
 
 
+def refuse_bad_patches(config: Config, plans: list[MinorPlan]) -> None:
+    """A patch of any series that is not a valid diff or breaks ksp.yaml's policy fails the
+    gate before anything runs or is written (one error naming the patch, the line, the rule)."""
+    from ksp.repo import patchfile, policy
+
+    patches = {p.file: p for minor_plan in plans for p in minor_plan.patches}
+    for p in patches.values():
+        files = patchfile.parse_diff(p.diff, p.file, first_line=p.diff_line)
+        policy.enforce(files, config.policy, name=p.file, first_line=p.diff_line,
+                       size=p.path.stat().st_size if p.path.is_file() else None)
+
+
 def drift_hint(patch: PlannedPatch, minor: Minor, upstream: Path) -> str:
     """The command that regenerates a drifting patch exactly on its minor's base + series."""
     commits = "SHA"
@@ -208,9 +227,10 @@ def _steps(request: GateRequest, config: Config, shadow: Shadow, result: MinorRe
         changed=series.changed,
         log_dir=evidence_dir(request, result.minor) / "logs" / series.head[:12],
         build=request.build, test=request.test, toolchains=request.toolchains,
-        timeout=request.timeout or config.commands.timeout,
+        timeout=request.timeout or config.commands.timeout, goproxy=request.goproxy,
     ))
-    return _with(result, steps=tuple(outcome.steps), worktree=outcome.worktree)
+    return _with(result, steps=tuple(outcome.steps), worktree=outcome.worktree,
+                 setup=outcome.setup)
 
 
 def _finish(request: GateRequest, result: MinorResult, progress: Progress) -> MinorResult:

@@ -15,6 +15,7 @@ from ksp.errors import FormatError, KspError, UsageError
 from ksp.model import PATCH_NAME_RE, Minor
 from ksp.repo.changes import changed_files
 from ksp.repo.layout import FOLDER_RE, PatchesRepo
+from ksp.repo.patchfile import diff_of
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,7 @@ class PlannedPatch:
     diff_sha256: str  # of the diff alone: what applies (stable when --record edits the header)
     diff: bytes
     title: str
+    diff_line: int = 1  # the line of the patch file where the diff starts
 
 
 @dataclass(frozen=True)
@@ -43,7 +45,7 @@ class MinorPlan:
 
 
 def read_patch(path: Path, file: str, *, new: bool) -> PlannedPatch:
-    """The patch's bytes split into header and diff, without a full parse (the gate is hot)."""
+    """The patch's bytes split into header and diff (repo/patchfile.py's split)."""
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
@@ -52,15 +54,13 @@ def read_patch(path: Path, file: str, *, new: bool) -> PlannedPatch:
         data = path.read_bytes()
     except OSError as exc:
         raise KspError(f"cannot read patch: {exc.strerror}", path=file) from None
-    start = 0 if data.startswith(b"diff --git ") else data.find(b"\ndiff --git ") + 1
-    if start == 0 and not data.startswith(b"diff --git "):
-        line = data.count(b"\n") + 1
-        raise FormatError("no git diff in the patch (expected a 'diff --git' line)",
-                          path=file, line=line, hint="regenerate it with git diff")
+    diff = diff_of(data, file)
+    start = len(data) - len(diff)
     head = data[:start].split(b"\n", 1)[0]
     title = head.decode("utf-8", "replace").lstrip("# ").strip() or file
     return PlannedPatch(file, path, new, hashlib.sha256(data).hexdigest(),
-                        hashlib.sha256(data[start:]).hexdigest(), data[start:], title)
+                        hashlib.sha256(data[start:]).hexdigest(), data[start:], title,
+                        data[:start].count(b"\n") + 1)
 
 
 def changed_patches(repo: PatchesRepo, since: str) -> dict[Minor, list[str]]:

@@ -1,76 +1,33 @@
 """The gate's build, test and typecheck steps on base + series, once per Go toolchain.
 
 Called by the series half (run.py) with the head commit it wrote in the shadow. Everything
-runs in the (upstream, minor) worktree of ksp's cache (gate/worktree.py); targets and test
-packages come from the import graph (gate/goimports.py); failing tests are judged by
-gate/gotest.py, which may briefly move the worktree to the base to see if they fail there too.
+runs in the (upstream, minor) worktree of ksp's cache (gate/worktree.py), seen by Go as the
+tree really is: vendored, from the module cache, or in a GOPATH (gate/golayout.py). Targets and
+test packages come from the import graph (gate/goimports.py). Every step is judged against the
+base: a build or vet failure is re-run on the base, failing tests too (gate/teststep.py); what
+fails there as well is not the series' fault, and what never ran is `error`, never `pass`.
 
 Commands are ksp.yaml templates: Kubernetes `make WHAT="{targets}"`, `go test {packages}`,
-`go vet {packages}` (typecheck also runs gofmt -l on the changed files, and runs with the build).
-The KEP's full dockerized build is the alternative `build: build/run.sh make all`. GOPATH-era
-trees set `env: {GO111MODULE: "off"}`; the environment is otherwise scrubbed (gate/_exec.py).
+`go vet {packages}` (typecheck also runs gofmt on the changed lines, and runs with the build),
+each replaceable per minor (`minors:`). The environment is scrubbed (gate/_exec.py).
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import shlex
+import os
 from collections.abc import Sequence
-from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from ksp._files import cache_dir
 from ksp.errors import KspError
-from ksp.gate import _exec, goimports, gotest, toolchains
+from ksp.gate import _exec, goimports, golayout, toolchains
 from ksp.gate.goimports import TestPackage
+from ksp.gate.stepctx import Ctx, why
+from ksp.gate.teststep import test
 from ksp.gate.toolchains import Toolchain
-from ksp.gate.types import (
-    FailureKind,
-    StepName,
-    StepOutcome,
-    StepResult,
-    StepsOutcome,
-    StepsRequest,
-    TestFailure,
-)
+from ksp.gate.typecheck import typecheck
+from ksp.gate.types import StepName, StepOutcome, StepResult, StepsOutcome, StepsRequest
 from ksp.gate.worktree import Worktree, worktree
-
-
-@dataclass
-class _Ctx:
-    req: StepsRequest
-    tree: Worktree
-    toolchain: Toolchain
-    note: str  # a warning about the toolchain choice, shown in each step's detail
-    suffix: str  # log name suffix: "" with one toolchain, "-go1.22.12" with several
-
-    @property
-    def env(self) -> dict[str, str]:
-        return _exec.environment(self.toolchain, self.tree.path, self.req.config.commands.env)
-
-    def log(self, name: str, ext: str = "log") -> Path:
-        return self.req.log_dir / f"{name}{self.suffix}.{ext}"
-
-    def vendors(self, root: str = ".") -> bool:
-        return (self.tree.path / root / "vendor" / "modules.txt").is_file()
-
-    def argv(self, template: str, values: dict[str, list[str]]) -> list[str]:
-        argv = _exec.expand(template, values)
-        if argv and argv[0] == "go":
-            argv[0] = str(self.toolchain.go)
-        return argv
-
-    def result(self, name: StepName, ok: bool, command: str, log: Path, *, exit_code: int | None,
-               duration: float, detail: str = "",
-               failures: tuple[TestFailure, ...] = ()) -> StepResult:
-        detail = "; ".join(d for d in (detail, self.note) if d)
-        return StepResult(name, StepOutcome.PASS if ok else StepOutcome.FAIL, command, str(log),
-                          exit_code, duration, self.toolchain.version, failures, detail,
-                          (self.note,) if self.note else ())
-
-    def skipped(self, name: StepName, why: str) -> StepResult:
-        return StepResult(name, StepOutcome.SKIPPED, "", None, None, 0.0, self.toolchain.version,
-                          (), why)
 
 
 def run_steps(request: StepsRequest) -> StepsOutcome:
@@ -80,31 +37,59 @@ def run_steps(request: StepsRequest) -> StepsOutcome:
     request.log_dir.mkdir(parents=True, exist_ok=True)
     with worktree(request.shadow, request.minor, request.head) as tree:
         chosen = _toolchains(request, tree.path)
-        first = _Ctx(request, tree, chosen[0][0], chosen[0][1], "")
+        first = Ctx(request, tree, chosen[0][0], chosen[0][1], "", _layout(request, tree))
+        early = _preflight(first)
+        if early is not None:
+            return StepsOutcome(early, tree.path, setup=first.layout.describe())
         try:
             graph = _graph(first)
         except KspError as exc:
-            step = first.result(StepName.BUILD, False, "go list -deps ./...", first.log("build"),
-                                exit_code=None, duration=0.0, detail=str(exc))
-            return StepsOutcome([step], tree.path)
+            return StepsOutcome(_errors(first, str(exc), first.log("build")), tree.path,
+                                setup=first.layout.describe())
         change = goimports.classify(request.changed, graph, tree.path)
         targets = goimports.targets(graph, change, request.config.components)
         packages = goimports.test_packages(graph, change)
         steps: list[StepResult] = []
         for tc, note, suffix in _suffixed(chosen):
-            ctx = _Ctx(request, tree, tc, note, suffix)
+            ctx = Ctx(request, tree, tc, note, suffix, first.layout)
             if request.build:
-                steps += [_build(ctx, targets), _typecheck(ctx, packages)]
+                steps += [_build(ctx, targets, packages), typecheck(ctx, packages)]
             if request.test:
-                steps.append(_test(ctx, packages))
-        failed = any(s.result is StepOutcome.FAIL for s in steps)
+                steps.append(test(ctx, packages))
+        failed = any(s.result in (StepOutcome.FAIL, StepOutcome.ERROR) for s in steps)
         return StepsOutcome(steps, tree.path if failed else None, targets,
-                            tuple(p.path for p in packages))
+                            tuple(p.path for p in packages), first.layout.describe())
+
+
+def _layout(req: StepsRequest, tree: Worktree) -> golayout.GoLayout:
+    settings = req.config.settings(req.minor)
+    gopath = cache_dir() / "gopath" / req.shadow.path.name / str(req.minor)
+    goproxy = req.goproxy or os.environ.get("KSP_GOPROXY", "")
+    fallback = req.config.module_by_minor.get(str(req.minor)) or req.config.module
+    return golayout.layout(tree.path, gopath, import_path=settings.import_path,
+                           fallback=fallback, goproxy=goproxy, tags=settings.tags)
+
+
+def _preflight(ctx: Ctx) -> list[StepResult] | None:
+    """Modules the tree needs but cannot get: one line, every requested step `error`."""
+    missing = golayout.missing_modules(ctx.toolchain.go, ctx.layout, ctx.env, ctx.req.timeout)
+    if missing is None:
+        return None
+    return _errors(ctx, golayout.missing_message(missing, ctx.tree.path), None)
+
+
+def _errors(ctx: Ctx, why_: str, log: Path | None) -> list[StepResult]:
+    names = [*([StepName.BUILD, StepName.TYPECHECK] if ctx.req.build else []),
+             *([StepName.TEST] if ctx.req.test else [])]
+    first = names[0] if names else None
+    return [ctx.error(name, why_ if name is first else f"not run: see {first}", log)
+            for name in names]
 
 
 def _toolchains(req: StepsRequest, tree: Path) -> list[tuple[Toolchain, str]]:
     if not req.toolchains:
-        return [toolchains.default(tree, req.config.toolchains)]
+        wanted = req.config.settings(req.minor).go or None
+        return [toolchains.default(tree, req.config.toolchains, wanted=wanted)]
     specs = dict.fromkeys(req.toolchains)  # each --go once, in the order given
     return [(toolchains.resolve(spec, req.config.toolchains), "") for spec in specs]
 
@@ -124,180 +109,67 @@ def _suffixed(chosen: list[tuple[Toolchain, str]]) -> list[tuple[Toolchain, str,
     return out
 
 
-def _graph(ctx: _Ctx) -> goimports.Graph:
+def _graph(ctx: Ctx) -> goimports.Graph:
     """The base's import graph, from the cache or computed once on the base tree."""
     req = ctx.req
     folder = cache_dir() / "graphs" / req.shadow.path.name
-    graph = goimports.load_graph(folder, req.base)
+    graph = goimports.load_graph(folder, req.base, _graph_key(ctx))
     if graph is not None:
         return graph
-    try:
-        ctx.tree.move(req.base)
-        graph = goimports.Graph(goimports.find_modules(ctx.tree.path, req.config.module))
-        pkgs = goimports.go_list(ctx.tree.path, ctx.toolchain.go, ctx.env,
-                                 vendor=ctx.vendors(), timeout=req.timeout)
+    with ctx.on_base():
+        graph = goimports.Graph(goimports.find_modules(ctx.tree.path, ctx.layout.import_path
+                                                       or req.config.module))
+        pkgs = goimports.go_list(ctx.cwd, ctx.toolchain.go, ctx.env, vendor=ctx.vendors(),
+                                 timeout=req.timeout, tree=ctx.tree.path)
         graph.packages = {p.path: p for p in pkgs}
-    finally:
-        ctx.tree.move(req.head)
-    goimports.save_graph(folder, req.base, graph)
+    goimports.save_graph(folder, req.base, graph, _graph_key(ctx))
     return graph
 
 
-def _build(ctx: _Ctx, targets: Sequence[str]) -> StepResult:
-    if not targets:
-        return ctx.skipped(StepName.BUILD, "no binary of the component map imports the change")
-    template = ctx.req.config.commands.build
+def _graph_key(ctx: Ctx) -> str:
+    """A GOPATH tree's graph depends on its import path; a module tree's only on the commit."""
+    return f"gopath-{ctx.layout.import_path.replace('/', '_')}" if ctx.layout.gopath else ""
+
+
+def _build(ctx: Ctx, targets: Sequence[str], packages: Sequence[TestPackage]) -> StepResult:
+    """The binaries that import the change; with none (a library), the changed packages."""
+    template = ctx.commands.build
     go = _is_go_template(template)
-    argv = ctx.argv(template, {"targets": [f"./{t}" if go else t for t in targets]})
+    names = [t if t == "." else f"./{t}" for t in targets] if go else list(targets)
+    if not targets and go:
+        names = [p.arg for p in packages if p.module_root == "."]
+    if not names:
+        return ctx.skipped(StepName.BUILD, "no binary of the module imports the change")
     env = ctx.env
+    argv = ctx.argv(template, {"targets": names})
     if _exec.is_go(argv, "build"):
         argv = _exec.with_go_flags(argv, env, vendor=ctx.vendors())
     ctx.tree.clean()  # output of an earlier toolchain must not satisfy this one
     log = ctx.log("build")
     log.write_bytes(b"")
-    ran = _exec.run(argv, cwd=ctx.tree.path, env=env, timeout=ctx.req.timeout, log=log)
-    return ctx.result(StepName.BUILD, ran.exit_code == 0 and not ran.timed_out, ran.command, log,
-                      exit_code=ran.exit_code, duration=ran.duration, detail=_why(ran))
+    ran = _exec.run(argv, cwd=ctx.cwd, env=env, timeout=ctx.req.timeout, log=log)
+    if ran.exit_code == 0 and not ran.timed_out:
+        return ctx.result(StepName.BUILD, True, ran.command, log, exit_code=0,
+                          duration=ran.duration)
+    cause = why(ran) or ctx.cause(log)
+    outcome = StepOutcome.FAIL
+    comparable = bool(targets) or not any(p.dir for p in packages)  # no package of its own
+    if not ran.timed_out and comparable and _fails_on_base(ctx, argv, env, log):
+        outcome = StepOutcome.ERROR
+        cause = f"fails on the base too: {cause or 'see the log'}"
+    return ctx.result(StepName.BUILD, outcome, ran.command, log, exit_code=ran.exit_code,
+                      duration=ran.duration, detail=cause)
 
 
-def _typecheck(ctx: _Ctx, packages: Sequence[TestPackage]) -> StepResult:
-    """gofmt -l on the changed Go files, then the typecheck template on the changed packages."""
-    files = [f for f in ctx.req.changed if f.endswith(".go") and
-             "vendor" not in PurePosixPath(f).parts and (ctx.tree.path / f).is_file()]
-    if not files and not packages:
-        return ctx.skipped(StepName.TYPECHECK, "no Go source changed")
-    log, env = ctx.log("typecheck"), ctx.env
-    log.write_bytes(b"")
-    commands, problems, code, took = [], [], 0, 0.0
-    if files:
-        out = ctx.log("typecheck", "gofmt")
-        ran = _exec.run([str(ctx.toolchain.gofmt), "-l", *files], cwd=ctx.tree.path, env=env,
-                        timeout=ctx.req.timeout, log=log, stdout=out)
-        unformatted = out.read_text(errors="replace").split()
-        out.unlink()
-        with log.open("a") as fh:
-            fh.write("".join(f"not gofmt-clean: {f}\n" for f in unformatted))
-        commands.append(shlex.join(["gofmt", "-l", *files]))
-        code, took = ran.exit_code, ran.duration
-        if unformatted or ran.exit_code:
-            problems.append("not gofmt-clean: " + " ".join(unformatted) if unformatted
-                            else "gofmt failed (syntax error?)")
-    for root, group in _by_module(packages).items():
-        argv = ctx.argv(ctx.req.config.commands.typecheck, {"packages": [p.arg for p in group]})
-        if _exec.is_go(argv, "vet"):
-            argv = _exec.with_go_flags(argv, env, vendor=ctx.vendors(root))
-        ran = _exec.run(argv, cwd=ctx.tree.path / root, env=env, timeout=ctx.req.timeout,
-                        log=log)
-        commands.append(ran.command)
-        took += ran.duration
-        if ran.exit_code or ran.timed_out:
-            code = ran.exit_code
-            problems.append(_why(ran) or f"{argv[1] if len(argv) > 1 else argv[0]} failed")
-    return ctx.result(StepName.TYPECHECK, not problems, " && ".join(commands), log,
-                      exit_code=code, duration=took, detail="; ".join(problems))
-
-
-def _by_module(packages: Sequence[TestPackage]) -> dict[str, list[TestPackage]]:
-    groups: dict[str, list[TestPackage]] = {}
-    for pkg in packages:
-        groups.setdefault(pkg.module_root, []).append(pkg)
-    return groups
+def _fails_on_base(ctx: Ctx, argv: list[str], env: dict[str, str], log: Path) -> bool:
+    with log.open("a") as fh:
+        fh.write(f"ksp: the build failed; building the base {ctx.req.base} to compare\n")
+    with ctx.on_base():
+        ran = _exec.run(argv, cwd=ctx.cwd, env=env, timeout=ctx.req.timeout, log=log)
+    return ran.exit_code != 0
 
 
 def _is_go_template(template: str) -> bool:
     words = template.split()
     return bool(words) and Path(words[0]).name == "go"
 
-
-def _why(ran: _exec.Ran) -> str:
-    return "timed out" if ran.timed_out else ""
-
-
-def _test(ctx: _Ctx, packages: Sequence[TestPackage]) -> StepResult:
-    if not packages:
-        return ctx.skipped(StepName.TEST, "no Go package changed")
-    log = ctx.log("test")
-    log.write_bytes(b"")
-    runner = _TestRunner(ctx, {p.path: p for p in packages}, log)
-    commands, failures, code, took = [], [], 0, 0.0
-    for root, group in _by_module(packages).items():
-        ran, found = runner.run(root, [p.arg for p in group], ctx.log("test", "json"))
-        commands.append(ran.command)
-        took += ran.duration
-        code = code or ran.exit_code
-        if (ran.exit_code or ran.timed_out) and not found:
-            found = [gotest.Failed(group[0].path if len(group) == 1 else "", "")]
-        failures += found
-    verdicts = gotest.judge(failures, entries=ctx.req.config.known_failures.get(ctx.req.minor, ()),
-                            today=dt.date.today(), retries=ctx.req.retries, rerun=runner.rerun,
-                            on_base=runner.on_base)
-    new = [v for v in verdicts if v.kind is FailureKind.NEW]
-    counts = {k: sum(v.kind is k for v in verdicts) for k in FailureKind}
-    detail = ", ".join(f"{n} {k}" for k, n in counts.items() if n)
-    return ctx.result(StepName.TEST, not new, " && ".join(commands), log, exit_code=code,
-                      duration=took, detail=detail, failures=tuple(verdicts))
-
-
-class _TestRunner:
-    """Runs the test template (and single-test re-runs) with -json where it is `go test`."""
-
-    def __init__(self, ctx: _Ctx, known: dict[str, TestPackage], log: Path) -> None:
-        self.ctx, self.known, self.log = ctx, known, log
-
-    def run(self, root: str, args: list[str], out: Path, extra: Sequence[str] = ()
-            ) -> tuple[_exec.Ran, list[gotest.Failed]]:
-        ctx, env = self.ctx, self.ctx.env
-        argv = ctx.argv(ctx.req.config.commands.test, {"packages": args})
-        if not _exec.is_go(argv, "test"):
-            argv = [str(ctx.toolchain.go), "test", *args] if extra else argv
-        json_mode = _exec.is_go(argv, "test")
-        if json_mode:
-            argv = _exec.with_go_flags(argv, env, vendor=ctx.vendors(root),
-                                       extra=["-json", *extra])
-        start = self.log.stat().st_size
-        ran = _exec.run(argv, cwd=ctx.tree.path / root, env=env, timeout=ctx.req.timeout,
-                        log=self.log, stdout=out if json_mode else None)
-        if json_mode:
-            found, text = gotest.parse_json(out)
-            with self.log.open("a") as fh:
-                fh.write(text)
-        else:
-            with self.log.open("rb") as fh:
-                fh.seek(start)
-                found = gotest.parse_text(fh.read().decode(errors="replace"))
-        return ran, found
-
-    def _once(self, failure: gotest.Failed, *, exit_counts: bool = True
-              ) -> list[gotest.Failed] | None:
-        """Re-run one failure; its failures, or None when it cannot be re-run.
-
-        On the base, only a reported failure counts (`exit_counts=False`): a package the
-        series adds does not exist there, and `go test` exits non-zero for that too."""
-        pkg = self.known.get(failure.package)
-        if pkg is None:
-            return None
-        extra = ["-count=1", *(["-run", f"^{failure.test}$"] if failure.test else [])]
-        ran, found = self.run(pkg.module_root, [pkg.arg], self.ctx.log("test", "rerun.json"),
-                              extra)
-        if exit_counts and (ran.exit_code or ran.timed_out) and not found:
-            found = [gotest.Failed(failure.package, "")]
-        return found
-
-    def rerun(self, failure: gotest.Failed) -> bool:
-        found = self._once(failure)
-        return found is None or bool(found)
-
-    def on_base(self, failures: list[gotest.Failed]) -> set[gotest.Failed]:
-        tree, req = self.ctx.tree, self.ctx.req
-        with self.log.open("a") as fh:
-            fh.write(f"ksp: re-running {len(failures)} failure(s) on the base {req.base}\n")
-        same: set[gotest.Failed] = set()
-        try:
-            tree.move(req.base)
-            for failure in failures:
-                found = self._once(failure, exit_counts=False)
-                if found and (failure in found or not failure.test):
-                    same.add(failure)
-        finally:
-            tree.move(req.head)
-        return same

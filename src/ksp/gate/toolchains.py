@@ -146,9 +146,12 @@ def wanted_version(tree: Path) -> str | None:
     return None
 
 
-def default(tree: Path, configured: Iterable[str] = ()) -> tuple[Toolchain, str]:
-    """The minor's own Go, else its minor line, else `go` on PATH (with a warning)."""
-    wanted = wanted_version(tree)
+def default(tree: Path, configured: Iterable[str] = (), wanted: str | None = None
+            ) -> tuple[Toolchain, str]:
+    """The minor's own Go (ksp.yaml's `go` for the minor, else the tree's), else its minor
+    line, else the oldest available Go newer than it (closest to what the tree was written
+    for), else `go` on PATH; every fallback is said, with the versions there are."""
+    wanted = wanted or wanted_version(tree)
     tools = available(configured)
     if wanted:
         for want in (wanted, ".".join(wanted.split(".")[:2])):
@@ -157,9 +160,27 @@ def default(tree: Path, configured: Iterable[str] = ()) -> tuple[Toolchain, str]
                 best = max(hits, key=lambda tc: parse_version(tc.version) or (0, 0, 0))
                 note = "" if want == wanted else f"tree wants go{wanted}; using {best.version}"
                 return best, note
+        newer = [tc for tc in tools if _key(tc.version) > _key(wanted)]
+        go_on_path = shutil.which("go")
+        if newer and len(tools) > 1:
+            best = min(newer, key=lambda tc: _key(tc.version))
+            if go_on_path is None or probe(Path(go_on_path)).goroot != best.goroot:
+                return best, (f"warning: tree wants go{wanted}, not found; using {best.version},"
+                              f" the closest newer one ({_listing(tools)})")
     go = shutil.which("go")
     if go is None:
         raise CannotRun("no Go toolchain found", hint="put go on PATH or pass --go")
     tc = probe(Path(go))
     why = f"tree wants go{wanted}, not found" if wanted else "tree names no Go version"
-    return tc, f"warning: {why}; using {tc.version} from PATH"
+    others = f" ({_listing(tools)})" if len(tools) > 1 else ""
+    return tc, f"warning: {why}; using {tc.version} from PATH{others}"
+
+
+def _key(version: str) -> tuple[int, int, int]:
+    parsed = parse_version(version) or (0, 0, 0)
+    return parsed[0], parsed[1], parsed[2] or 0
+
+
+def _listing(tools: list[Toolchain]) -> str:
+    names = sorted((tc.version for tc in tools), key=_key)
+    return "available: " + ", ".join(names)

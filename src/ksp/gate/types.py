@@ -22,6 +22,7 @@ class StepOutcome(StrEnum):
     PASS = "pass"
     FAIL = "fail"
     SKIPPED = "skipped"
+    ERROR = "error"  # nothing was built or tested (on base and series alike): never a pass
 
 
 class FailureKind(StrEnum):
@@ -73,6 +74,7 @@ class StepsRequest:
     toolchains: tuple[str, ...] = ()  # empty: the minor's own Go
     timeout: int = 3600  # seconds per step
     retries: int = 2  # re-runs of a failing test before it counts as not flaky
+    goproxy: str = ""  # "" : offline, the module cache only
 
 
 @dataclass(frozen=True)
@@ -83,3 +85,4 @@ class StepsOutcome:
     worktree: Path | None = None  # kept for inspection when a step failed
     targets: tuple[str, ...] = ()
     packages: tuple[str, ...] = ()
+    setup: str = ""  # how Go saw the tree (vendor, module cache, proxy, GOPATH), for evidence

@@ -9,7 +9,7 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-from ksp.errors import GitError
+from ksp.errors import GitError, raise_if_signalled
 
 log = logging.getLogger("ksp.git")
 
@@ -59,6 +59,7 @@ def git(
         proc.stdout.decode("utf-8", "surrogateescape"),
         proc.stderr.decode("utf-8", "surrogateescape"),
     )
+    raise_if_signalled(result.returncode)
     if check and result.returncode != 0:
         raise GitError(what or f"git {args[0] if args else ''} failed", cmd=cmd,
                        returncode=result.returncode, stderr=result.stderr)
@@ -70,6 +71,7 @@ def git_bytes(cwd: Path | str, *args: str, input: bytes | None = None,
     """Like git() but returns raw stdout bytes (blobs, -z output)."""
     cmd = ["git", "-C", str(cwd), *_STABLE_CONFIG, *args]
     proc = _run(cmd, input, env)
+    raise_if_signalled(proc.returncode)
     if proc.returncode != 0:
         raise GitError(f"git {args[0] if args else ''} failed", cmd=cmd,
                        returncode=proc.returncode,

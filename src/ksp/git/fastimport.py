@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from typing import TYPE_CHECKING
 
 from ksp.git.shadow import Shadow
+
+if TYPE_CHECKING:
+    from filelock import FileLock
 
 COMMITTER = "ksp <ksp@localhost>"
 Changes = dict[str, tuple[str, bytes] | None]  # path -> (mode, content), None: deleted
@@ -20,6 +24,22 @@ def _quote(path: str) -> bytes:
     if any(c in raw for c in b'"\\\n') or raw.startswith(b" "):
         raw = b'"' + raw.replace(b"\\", b"\\\\").replace(b'"', b'\\"').replace(b"\n", b"\\n") + b'"'
     return raw
+
+
+def _one_at_a_time(shadow: Shadow) -> FileLock:
+    """Two runs writing the same series (parallel backports or gates of one minor) make the same
+    pack, and the second fast-import dies on the first one's `.keep` file: one at a time."""
+    import hashlib
+
+    from filelock import FileLock
+
+    from ksp._files import cache_dir
+
+    # In ksp's cache, not the repository: `ksp apply` writes into a consumer's, and leaves no file.
+    key = hashlib.sha256(str(shadow.path.resolve()).encode()).hexdigest()[:24]
+    folder = cache_dir() / "locks"
+    folder.mkdir(parents=True, exist_ok=True)
+    return FileLock(str(folder / f"fast-import-{key}.lock"))
 
 
 def write_commits(shadow: Shadow, base: str,
@@ -48,8 +68,9 @@ def write_commits(shadow: Shadow, base: str,
     stream += f"reset {ref}\nfrom {'0' * len(base)}\n\n".encode()
     marks = shadow.path / f"ksp-marks-{os.getpid()}-{os.urandom(4).hex()}"  # ours, not TMPDIR
     try:
-        shadow.git("fast-import", "--quiet", "--force", f"--export-marks={marks}",
-                   input=bytes(stream))
+        with _one_at_a_time(shadow):
+            shadow.git("fast-import", "--quiet", "--force", f"--export-marks={marks}",
+                       input=bytes(stream))
         found = dict(line.split() for line in marks.read_text().splitlines())
     finally:
         marks.unlink(missing_ok=True)

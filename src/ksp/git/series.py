@@ -15,6 +15,8 @@ from dataclasses import dataclass, field, replace
 from ksp.errors import FormatError
 from ksp.git import _fallback, fastimport
 from ksp.git import diff as diffmod
+from ksp.git import hunks as hunksmod
+from ksp.git.diff import unsafe_path
 from ksp.git.fastimport import Changes
 from ksp.git.shadow import ObjectReader, Shadow, ls_tree
 from ksp.model import StrEnum
@@ -101,7 +103,7 @@ class _Tree:
 
 
 def _apply_file(tree: _Tree, f: diffmod.FileDiff, *, reverse: bool, exact: bool
-                ) -> tuple[dict[str, tuple[str, bytes] | None], list[diffmod.HunkResult]]:
+                ) -> tuple[dict[str, tuple[str, bytes] | None], list[hunksmod.HunkResult]]:
     """The new state of the paths `f` touches, or raise _NoApply with the hunk results."""
     src, dst = (f.new_path, f.old_path) if reverse else (f.old_path, f.new_path)
     dst_mode = f.old_mode if reverse else f.new_mode
@@ -111,7 +113,7 @@ def _apply_file(tree: _Tree, f: diffmod.FileDiff, *, reverse: bool, exact: bool
     if src is None and dst is not None and tree.get(dst) is not None:
         raise _NoApply(f"{dst}: already exists", [])
     data = current[1] if current else b""
-    new_data, results = diffmod.apply_hunks(data, f.hunks, reverse=reverse, exact=exact)
+    new_data, results = hunksmod.apply_hunks(data, f.hunks, reverse=reverse, exact=exact)
     if new_data is None:
         raise _NoApply(f"{f.path}: hunks do not match", results)
     if dst is None:
@@ -126,7 +128,7 @@ def _apply_file(tree: _Tree, f: diffmod.FileDiff, *, reverse: bool, exact: bool
 
 
 class _NoApply(Exception):
-    def __init__(self, reason: str, hunks: list[diffmod.HunkResult]) -> None:
+    def __init__(self, reason: str, hunks: list[hunksmod.HunkResult]) -> None:
         super().__init__(reason)
         self.reason = reason
         self.hunks = hunks
@@ -156,7 +158,7 @@ def _merge_file(tree: _Tree, f: diffmod.FileDiff) -> Changes:
     if base is None or base[0] != "blob":
         raise _NoApply(f"{f.path}: hunks do not match, and the pre-image blob "
                        f"{f.old_blob or '(none)'} is unknown, so no 3-way merge", [])
-    theirs, _ = diffmod.apply_hunks(base[1], f.hunks, exact=True)
+    theirs, _ = hunksmod.apply_hunks(base[1], f.hunks, exact=True)
     merged = None if theirs is None else _fallback.merge_file(current[1], base[1], theirs)
     if merged is None:
         raise _NoApply(f"{f.path}: hunks do not match, and a 3-way merge conflicts", [])
@@ -205,13 +207,6 @@ def _parse(patch: PatchInput) -> list[diffmod.FileDiff]:
 
 def _paths(files: list[diffmod.FileDiff]) -> list[str]:
     return sorted({p for f in files for p in (f.old_path, f.new_path) if p})
-
-
-def unsafe_path(path: str) -> bool:
-    """A path git itself refuses to apply: absolute, leaving the tree, or inside `.git`."""
-    parts = path.replace("\\", "/").split("/")
-    return path.startswith("/") or any(p in ("", ".", "..") or p.lower() == ".git"
-                                       for p in parts)
 
 
 def _check_one(tree: _Tree, patch: PatchInput, files: list[diffmod.FileDiff]

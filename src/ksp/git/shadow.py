@@ -19,7 +19,7 @@ from ksp.errors import CannotRun, KspError
 from ksp.git._run import git, git_bytes, git_env
 
 
-def _common_dir(upstream: Path) -> Path:
+def common_dir(upstream: Path) -> Path:
     """The clone's common git directory (where its objects are). Read from the layout for the
     usual cases (a clone, a linked worktree, a bare repository), which saves a git process on
     every run; anything else is asked of git."""
@@ -53,7 +53,7 @@ class Shadow:
     @classmethod
     def open(cls, upstream: Path) -> Shadow:
         upstream = upstream.resolve()
-        common = _common_dir(upstream)
+        common = common_dir(upstream)
         key = hashlib.sha256(str(common).encode()).hexdigest()[:16]
         name = common.parent.name if common.name == ".git" else common.name.removesuffix(".git")
         shadow = cls(upstream, cache_dir() / "shadow" / f"{name}-{key}")  # one per clone
@@ -63,11 +63,28 @@ class Shadow:
     def _ensure(self, objects: Path) -> None:
         alternates = self.path / "objects" / "info" / "alternates"
         if not (self.path / "HEAD").is_file():
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            git(self.path.parent, "init", "-q", "--bare", str(self.path))
-            git(self.path, "config", "gc.auto", "0")
+            self._create()
         if not alternates.is_file() or alternates.read_text().strip() != str(objects):
             atomic_write(alternates, f"{objects}\n")
+
+    def _create(self) -> None:
+        """`git init` beside the final name, then one rename: ksp processes started together
+        (parallel backports) must not init the same folder at once."""
+        import os
+        import shutil
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_name(f"{self.path.name}.init-{os.getpid()}-{os.urandom(4).hex()}")
+        try:
+            git(self.path.parent, "init", "-q", "--bare", str(tmp))
+            git(tmp, "config", "gc.auto", "0")
+            try:
+                tmp.rename(self.path)
+            except OSError:
+                if not (self.path / "HEAD").is_file():  # not another process's shadow: a failure
+                    raise
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
 
     def env(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
         env = {"GIT_DIR": str(self.path)}

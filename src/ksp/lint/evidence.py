@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from ksp._files import MAX_FILE_BYTES
 from ksp.lint.context import LintContext
 from ksp.lint.findings import Finding
+from ksp.repo.patchfile import split
 
 CODE = "KSP190"
 CLAIM_RE = re.compile(
@@ -54,8 +55,7 @@ def check_evidence(ctx: LintContext) -> Iterator[Finding]:
 
 
 def _against(rel: str, raw: bytes, record: dict[str, object], base: str) -> Iterator[Finding]:
-    start = 0 if raw.startswith(b"diff --git ") else raw.find(b"\ndiff --git ") + 1
-    diff_sha = hashlib.sha256(raw[start:]).hexdigest()
+    diff_sha = hashlib.sha256(split(raw)[1]).hexdigest()
     patches = record.get("patches")
     gated = [p for p in patches if isinstance(p, dict) and p.get("file") == rel] \
         if isinstance(patches, list) else []

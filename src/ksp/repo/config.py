@@ -82,8 +82,26 @@ class Commands:
     build: str
     test: str
     typecheck: str
-    env: dict[str, str] = field(default_factory=dict)  # e.g. GO111MODULE: "off" for GOPATH trees
+    env: dict[str, str] = field(default_factory=dict)  # e.g. CGO_ENABLED: "0"
     timeout: int = 3600
+
+
+@dataclass(frozen=True)
+class MinorSettings:
+    """The gate's per-minor settings (ksp.yaml `minors:`): old branches differ from new ones."""
+
+    gofmt: bool = True  # judge gofmt on the lines the series changes
+    vet: bool = True  # run the typecheck template (go vet)
+    import_path: str = ""  # GOPATH-era trees: the root's import path ("" = import comments)
+    go: str = ""  # the Go version the minor wants, when the tree does not say
+    tags: tuple[str, ...] = ()  # build tags for every go command (e.g. no_btrfs)
+    env: dict[str, str] = field(default_factory=dict)
+    build: str = ""  # templates replacing the profile's for this minor ("" = the profile's)
+    test: str = ""
+    typecheck: str = ""
+
+
+_MINOR_KEYS = {f for f in MinorSettings.__dataclass_fields__}
 
 
 @dataclass(frozen=True)
@@ -111,6 +129,16 @@ class Config:
     mirror_of: Mirror | None = None  # a repo published from another one (k8s.io staging)
     module_rule: str = ""  # the module template (`…/containerd{go_major}`); "" = `module`
     lifecycle_data: tuple[str, ...] = ("kubernetes.yaml",)  # the preset's embedded data
+    minors: dict[Minor, MinorSettings] = field(default_factory=dict)
+
+    def settings(self, minor: Minor) -> MinorSettings:
+        return self.minors.get(minor) or MinorSettings()
+
+    def commands_for(self, minor: Minor) -> Commands:
+        """The profile's commands with the minor's template and env overrides applied."""
+        own, base = self.settings(minor), self.commands
+        return Commands(own.build or base.build, own.test or base.test,
+                        own.typecheck or base.typecheck, {**base.env, **own.env}, base.timeout)
 
     def branch_for(self, minor: Minor) -> str:
         return templates.render(self.branch, _minor_fields(minor))
@@ -154,7 +182,7 @@ _TOP_KEYS = {
     "schema", "project", "upstream", "branch", "tag", "base", "module", "lifecycle",
     "extended_months", "components", "build", "test", "typecheck", "env", "timeout",
     "toolchains", "known_failures", "policy", "review", "scope", "build_tags", "tag_aliases",
-    "module_by_minor", "mirror_of",
+    "module_by_minor", "mirror_of", "minors",
 }
 
 
@@ -257,6 +285,7 @@ def parse(data: Any, path: Path) -> Config:
             "module_by_minor", path).items()},
         mirror_of=_mirror(data.get("mirror_of", preset.get("mirror_of")), path),
         lifecycle_data=_strings(preset.get("lifecycle_data", []), "lifecycle_data", path),
+        minors=_minors(data.get("minors", {}), path),
     )
 
 
@@ -289,6 +318,37 @@ def _mirror(value: Any, path: Path) -> Mirror | None:
                           hint="e.g. {upstream: https://github.com/kubernetes/kubernetes, "
                                "trailer: Kubernetes-commit}")
     return Mirror(str(data["upstream"]).rstrip("/"), str(data["trailer"]))
+
+
+def _minors(data: Any, path: Path) -> dict[Minor, MinorSettings]:
+    """`minors: {"3.3": {import_path: github.com/coreos/etcd, gofmt: false, tags: [no_btrfs]}}`"""
+    out: dict[Minor, MinorSettings] = {}
+    for key, raw in _expect(data, dict, "minors", path).items():
+        try:
+            minor = Minor.parse(str(key))
+        except ValueError as exc:
+            raise FormatError(f"ksp.yaml: minors: {exc}", path=path) from None
+        entry = _expect(raw or {}, dict, f"minors.{key}", path)
+        unknown = sorted(set(entry) - _MINOR_KEYS)
+        if unknown:
+            raise FormatError(f"ksp.yaml: minors.{key}: unknown key '{unknown[0]}'", path=path,
+                              hint=f"known keys: {', '.join(sorted(_MINOR_KEYS))}")
+        values: dict[str, Any] = {}
+        for name, value in entry.items():
+            where = f"minors.{key}.{name}"
+            if name in ("gofmt", "vet"):
+                values[name] = _expect(value, bool, where, path)
+            elif name == "tags":
+                values[name] = tuple(str(t) for t in _expect(value, list, where, path))
+            elif name == "env":
+                values[name] = {str(k): str(v) for k, v in _expect(value, dict, where,
+                                                                   path).items()}
+            elif name in templates.COMMAND_FIELDS:
+                values[name] = _template(entry, name, "", templates.COMMAND_FIELDS[name], path)
+            else:
+                values[name] = str(_expect(value, str, where, path))
+        out[minor] = MinorSettings(**values)
+    return out
 
 
 def _scope(value: Any, path: Path) -> tuple[str, ...] | None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ksp._files import atomic_write, read_text, repo_lock
+from ksp._files import fault, read_text
 from ksp._yaml import checked, dump_yaml, json_types, line_index, load_yaml, mark_checked, node_line
 from ksp.errors import FormatError
 from ksp.model import (
@@ -30,6 +30,7 @@ from ksp.model import (
     Severity,
     Status,
 )
+from ksp.repo.journal import Transaction, transaction
 from ksp.repo.schema import index_schema
 
 EMPTY = "# ksp index: one entry per advisory, a status per minor. See README.md.\n" \
@@ -93,6 +94,7 @@ class IndexDocument:
     doc: Any  # a round-trip CommentedMap when loaded for editing, else a plain dict
     text: str | None = None  # the file's text when loaded for reading: lines come from it
     _lines: Any = field(default=None, repr=False, compare=False)
+    txn: Transaction | None = None  # the operation an edit() belongs to
 
     @classmethod
     def load(cls, path: Path, *, roundtrip: bool = True) -> IndexDocument:
@@ -218,17 +220,24 @@ class IndexDocument:
     def render(self) -> str:
         return dump_yaml(self.doc)
 
-    def save(self) -> None:
-        atomic_write(self.path, self.render())
+    def stage(self, path: Path, data: str | bytes) -> None:
+        """Write another file of the repo as part of this edit's operation (repo/journal.py)."""
+        if self.txn is None:
+            raise RuntimeError("stage() outside edit()")
+        self.txn.write(path, data)
 
 
 @contextlib.contextmanager
-def edit(path: Path) -> Iterator[IndexDocument]:
-    """Lock the repo, load, let the caller edit, and save only if the block succeeded."""
-    with repo_lock(path.parent):
+def edit(path: Path, *, save: bool = True) -> Iterator[IndexDocument]:
+    """Lock the repo, load, let the caller edit (and stage other files), then write the index
+    and the staged files as one operation, only if the block succeeded."""
+    with transaction(path.parent) as txn:
         document = IndexDocument.load(path)
+        document.txn = txn
+        fault("locked")
         yield document
-        document.save()
+        if save:
+            txn.write(path, document.render())
 
 
 _PATCH_KINDS = frozenset(k.value for k in PatchKind)

@@ -13,6 +13,7 @@ from ksp.errors import FormatError, NotAPatchesRepo
 from ksp.model import PATCH_NAME_RE, Advisory, AdvisoryId, Minor, PatchRef
 from ksp.repo import config as config_mod
 from ksp.repo.config import Config
+from ksp.repo.journal import recover_if_needed
 
 if TYPE_CHECKING:  # imported where used: jsonschema and the lifecycle data cost ~200 ms
     from ksp.lifecycle import Lifecycle
@@ -132,6 +133,7 @@ class PatchesRepo:
 def open_repo(root: Path) -> PatchesRepo:
     if not (root / CONFIG).is_file():
         raise NotAPatchesRepo(f"no {CONFIG} in {root}", hint="run `ksp init DIR` to create one")
+    recover_if_needed(root)
     return PatchesRepo(root.resolve())
 
 
@@ -140,5 +142,6 @@ def find_repo(start: Path | None = None) -> PatchesRepo | None:
     here = (start or Path.cwd()).resolve()
     for folder in (here, *here.parents):
         if (folder / CONFIG).is_file() and (folder / INDEX).exists():
+            recover_if_needed(folder)  # an operation a crash cut short is finished first
             return PatchesRepo(folder)
     return None

@@ -11,11 +11,10 @@ import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from unidiff.errors import UnidiffParseError
-from unidiff.patch import PatchSet
-
 from ksp._files import read_text
 from ksp.errors import FormatError
+from ksp.git import diff as diffmod
+from ksp.git.diff import FileDiff
 from ksp.model import PatchKind, Rating
 
 MAX_PATCH_BYTES = 5 * 1024 * 1024
@@ -48,6 +47,19 @@ ORDER = (
 )
 
 
+CONTROL_RE = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
+
+
+def check_value(key: str, value: str) -> str:
+    """A header value (or id) is one line of text: a newline would inject header lines."""
+    bad = CONTROL_RE.search(value)
+    if bad:
+        raise FormatError(f"{key} {value[:40]!r} has a control character "
+                          f"({bad.group()!r}); header values are one line of text",
+                          hint="remove the newline or control character")
+    return value
+
+
 def _rank(key: str) -> int:
     return ORDER.index(key) if key in ORDER else ORDER.index("")
 
@@ -78,6 +90,7 @@ class PatchHeader:
 
     def set(self, key: str, value: str) -> PatchHeader:
         """Return a header with `key` set; other lines keep their exact bytes."""
+        check_value(key, value)
         new = HeaderLine(f"# {key}: {value}".rstrip(), key, value)
         lines = list(self.lines)
         for i, line in enumerate(lines):
@@ -114,26 +127,6 @@ class PatchHeader:
 
 
 @dataclass(frozen=True)
-class DiffFile:
-    old_path: str | None
-    new_path: str | None
-    old_mode: str | None
-    new_mode: str | None
-    binary: bool
-    hunks: int
-    added: int
-    removed: int
-
-    @property
-    def path(self) -> str:
-        return self.new_path or self.old_path or ""
-
-    @property
-    def paths(self) -> list[str]:
-        return [p for p in dict.fromkeys((self.old_path, self.new_path)) if p]
-
-
-@dataclass(frozen=True)
 class PatchFile:
     path: Path
     header: PatchHeader
@@ -142,7 +135,7 @@ class PatchFile:
     sha256: str
 
     @property
-    def files(self) -> list[DiffFile]:
+    def files(self) -> list[FileDiff]:
         return parse_diff(self.diff, self.path, first_line=self.header_lines + 1)
 
     def render(self) -> str:
@@ -184,43 +177,56 @@ def _header_line(raw: str, number: int, path: Path, seen: set[str]) -> HeaderLin
     return HeaderLine(raw, key, (match["value"] or "").strip())
 
 
-def parse_diff(diff: str, path: Path, first_line: int = 1) -> list[DiffFile]:
-    """Files of a git diff; a diff cut short or not a git diff is an error with its line."""
-    if not diff.startswith("diff --git "):
+def split(data: bytes) -> tuple[bytes, bytes]:
+    """A patch file's header (its leading `#` lines) and the diff after it: the one split."""
+    end = 0
+    while data.startswith(b"#", end):
+        newline = data.find(b"\n", end)
+        end = len(data) if newline < 0 else newline + 1
+    return data[:end], data[end:]
+
+
+def diff_of(data: bytes, path: str | Path) -> bytes:
+    """The diff of a patch file's bytes, or an error naming the line where it should start."""
+    head, body = split(data)
+    if not body.startswith(b"diff --git "):
+        raise FormatError("expected 'diff --git' right after the header", path=path,
+                          line=head.count(b"\n") + 1,
+                          hint="the body must be a git diff (git diff / format-patch)")
+    return body
+
+
+def parse_diff(diff: str | bytes, path: str | Path, first_line: int = 1) -> list[FileDiff]:
+    """Files of a git diff (the one parser, git/diff.py, in strict mode); a diff cut short or
+    not a git diff is an error with its line in the patch file."""
+    raw = diff.encode("utf-8", "surrogateescape") if isinstance(diff, str) else diff
+    if not raw.startswith(b"diff --git "):
         raise FormatError("expected 'diff --git' right after the header", path=path,
                           line=first_line,
                           hint="the body must be a git diff (git diff / format-patch)")
-    for number, raw in enumerate(diff.split("\n"), start=first_line):
+    for number, line in enumerate(raw.split(b"\n"), start=first_line):
         # Hunk lines may carry a CR (a CRLF file's content); git's own lines never do.
-        if raw.endswith("\r") and raw.startswith(("diff --git ", "@@ ", "index ")):
+        if line.endswith(b"\r") and line.startswith((b"diff --git ", b"@@ ", b"index ")):
             raise FormatError("diff has CRLF line ends", path=path, line=number,
                               hint="save the patch with LF line ends")
     try:
-        patch_set = PatchSet(diff)
-    except UnidiffParseError as exc:
-        raise FormatError(f"diff is malformed: {exc}", path=path,
+        files = diffmod.parse(raw, strict=True)
+    except diffmod.DiffError as exc:
+        raise FormatError(f"diff is malformed: {exc.reason}", path=path,
+                          line=exc.diff_line + first_line - 1,
                           hint="the patch may be cut short; regenerate it with git diff") from None
-    files = []
-    for pf in patch_set:
-        old = None if pf.source_file == "/dev/null" else _strip(pf.source_file)
-        new = None if pf.target_file == "/dev/null" else _strip(pf.target_file)
-        files.append(DiffFile(
-            old, new, pf.source_mode, pf.target_mode, bool(pf.is_binary_file) or "GIT binary patch"
-            in str(pf.patch_info or ""), len(pf), pf.added, pf.removed,
-        ))
     if not files:
         raise FormatError("diff changes no file", path=path, line=first_line)
     return files
 
 
-def _strip(name: str) -> str:
-    return name[2:] if name[:2] in ("a/", "b/") else name
-
-
 def parse(text: str, path: Path) -> PatchFile:
     header, count = parse_header(text, path)
-    offset = sum(len(line.raw) + 1 for line in header.lines)
-    diff = text[offset:]
+    head, body = split(text.encode("utf-8", "surrogateescape"))
+    diff = body.decode("utf-8", "surrogateescape")
+    if head.count(b"\n") != count:  # a last header line without a newline: no diff at all
+        raise FormatError("expected 'diff --git' right after the header", path=path,
+                          line=count + 1)
     parse_diff(diff, path, first_line=count + 1)
     digest = hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
     return PatchFile(path, header, diff, count, digest)
@@ -240,6 +246,9 @@ def sha256_of(path: Path) -> str:
 def new_header(kind: PatchKind, advisory: str, fields: dict[str, str]) -> PatchHeader:
     """A header in canonical order, with a `#` separator before the evidence block."""
     word = "Security" if kind is PatchKind.SECURITY else "Infrastructure"
+    check_value("advisory id", advisory)
+    for key, value in fields.items():
+        check_value(key, value)
     lines = [HeaderLine(f"# {word} patch for {advisory}")]
     required = SECURITY_REQUIRED if kind is PatchKind.SECURITY else INFRA_REQUIRED
     keys = [k for k in ORDER if k and (k in fields or k in required)]

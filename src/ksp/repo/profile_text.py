@@ -54,8 +54,10 @@ def render(project: str, upstream: str, branch: str | None, tag: str | None,
         "project's CI",
         f"scope: {_flow(scope)}      # this repo's own modules and names" if scope else
         "# scope: [k8s.io/kubernetes, kubelet, …]  # own packages; default: the profile's",
-        "env: {}                  # extra build environment, e.g. {GO111MODULE: 'off'}",
+        "env: {}                  # every minor's build environment, e.g. {CGO_ENABLED: '0'}",
         "known_failures: {}       # minor: [{test, reason, expires}]",
+        "minors: {}               # per minor: {gofmt, vet, import_path, go, tags, env, build, "
+        "test, typecheck}",
         "policy:",
         "  forbidden_paths: [" + ", ".join(f"'{p}'" for p in DEFAULT_FORBIDDEN) + "]",
         "  waivers: []",

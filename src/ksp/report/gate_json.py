@@ -38,7 +38,7 @@ def _minor(m: MinorResult) -> dict[str, Any]:
     } for s in m.steps]
     return {
         "minor": str(m.minor), "base_ref": m.base_ref, "base": m.base,
-        "warnings": m.toolchain_notes,
+        "warnings": m.toolchain_notes, "go_setup": m.setup,
         "head": series.head if series else None, "result": "pass" if m.ok else "fail",
         "error": m.error, "patches": patches, "steps": steps,
         "worktree": str(m.worktree) if m.worktree else None,

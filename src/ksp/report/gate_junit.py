@@ -46,6 +46,10 @@ def _suite(m: MinorResult) -> ET.Element:
                                     type=s.name.value)
             failure.text = "\n".join([s.command] + [f"{f.kind.value}: {f.package} {f.test}"
                                                     for f in s.failures])
+        elif s.result is StepOutcome.ERROR:
+            error = ET.SubElement(case, "error", message=s.detail or "nothing ran",
+                                  type=s.name.value)
+            error.text = s.command or s.detail
         elif s.result is StepOutcome.SKIPPED:
             ET.SubElement(case, "skipped", message=s.detail)
         if s.log:

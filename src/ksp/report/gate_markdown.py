@@ -6,11 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from ksp.gate.run import GateResult, MinorResult, outcome_of
-from ksp.report.gate_text import short_command, short_path, warnings
+from ksp.report.gate_text import short_command, short_path, step_cause, warnings
 
 MARKER = "<!-- ksp-gate -->"
 ICONS = {"applied": "✅", "already-applied": "ℹ️", "drift": "⚠️", "failed": "❌", "skipped": "⏭️",
-         "pass": "✅", "fail": "❌"}
+         "pass": "✅", "fail": "❌", "error": "⛔"}
 
 
 def _cell(value: object) -> str:
@@ -49,6 +49,7 @@ def _minor(m: MinorResult, root: Path | None) -> list[str]:
               "| --- | --- | --- | --- | --- |"]
     for s in m.steps:
         detail = f"`{_cell(short_command(s.command))}`" if s.command else _cell(s.detail)
+        detail += f"<br>**{_cell(cause)}**" if (cause := step_cause(s)) else ""
         failures = "".join(f"<br>{f.kind.value}: `{f.package}` {_cell(f.test)}"
                            for f in s.failures)
         log = f"`{short_path(s.log, root)}`" if s.log else ""

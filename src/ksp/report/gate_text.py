@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ksp.gate.run import GateResult, MinorResult, outcome_of
+from ksp.gate.types import StepResult
 from ksp.report._term import printable
 
 if TYPE_CHECKING:
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
 _GO_BINARY = re.compile(r"(?<!\S)(?:'/[^']*/|/\S*/)(go|gofmt)'?(?!\S)")
 
 STYLES = {"applied": "green", "already-applied": "cyan", "drift": "yellow", "failed": "bold red",
-          "skipped": "dim", "pass": "green", "fail": "bold red"}
+          "skipped": "dim", "pass": "green", "fail": "bold red", "error": "bold magenta"}
 
 
 def short_command(command: str) -> str:
@@ -38,6 +39,17 @@ def short_path(path: str | Path | None, root: Path | None) -> str:
     if root is not None and given.is_absolute() and given.is_relative_to(root):
         return given.relative_to(root).as_posix()
     return str(path)
+
+
+def step_cause(s: StepResult) -> str:
+    """A step's detail (its root cause, pre-existing findings) without the toolchain warning,
+    which the report shows once per minor; "" for a skipped step (its command column says)."""
+    if not s.command:
+        return ""
+    detail = s.detail
+    for warning in s.warnings:
+        detail = detail.replace(warning, "")
+    return detail.strip("; ")
 
 
 def warnings(m: MinorResult) -> list[str]:
@@ -70,6 +82,7 @@ def plain(result: GateResult) -> str:
             log = f"  log: {short_path(s.log, root)}" if s.log else ""
             shown = short_command(s.command) if s.command else s.detail
             lines.append(f"  {s.result.value:<15} {s.name.value}{go}  {shown}{log}")
+            lines += [f"    {cause}"] if (cause := step_cause(s)) else []
             lines += [f"    {f.kind.value}: {f.package} {f.test}" for f in s.failures]
         lines += [f"  kept failing worktree: {m.worktree}"] if m.worktree else []
         lines += [f"  evidence: {short_path(m.evidence, root)}"] if m.evidence else []
@@ -120,6 +133,7 @@ def _minor(console: Console, m: MinorResult, root: Path | None) -> None:
         steps.add_column(column)
     for s in m.steps:
         detail = short_command(s.command) if s.command else s.detail
+        detail += f"\n{cause}" if (cause := step_cause(s)) else ""
         for failure in s.failures:
             detail += f"\n{failure.kind.value}: {failure.package} {failure.test}"
         steps.add_row(s.name.value, s.toolchain or "", Text(s.result.value,

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from ksp.errors import FormatError
 from ksp.model import Minor
-from ksp.repo import PatchesRepo
+from ksp.repo import PatchesRepo, patchfile
 
 SERIES = "SERIES"
 MAGIC = "ksp-series v1"
@@ -63,8 +63,8 @@ class Manifest:
 
 
 def diff_sha256(data: bytes) -> str:
-    start = 0 if data.startswith(b"diff --git ") else data.find(b"\ndiff --git ") + 1
-    return hashlib.sha256(data[start:]).hexdigest()
+    """Of the diff alone (repo/patchfile.py's split), as the gate's evidence records it."""
+    return hashlib.sha256(patchfile.split(data)[1]).hexdigest()
 
 
 def entries(repo: PatchesRepo, minor: Minor) -> tuple[Entry, ...]:
