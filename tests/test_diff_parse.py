@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from ksp.errors import FormatError
-from ksp.git.diff import FileDiff, HunkResult, apply_hunks, parse, split_lines
+from ksp.git.diff import FileDiff, parse
+from ksp.git.hunks import HunkResult, apply_hunks, split_lines
 
 BASE = b"".join(b"line %d\n" % n for n in range(1, 11))
 
@@ -105,7 +106,7 @@ def test_an_empty_context_line_is_context_and_a_hunk_stops_at_its_counts() -> No
 def test_a_bad_hunk_header_is_a_format_error_with_the_line() -> None:
     with pytest.raises(FormatError) as bad:
         parse(b"diff --git a/a b/a\n--- a/a\n+++ b/a\n@@@ -1 +1 @@@\n-x\n+y\n")
-    assert "bad hunk header" in str(bad.value) and "at line 4 of the diff" in str(bad.value)
+    assert bad.value.message == "bad hunk header '@@@ -1 +1 @@@' (line 4 of the diff)"
 
 
 def test_lines_before_the_first_file_are_ignored() -> None:
@@ -201,16 +202,21 @@ def test_a_short_hunk_ends_where_the_next_file_starts_or_the_input_ends() -> Non
                           b"diff --git a/b b/b\n@@ -1 +1 @@\n-p\n+q")  # no final newline
     assert (first.hunks[0].old, first.hunks[0].new) == ([b"x\n"], [b"y\n"])
     assert (second.hunks[0].old, second.hunks[0].new) == ([b"p\n"], [b"q\n"])
-    [truncated] = parse(b"diff --git a/a b/a\n@@ -1,5 +1,5 @@\n x\n")
-    assert truncated.hunks[0].old == [b"x\n", b"\n"]  # the split's last empty line is context
+    cut = b"diff --git a/a b/a\n@@ -1,5 +1,5 @@\n x\n"
+    [truncated] = parse(cut)
+    assert truncated.hunks[0].old == [b"x\n"]
+    with pytest.raises(FormatError) as short:
+        parse(cut, strict=True)
+    assert "hunk at line 2 is cut short or its line counts are wrong" in short.value.message
 
 
 def test_a_bad_hunk_header_names_60_bytes_of_it_and_the_expected_form() -> None:
     header = b"@@ -1 +1 " + b"x" * 80
     with pytest.raises(FormatError) as bad:
         parse(b"diff --git a/a b/a\n" + header + b"\n")
-    assert bad.value.message == f"bad hunk header {header[:60]!r} at line 2 of the diff"
-    assert bad.value.hint == "a hunk header reads @@ -START,COUNT +START,COUNT @@"
+    assert bad.value.message == f"bad hunk header {header[:60].decode()!r} (line 2 of the diff)"
+    assert bad.value.hint == ("a hunk header reads @@ -START,COUNT +START,COUNT @@; the patch may "
+                              "be cut short: regenerate it with git diff")
 
 
 def test_a_hunk_one_line_away_is_found_in_both_directions() -> None:
