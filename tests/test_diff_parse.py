@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from ksp.errors import FormatError
-from ksp.git.diff import FileDiff, parse
+from ksp.git.diff import FileDiff, parse, unsafe_path
 from ksp.git.hunks import HunkResult, apply_hunks, split_lines
 
 BASE = b"".join(b"line %d\n" % n for n in range(1, 11))
@@ -241,3 +241,59 @@ def test_reverse_application_starts_where_the_new_side_says() -> None:
     assert out is not None
     back, results = apply_hunks(out, f.hunks, reverse=True)
     assert back == BASE and results == [HunkResult(1, 0)]
+
+
+# The one diff model's fields (issue 12 B), for the mutation pass after it landed.
+
+def test_renames_and_copies_say_which_with_their_similarity_and_both_blobs() -> None:
+    moved, copied, edited = parse(
+        b"diff --git a/a.go b/b.go\nsimilarity index 97%\nrename from a.go\nrename to b.go\n"
+        b"index 1111111..2222222 100644\n"
+        b"diff --git a/c.go b/d.go\nsimilarity index 100%\ncopy from c.go\ncopy to d.go\n"
+        b"diff --git a/e.go b/e.go\ndissimilarity index 1234%\nindex 3333333..4444444\n")
+    assert (moved.rename, moved.copy, moved.similarity) == (True, False, 97)
+    assert (moved.old_blob, moved.new_blob, moved.old_mode, moved.new_mode) == (
+        "1111111", "2222222", "100644", "100644")
+    assert (copied.rename, copied.copy, copied.similarity) == (False, True, 100)
+    assert edited.similarity is None  # more than three digits is not a percentage
+    assert (edited.old_blob, edited.new_blob, edited.old_mode) == ("3333333", "4444444", None)
+    assert moved.paths == ["a.go", "b.go"] and edited.paths == ["e.go"]
+    assert moved.names == ["a.go", "b.go"]
+
+
+def test_names_lines_fill_a_missing_side_and_strict_mode_checks_them() -> None:
+    [f] = parse(b"diff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n")
+    assert (f.added, f.removed, f.line) == (1, 1, 1)
+    bad = b"diff --git a/x b/x\n--- a/y\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n"
+    assert parse(bad)[0].names == ["x", "y"]
+    with pytest.raises(FormatError) as wrong:
+        parse(bad, strict=True)
+    assert wrong.value.message == ("'---' names 'y', the 'diff --git' line 'x' "
+                                   "(line 2 of the diff)")
+    with pytest.raises(FormatError) as first:
+        parse(b"--- a/x\n+++ b/x\n", strict=True)
+    assert first.value.message == "expected a 'diff --git' line (line 1 of the diff)"
+
+
+def test_modes_say_links_and_changes() -> None:
+    link, sub, exe, plain = parse(
+        b"diff --git a/l b/l\nnew file mode 120000\n"
+        b"diff --git a/m b/m\nindex 1..2 160000\n"
+        b"diff --git a/run b/run\nold mode 100644\nnew mode 100755\n"
+        b"diff --git a/n b/n\nnew file mode 100644\n")
+    assert (link.symlink, link.gitlink, link.mode_change) == (True, False, False)
+    assert (sub.gitlink, sub.symlink, sub.mode_change) == (True, False, False)
+    assert (exe.mode_change, plain.mode_change) == (True, False)
+
+
+@pytest.mark.parametrize(("path", "why"), [
+    ("pkg/x.go", None), ("a/.gitignore", None), ("x.git/y", None), (".github/ci.yml", None),
+    ("/etc/passwd", "is absolute"),
+    ("pkg/../../x", "leaves the tree ('..')"), ("..\\x", "leaves the tree ('..')"),
+    (".git/config", "is inside .git"), ("a/.GIT/hooks", "is inside .git"),
+    ("a/.git. /x", "is inside .git"), ("sub/.git", "is inside .git"),
+    ("a//b", "is not a plain path (empty or '.' part)"),
+    ("./a", "is not a plain path (empty or '.' part)"),
+])
+def test_unsafe_paths_say_why(path: str, why: str | None) -> None:
+    assert unsafe_path(path) == why
