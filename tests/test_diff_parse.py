@@ -297,3 +297,8 @@ def test_modes_say_links_and_changes() -> None:
 ])
 def test_unsafe_paths_say_why(path: str, why: str | None) -> None:
     assert unsafe_path(path) == why
+
+
+def test_a_crlf_header_line_gives_both_names() -> None:
+    f = one(b"diff --git a/LICENSE.X b/LICENSE.X\r\n")
+    assert (f.old_path, f.new_path) == ("LICENSE.X", "LICENSE.X")
