@@ -6,8 +6,19 @@ import os
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypedDict
 
 _ENV_KEYS = ("PATH", "TMPDIR")
+
+
+class RequestOptions(TypedDict, total=False):
+    """The `ksp.backport.run.Request` fields a test may set beyond the fix and the targets."""
+
+    range: str | None
+    merge: str | None
+    from_branch: str | None
+    prerequisites: bool
+    merge_base_option: bool | None
 
 
 def _env(home: Path) -> dict[str, str]:

@@ -62,7 +62,8 @@ def _entry(adv: str, rec: dict[str, object], minors: dict[str, str]) -> str:
     rating, score, vector = SEVERITY[adv]
     sev = f"{{rating: {rating}, score: {score}"
     sev += f", vector: {_quote(vector)}}}" if vector else "}"
-    fixed = [f"v{v}" for v in rec.get("fixed", []) if isinstance(rec.get("fixed"), list)]
+    fixed_in = rec.get("fixed")
+    fixed = [f"v{v}" for v in fixed_in] if isinstance(fixed_in, list) else []
     lines = [f"  {adv}:",
              f"    title: {_quote(str(rec.get('summary') or rec['component']))}",
              f"    issue: https://github.com/kubernetes/kubernetes/issues/{rec['issue']}",

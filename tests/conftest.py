@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
+
+import _realparts
 
 # Go's build cache is content-addressed and safe to share: keep the real one, or every test that
 # runs `go` under the temporary HOME below would rebuild the standard library first.
@@ -18,6 +19,8 @@ _GOCACHE = os.environ.get("GOCACHE") or str(
 @pytest.fixture(autouse=True)
 def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path_factory.mktemp("home")
+    for name in [n for n in os.environ if n.startswith("KSP_")]:  # the developer's shell settings
+        monkeypatch.delenv(name)  # (KSP_CACHE_DIR, KSP_UPSTREAM, ...) must not steer a test
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
@@ -34,13 +37,32 @@ def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
     return home
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Under xdist the controller collects nothing: with no `-m` every test is selected, so a
+    missing tool fails the run here, before the workers start."""
+    config = session.config
+    if config.pluginmanager.hasplugin("dsession") and not config.getoption("markexpr"):
+        message = _realparts.missing_message(_realparts.missing(_realparts.MARKERS))
+        if message:
+            raise pytest.UsageError(message)
+
+
+@pytest.hookimpl(trylast=True)  # after `-m` has deselected what the developer chose to skip
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Tests that need Go fail loudly when Go is missing (CI installs it); never skip silently."""
-    if shutil.which("go") is None and not os.environ.get("KSP_ALLOW_NO_GO"):
-        for item in items:
-            if item.get_closest_marker("go"):
-                item.add_marker(pytest.mark.xfail(reason="go toolchain missing", strict=True,
-                                                  run=False))
+    """A selected test that needs a missing real part fails the run: no skip, no xfail."""
+    needed = {name for item in items for name in _realparts.MARKERS
+              if item.get_closest_marker(name)}
+    message = _realparts.missing_message(_realparts.missing(needed))
+    if message and not hasattr(config, "workerinput"):
+        raise pytest.UsageError(message)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """An xdist worker cannot stop the session: there each such test errors, before its fixtures."""
+    needed = [name for name in _realparts.MARKERS if item.get_closest_marker(name)]
+    message = _realparts.missing_message(_realparts.missing(needed))
+    if message:
+        pytest.fail(message, pytrace=False)
 
 
 @pytest.fixture

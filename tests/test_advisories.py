@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from ruamel.yaml import YAML
@@ -15,12 +17,14 @@ FEED = DATA / "feed" / "official-cve-feed-2023-07-01.json"
 OSV = DATA / "osv"
 
 
-def index(repo: Path) -> dict:
-    return YAML(typ="safe").load((repo / "index.yaml").read_text())["advisories"] or {}
+def index(repo: Path) -> dict[str, Any]:
+    advisories: dict[str, Any] = YAML(typ="safe").load(
+        (repo / "index.yaml").read_text())["advisories"] or {}
+    return advisories
 
 
 def run_import(repo: Path, capsys: pytest.CaptureFixture[str], *extra: str,
-               date: str = "2026-11-22") -> tuple[int, dict]:
+               date: str = "2026-11-22") -> tuple[int, dict[str, Any]]:
     rc = main(["advisories", "import", "--repo", str(repo), "--date", date, "--format", "json",
                *extra])
     out = capsys.readouterr().out
@@ -183,8 +187,8 @@ def _deep(tmp: Path) -> Path:
     (_deep, "--osv", "nested deeper"),
 ])
 def test_hostile_input_one_line_error_nothing_written(
-        repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], make, option: str,
-        message: str) -> None:
+        repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        make: Callable[[Path], Path], option: str, message: str) -> None:
     bad = make(tmp_path)
     before = (repo / "index.yaml").read_bytes()
     rc = main(["advisories", "import", "--repo", str(repo), "--osv", str(OSV), option, str(bad)])
@@ -207,8 +211,11 @@ def test_feed_from_a_url(repo: Path, capsys: pytest.CaptureFixture[str]) -> None
     import http.server
     import threading
 
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(FEED.parent))
-    handler.log_message = lambda *a, **k: None  # type: ignore[attr-defined]
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    handler = functools.partial(Quiet, directory=str(FEED.parent))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

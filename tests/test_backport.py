@@ -4,10 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Unpack
 
 import pytest
 
-from _backportkit import SCENARIOS, Scenario, Upstream, base_upstream, edit, fix_line
+from _backportkit import (
+    SCENARIOS,
+    RequestOptions,
+    Scenario,
+    Upstream,
+    base_upstream,
+    edit,
+    fix_line,
+)
 from ksp import lifecycle
 from ksp.backport import deps
 from ksp.backport.classify import Classifier
@@ -28,7 +37,8 @@ from ksp.repo.config import Config
 TODAY = dt.date(2026, 11, 22)
 
 
-def run(sc: Scenario, *minors: str, independent: bool = False, **kw: object) -> BackportResult:
+def run(sc: Scenario, *minors: str, independent: bool = False,
+        **kw: Unpack[RequestOptions]) -> BackportResult:
     request = Request("CVE-2099-0001", commits=sc.fix, to=tuple(Minor.parse(m) for m in
                       (minors or (sc.minor,))), independent=independent, today=TODAY, **kw)
     warnings: list[str] = []

@@ -93,8 +93,7 @@ def test_json_contract_holds_on_every_class(name: str, tmp_path: Path,
             assert set(conflict) >= {"path", "hunks", "kind"}
             assert isinstance(conflict["hunks"], int) and conflict["hunks"] >= 1
             assert conflict["kind"] in ("content", "missing", "deleted")
-    if EXPECTED[name] == "conflict":
-        assert any(c["conflicts"] for c in target["commits"])
+    assert any(c["conflicts"] for c in target["commits"]) == (EXPECTED[name] == "conflict")
 
 
 def test_default_targets_are_the_extended_window(tmp_path: Path,

@@ -7,8 +7,19 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Unpack
 
-from _backportkit import Scenario, Upstream, _deps, base_upstream, edit, fix_line, go_file, lines
+from _backportkit import (
+    RequestOptions,
+    Scenario,
+    Upstream,
+    _deps,
+    base_upstream,
+    edit,
+    fix_line,
+    go_file,
+    lines,
+)
 from ksp import lifecycle
 from ksp.backport.model import BackportResult, PullRequest, Result
 from ksp.backport.run import Request, triage
@@ -20,7 +31,7 @@ TODAY = dt.date(2026, 11, 22)
 
 
 def run(up: Upstream, fix: tuple[str, ...], minor: str = "1.32", *,
-        config: Config | None = None, **kw: object) -> BackportResult:
+        config: Config | None = None, **kw: Unpack[RequestOptions]) -> BackportResult:
     request = Request("CVE-2099-0001", commits=fix, to=(Minor.parse(minor),), today=TODAY, **kw)
     return triage(Shadow.open(up.path), None, config or Config(), lifecycle.embedded(),
                   req=request, warn=lambda _: None)

@@ -3,6 +3,7 @@ flows of the foundation (status on the embedded data, init -> lint, new -> lint,
 
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
 
@@ -15,12 +16,12 @@ from ksp.cli.main import build_parser, main
 
 def _commands() -> list[list[str]]:
     parser = build_parser()
-    sub = next(a for a in parser._actions if a.dest == "command")
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     found = []
-    for name, child in sub.choices.items():  # type: ignore[attr-defined]
+    for name, child in sub.choices.items():
         found.append([name])
         for action in child._actions:
-            if action.dest == "action":
+            if action.dest == "action" and action.choices is not None:
                 found += [[name, leaf] for leaf in action.choices]
     return found
 

@@ -19,6 +19,8 @@ from factories.goupstream import (
     patch_that_drifts,
 )
 from ksp.cli.main import main
+from ksp.gate.model import GateResult
+from ksp.model import AdvisoryId
 
 
 @pytest.fixture(scope="module")
@@ -384,7 +386,7 @@ def test_backport_uses_the_same_warning() -> None:
 def index_state(repo: Path, advisory: str, minor: str) -> dict[str, object]:
     from ksp.repo import open_repo
 
-    state = open_repo(repo).advisories()[advisory].minors  # type: ignore[index]
+    state = open_repo(repo).advisories()[AdvisoryId(advisory)].minors
     found = {str(m): s for m, s in state.items()}[minor]
     return {"status": found.status.value, "patch": found.patch, "sha256": found.sha256,
             "patched_on": found.patched_on}
@@ -451,9 +453,9 @@ def test_progress_says_one_patch(capsys: pytest.CaptureFixture[str], repo: Path,
     assert "1.30: applying 1 patch on " in err and "patches" not in err
 
 
-def synthetic_result(repo: Path) -> object:
+def synthetic_result(repo: Path) -> GateResult:
     """A gate result as steps.py makes it when the tree's Go is missing (no Go run needed)."""
-    from ksp.gate.model import GateResult, MinorResult
+    from ksp.gate.model import MinorResult
     from ksp.gate.select import MinorPlan
     from ksp.gate.types import StepName, StepOutcome, StepResult
     from ksp.model import Minor
@@ -474,18 +476,18 @@ def test_reports_show_the_toolchain_warning_short_commands_and_repo_relative_log
     from ksp.report import gate_json, gate_markdown, gate_text
 
     result = synthetic_result(tmp_path)
-    text = gate_text.plain(result)  # type: ignore[arg-type]
+    text = gate_text.plain(result)
     assert text.count("warning: tree wants go1.24.13, not found; using go1.27.3 from PATH") == 1
     assert "  pass            build [go1.27.3]  go build ./cmd/x  log: " \
            ".ksp/evidence/1.30/logs/build.log" in text
     assert "/opt/go" not in text and str(tmp_path) not in text
-    rich = gate_text.text(result, color=True)  # type: ignore[arg-type]
+    rich = gate_text.text(result, color=True)
     assert "tree wants go1.24.13" in rich and "/opt/go" not in rich
-    md = gate_markdown.markdown(result)  # type: ignore[arg-type]
+    md = gate_markdown.markdown(result)
     assert "### 1.30: ❌ fail on `aaaaaaaaaaaa` (release-1.30)\n\n> ⚠️ tree wants go1.24.13, " \
            "not found; using go1.27.3 from PATH\n" in md
     assert "| `go build ./cmd/x` | `.ksp/evidence/1.30/logs/build.log` |" in md
-    steps = gate_json.data(result)["minors"][0]["steps"]  # type: ignore[arg-type]
+    steps = gate_json.data(result)["minors"][0]["steps"]
     assert steps[0]["command"] == "/opt/go/bin/go build ./cmd/x"  # JSON keeps it all
     assert steps[0]["log"] == str(tmp_path / ".ksp/evidence/1.30/logs/build.log")
 

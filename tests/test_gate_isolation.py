@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from _child import child, kill_matching
 from _gatekit import add_patch, dirty, git, make_patches_repo, snapshot
 from factories.goupstream import Upstream, good_patch, good_patch_stacked, make_go_upstream
 from ksp.cli.main import main
@@ -73,18 +74,17 @@ def test_an_interrupted_run_leaves_the_clone_and_no_temporary_state(
     tmp.mkdir()
     env = dict(os.environ, KSP_TEST_PAUSE_AT=phase, KSP_TEST_PAUSE_FILE=str(tmp_path / "never"),
                TMPDIR=str(tmp))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "ksp", "gate", "--repo", str(repo), "--upstream", str(up.path),
-         "--no-build", "--no-test", "--format", "json"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
-    assert proc.stderr is not None
-    seen = []
-    for line in proc.stderr:
-        seen.append(line)
-        if line.strip() == f"ksp: test pause at {phase}":
-            proc.send_signal(signum)
-            break
-    out, err = proc.communicate(timeout=60)
+    argv = [sys.executable, "-m", "ksp", "gate", "--repo", str(repo), "--upstream", str(up.path),
+            "--no-build", "--no-test", "--format", "json"]
+    with child(argv, env=env) as proc:
+        assert proc.stderr is not None
+        seen = []
+        for line in proc.stderr:
+            seen.append(line)
+            if line.strip() == f"ksp: test pause at {phase}":
+                proc.send_signal(signum)
+                break
+        out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, "".join(seen) + err
     assert "ksp: interrupted" in err
     assert out == ""  # no half report
@@ -105,6 +105,7 @@ def test_the_pause_hook_is_inert_without_its_variable(setup: tuple[Upstream, Pat
     assert "test pause" not in proc.stderr
 
 
+@pytest.mark.go  # the build command is `sh`, but the gate needs a Go toolchain to start
 def test_an_interrupt_kills_a_build_running_in_a_worker(setup: tuple[Upstream, Path],
                                                          tmp_path: Path) -> None:
     """Steps run in their own sessions, so Ctrl-C reaches only ksp: it must kill them itself."""
@@ -115,21 +116,23 @@ def test_an_interrupt_kills_a_build_running_in_a_worker(setup: tuple[Upstream, P
         "build: 'go build {targets}'", f"build: 'sh -c \"touch {started}; {marker}\"'")
     assert config != (repo / "ksp.yaml").read_text()
     (repo / "ksp.yaml").write_text(config)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "ksp", "gate", "--repo", str(repo), "--upstream", str(up.path),
-         "--minor", "1.30", "--minor", "1.31", "--jobs", "2", "--no-test"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    for _ in range(600):  # a bound, not a timing: wait until the build step runs
-        if started.exists() or proc.poll() is not None:
-            break
-        subprocess.run(["sleep", "0.1"], check=True)
-    assert started.exists(), proc.communicate()[1]
-    running = subprocess.run(["pgrep", "-f", marker], capture_output=True, text=True,
-                          check=False).stdout
-    assert running, "the build step is running when the interrupt comes"
-    proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=120)
-    assert proc.returncode == 130, err
-    left = subprocess.run(["pgrep", "-f", marker], capture_output=True, text=True,
-                          check=False).stdout
-    assert left == "", "the build step must not outlive the interrupted gate"
+    argv = [sys.executable, "-m", "ksp", "gate", "--repo", str(repo), "--upstream", str(up.path),
+            "--minor", "1.30", "--minor", "1.31", "--jobs", "2", "--no-test"]
+    try:
+        with child(argv) as proc:
+            for _ in range(600):  # a bound, not a timing: wait until the build step runs
+                if started.exists() or proc.poll() is not None:
+                    break
+                subprocess.run(["sleep", "0.1"], check=True)
+            assert started.exists(), proc.communicate()[1]
+            running = subprocess.run(["pgrep", "-f", marker], capture_output=True, text=True,
+                                     check=False).stdout
+            assert running, "the build step is running when the interrupt comes"
+            proc.send_signal(signal.SIGINT)
+            _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 130, err
+        left = subprocess.run(["pgrep", "-f", marker], capture_output=True, text=True,
+                              check=False).stdout
+        assert left == "", "the build step must not outlive the interrupted gate"
+    finally:
+        kill_matching(marker)  # the steps run in their own sessions: a failure must not leak them

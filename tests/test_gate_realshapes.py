@@ -29,9 +29,9 @@ GOCACHE = _user_gocache()
 MODULE = "example.com/demo"
 
 
-def config(module: str = MODULE, **minors: MinorSettings) -> Config:
+def config(module: str = MODULE, minors: dict[str, MinorSettings] | None = None) -> Config:
     return Config(project="go", module=module, components={}, commands=default_commands("go"),
-                  minors={Minor.parse(k.replace("_", ".")): v for k, v in minors.items()})
+                  minors={Minor.parse(k): v for k, v in (minors or {}).items()})
 
 
 @pytest.fixture(scope="module")
@@ -125,7 +125,7 @@ def test_gofmt_judges_only_the_lines_the_series_writes(tmp_path: Path) -> None:
 
 def test_gofmt_can_be_switched_off_per_minor(tmp_path: Path) -> None:
     up = make_go_upstream(tmp_path / "up")
-    cfg = config(**{"1_30": MinorSettings(gofmt=False)})
+    cfg = config(minors={"1.30": MinorSettings(gofmt=False)})
     out = gate(up, "1.30", touch(up, "1.30", line="var  addedBadly=2"), tmp_path, cfg)
     check = steps(out)[StepName.TYPECHECK]
     assert check.result is StepOutcome.PASS and "gofmt" not in check.command
@@ -157,7 +157,7 @@ def gopath_upstream(tmp_path: Path, module: str) -> Upstream:
 
 def test_a_gopath_era_tree_builds_in_a_gopath_laid_out_by_ksp(tmp_path: Path) -> None:
     up = gopath_upstream(tmp_path, "example.org/old")
-    cfg = config("", **{"1_30": MinorSettings(import_path="example.org/old")})
+    cfg = config("", {"1.30": MinorSettings(import_path="example.org/old")})
     out = gate(up, "1.30", touch(up, "1.30"), tmp_path, cfg)
     assert results(out) == {"build": "pass", "typecheck": "pass", "test": "pass"}
     assert out.setup.startswith("GOPATH mode: example.org/old at ")
@@ -187,7 +187,7 @@ def test_a_gopath_tree_import_path_comes_from_its_own_imports(tmp_path: Path) ->
 def test_a_gopath_tree_under_the_wrong_import_path_says_why(tmp_path: Path) -> None:
     up = gopath_upstream(tmp_path, "example.org/old")
     patch = touch(up, "1.30", "cmd/demo-cli/main.go")
-    wrong = config(**{"1_30": MinorSettings(import_path="example.com/wrong")})
+    wrong = config(minors={"1.30": MinorSettings(import_path="example.com/wrong")})
     out = gate(up, "1.30", patch, tmp_path, wrong)
     build = steps(out)[StepName.BUILD]
     assert build.result is StepOutcome.ERROR  # the base cannot build there either
@@ -306,7 +306,7 @@ def test_a_missing_c_header_names_the_tag_that_avoids_it(tmp_path: Path) -> None
     assert build.result is StepOutcome.ERROR
     assert "missing C header ksp-missing/native.h" in build.detail
     assert "-tags no_native" in build.detail
-    tagged = config(**{"1_30": MinorSettings(tags=("no_native",))})
+    tagged = config(minors={"1.30": MinorSettings(tags=("no_native",))})
     again = gate(up, "1.30", touch(up, "1.30"), tmp_path / "b", tagged, test=False)
     assert steps(again)[StepName.BUILD].result is StepOutcome.PASS
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 from pathlib import Path
+from typing import TypedDict, Unpack
 
 import pytest
 
@@ -91,15 +92,25 @@ def touch_util(up: Upstream, minor: str) -> str:
     return up.make_patch(up.branch(minor), {"pkg/util/util.go": text + "\n// Reviewed.\n"})
 
 
+class StepsOptions(TypedDict, total=False):
+    """The `StepsRequest` fields a test may set beyond what the series gives."""
+
+    build: bool
+    test: bool
+    toolchains: tuple[str, ...]
+    timeout: int
+    retries: int
+
+
 def gate(up: Upstream, minor: str, patches: list[str], tmp_path: Path, *,
-         config: Config = GO_CONFIG, **kw: object) -> StepsOutcome:
+         config: Config = GO_CONFIG, **kw: Unpack[StepsOptions]) -> StepsOutcome:
     shadow = Shadow.open(up.path)
     base = shadow.resolve(up.branch(minor))
     series = apply_series(shadow, base, [PatchInput(f"{i:04d}.patch", p.encode())
                                          for i, p in enumerate(patches, 1)])
     assert series.ok and series.head
     request = StepsRequest(shadow, Minor.parse(minor), config, base, series.head, series.changed,
-                           tmp_path / "logs", **kw)  # type: ignore[arg-type]
+                           tmp_path / "logs", **kw)
     return run_steps(request)
 
 
@@ -232,12 +243,17 @@ def test_tree_go_version_is_the_default_and_its_absence_is_reported(
     assert tc.version == go_version()
     assert note == f"warning: tree wants go1.22.12, not found; using {go_version()} from PATH"
     (tree / ".go-version").unlink()
-    (tree / "go.mod").write_text(f"module {MODULE}\n\ngo 1.21\n\ntoolchain go1.27.1\n")
-    assert toolchains.wanted_version(tree) == "1.27.1"
-    tc, note = toolchains.default(tree)
-    if go_version().startswith("go1.27."):
-        assert note == (f"tree wants go1.27.1; using {go_version()}"
-                        if go_version() != "go1.27.1" else "")
+    parsed = toolchains.parse_version(go_version())
+    assert parsed is not None
+    major, minor, patch = parsed
+    # Another patch release of the same minor line as the Go on PATH: the minor line serves it.
+    sibling = f"{major}.{minor}.{(patch or 0) + 1}"
+    (tree / "go.mod").write_text(f"module {MODULE}\n\ngo 1.21\n\ntoolchain go{sibling}\n")
+    assert toolchains.wanted_version(tree) == sibling
+    assert toolchains.default(tree) == (tc, f"tree wants go{sibling}; using {go_version()}")
+    exact = go_version().removeprefix("go")
+    (tree / "go.mod").write_text(f"module {MODULE}\n\ngo 1.21\n\ntoolchain go{exact}\n")
+    assert toolchains.default(tree) == (tc, "")
 
 
 def test_go_specs_resolve_paths_versions_and_folders(tmp_path: Path,

@@ -53,7 +53,8 @@ def test_import_into_a_repo_updates_ksp_yaml_by_round_trip(
     assert changed[0][1].startswith("lifecycle: lifecycle.yaml")
     assert "#" in changed[0][1]  # its comment is kept
     lc = open_repo(repo).lifecycle()
-    assert lc.release(Minor.parse("1.19")).eol_actual == dt.date(2021, 10, 28)  # type: ignore[union-attr]
+    release = lc.release(Minor.parse("1.19"))
+    assert release is not None and release.eol_actual == dt.date(2021, 10, 28)
     assert lc.window(Minor.parse("1.31"), DAY) is Window.EXPIRED
     assert lc.release(Minor.parse("1.36")) is not None  # merged over the embedded data
     assert main(["lint", "--repo", str(repo), "--date", "2026-11-22"]) == 0

@@ -8,6 +8,7 @@ import json
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -66,9 +67,10 @@ def repo(template: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     return root
 
 
-def run(root: Path, *extra: str) -> dict:  # type: ignore[type-arg]
+def run(root: Path, *extra: str) -> dict[str, Any]:
     main(["lint", "--repo", str(root), "--date", DAY, "--format", "json", *extra])
-    return json.loads(_out.readouterr().out)  # type: ignore[no-any-return]
+    result: dict[str, Any] = json.loads(_out.readouterr().out)
+    return result
 
 
 @pytest.fixture(autouse=True)
@@ -80,7 +82,7 @@ def _capture(capsys: pytest.CaptureFixture[str]) -> None:
 _out: pytest.CaptureFixture[str]
 
 
-def codes(result: dict) -> list[str]:  # type: ignore[type-arg]
+def codes(result: dict[str, Any]) -> list[str]:
     return [f["code"] for f in result["findings"]]
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from ksp.cli.main import main
+from ksp.model import AdvisoryId
 from ksp.repo import patchfile
 from ksp.repo.index import IndexDocument
 
@@ -56,7 +57,7 @@ def test_from_upstream_commit_writes_header_and_index(
     assert patch.header.get("Original patch") == \
         f"https://github.com/kubernetes/kubernetes/commit/{sha}"
     assert patch.diff == git(upstream, "diff", "--full-index", "HEAD^", "HEAD")
-    state = IndexDocument.load(repo / "index.yaml").advisories()["CVE-2025-5187"].minors
+    state = IndexDocument.load(repo / "index.yaml").advisories()[AdvisoryId("CVE-2025-5187")].minors
     only = next(iter(state.values()))
     assert (only.status.value, only.patch, only.sha256) == (
         "in-progress", result["path"], patch.sha256)
@@ -74,7 +75,7 @@ def test_from_a_commit_range_and_next_number(repo: Path, upstream: Path) -> None
     first = patchfile.load(repo / "v1.33" / "0001_CVE-2025-1111.patch")
     second = patchfile.load(repo / "v1.33" / "0002_CVE-2025-2222.patch")
     assert first.diff == git(upstream, "diff", "--full-index", base, "HEAD")
-    assert len(first.header.get("Upstream commits").split(", ")) == 2  # type: ignore[union-attr]
+    assert len((first.header.get("Upstream commits") or "").split(", ")) == 2
     assert second.diff == first.diff
     assert lint(repo) == 0
 
@@ -100,7 +101,7 @@ def test_from_a_format_patch_mail(repo: Path, upstream: Path, tmp_path: Path) ->
     assert "by Test Fixer <fixer@example.com>" in (patch.header.get("Notes") or "")
     expected = git(upstream, "diff", "HEAD^", "HEAD").split("\n")
     assert patch.diff.split("\n")[2:] == expected[2:]  # the abbreviated `index` line differs
-    advisory = IndexDocument.load(repo / "index.yaml").advisories()["CVE-2025-5187"]
+    advisory = IndexDocument.load(repo / "index.yaml").advisories()[AdvisoryId("CVE-2025-5187")]
     assert advisory.title == "Fix part 2"
     assert lint(repo) == 0
 
@@ -125,7 +126,7 @@ def test_infrastructure_patch(repo: Path, tmp_path: Path) -> None:
     text = (repo / "v1.32" / "0001_INFRA-go-1.24.9.patch").read_text()
     assert text.startswith("# Infrastructure patch for INFRA-go-1.24.9\n")
     assert "# Reason: Go 1.22 is out of support\n" in text
-    advisory = IndexDocument.load(repo / "index.yaml").advisories()["INFRA-go-1.24.9"]
+    advisory = IndexDocument.load(repo / "index.yaml").advisories()[AdvisoryId("INFRA-go-1.24.9")]
     assert advisory.kind.value == "infrastructure"
     assert lint(repo) == 0
 

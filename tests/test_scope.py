@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from ruamel.yaml import YAML
@@ -74,11 +75,13 @@ REAL = {
 }
 
 
-def index(repo: Path) -> dict:
-    return YAML(typ="safe").load((repo / "index.yaml").read_text())["advisories"] or {}
+def index(repo: Path) -> dict[str, Any]:
+    advisories: dict[str, Any] = YAML(typ="safe").load(
+        (repo / "index.yaml").read_text())["advisories"] or {}
+    return advisories
 
 
-def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict]:
+def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict[str, Any]]:
     rc = main([*argv, "--format", "json"])
     out = capsys.readouterr().out
     return rc, json.loads(out) if out.strip() else {}
@@ -120,7 +123,7 @@ OSV_RECORD = {
 
 
 def _osv(tmp: Path, ident: str, package: str, ecosystem: str = "Go",
-         events: list | None = None) -> Path:
+         events: list[dict[str, str]] | None = None) -> Path:
     record = {**OSV_RECORD, "id": ident, "affected": [{
         "package": {"ecosystem": ecosystem, "name": package},
         "ranges": [{"type": "SEMVER", "events": events or [{"introduced": "0"},

@@ -12,12 +12,12 @@ from typing import Any
 
 import pytest
 
+from _realparts import CHROMIUM
 from _site_repo import TODAY, make_repo
 from ksp.cli.main import main
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 from ruamel.yaml import YAML
@@ -18,8 +19,10 @@ OSV = DATA / "osv"
 WHY = "a design issue with no upstream fix; restrict externalIPs"
 
 
-def index(repo: Path) -> dict:
-    return YAML(typ="safe").load((repo / "index.yaml").read_text())["advisories"] or {}
+def index(repo: Path) -> dict[str, Any]:
+    advisories: dict[str, Any] = YAML(typ="safe").load(
+        (repo / "index.yaml").read_text())["advisories"] or {}
+    return advisories
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

@@ -72,6 +72,7 @@ def test_a_pr_that_weakens_ksp_yaml_fails_lint_naming_the_keys(
     assert "KSP007" not in codes
 
 
+@pytest.mark.go
 def test_a_pr_that_weakens_ksp_yaml_fails_the_gate_with_the_base_test_command(
         tmp_path: Path, up: Upstream, capsys: pytest.CaptureFixture[str]) -> None:
     repo = pull_request(tmp_path, up)
