@@ -57,7 +57,7 @@ def imported(capsys: pytest.CaptureFixture[str], repo: Path, up: Upstream) -> st
 
 
 def index(repo: Path) -> dict[str, Advisory]:
-    return dict(open_repo(repo).advisories())
+    return {str(key): value for key, value in open_repo(repo).advisories().items()}
 
 
 def test_deps_reads_go_and_modules_per_minor(capsys: pytest.CaptureFixture[str], repo: Path,
@@ -102,9 +102,11 @@ def test_import_matches_ranges_and_decides_reach_per_binary(
     reach = {b.binary: b.reach.value for b in old.binaries}
     assert reach == {"demo-server": "imported", "demo-cli": "not-imported"}
     new = http2.minors[_m("1.33")]
+    assert new.justification is not None
     assert (new.status.value, new.justification.value) == (
         "not-affected", "vulnerable_code_not_present")
     html = advisories["CVE-2024-45338"].minors[_m("1.32")]
+    assert html.justification is not None
     assert (html.status.value, html.justification.value) == (
         "not-affected", "vulnerable_code_not_in_execute_path")
     assert html.binaries == ()  # every binary says the same: the reason keeps the evidence

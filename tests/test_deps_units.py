@@ -168,4 +168,5 @@ def test_a_module_replaced_by_a_copy_is_left_to_triage() -> None:
         ("golang.org/x/net", "v0.22.0", "v0.33.0", "./third_party/net")]
     lane = MinorLane(inv, inv, {"CVE-2024-45338": found}, {"CVE-2024-45338": found})
     got = state(None, lane, "CVE-2024-45338", records)  # type: ignore[arg-type]
-    assert got.status.value == "needs-triage" and "replaced by ./third_party/net" in got.reason
+    assert got.status.value == "needs-triage"
+    assert "replaced by ./third_party/net" in (got.reason or "")
