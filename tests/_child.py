@@ -11,12 +11,21 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 
+def default_signals() -> None:
+    """In the child, before exec: SIGINT and SIGTERM back to their defaults. A test run started
+    with SIGINT ignored (a background job of a non-interactive shell, as some CI runners start
+    jobs) would otherwise pass the ignore on, and Python installs no KeyboardInterrupt handler
+    for an ignored SIGINT: the interrupt tests would test nothing."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 @contextmanager
 def child(argv: Sequence[str],
           env: dict[str, str] | None = None) -> Iterator[subprocess.Popen[str]]:
     """`argv` running with piped text stdout/stderr; killed and waited for on the way out."""
     proc = subprocess.Popen(list(argv), stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
-                            text=True)
+                            text=True, preexec_fn=default_signals)  # noqa: PLW1509
     try:
         yield proc
     finally:

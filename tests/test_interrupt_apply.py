@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from _child import default_signals
 from _faultkit import env
 from test_apply import EDITS, make_consumer, make_series
 
@@ -46,7 +47,7 @@ def state(tree: Path, start: str) -> tuple[str, ...]:
 def _start(argv: list[str], tmp: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen([sys.executable, "-m", "ksp", *argv], env=env(tmp),
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            start_new_session=True)
+                            start_new_session=True, preexec_fn=default_signals)  # noqa: PLW1509
 
 
 def _expected(tmp: Path, repo: Path, commit: bool) -> tuple[tuple[str, ...], float]:
