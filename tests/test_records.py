@@ -118,3 +118,11 @@ def test_a_limit_or_no_introduced_event_affects_nothing() -> None:
 ])
 def test_timestamps_give_their_day(value: object, day: dt.date | None) -> None:
     assert parse_timestamp(value) == day
+
+
+def test_pre_releases_order_by_the_semver_spec() -> None:
+    """rc.10 comes after rc.9 (numeric identifiers compare as numbers), and every pre-release
+    of a version comes before the version itself."""
+    v = Version.parse
+    assert v("1.30.0-rc.9") < v("1.30.0-rc.10") < v("1.30.0")  # type: ignore[operator]
+    assert v("1.30.0-alpha.1") < v("1.30.0-alpha.beta") < v("1.30.0-beta")  # type: ignore[operator]

@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass, field
 from functools import total_ordering
 
+import semver
+
 from ksp.model import Minor
 
 _VERSION_RE = re.compile(
@@ -48,13 +50,15 @@ class Version:
     def minor_line(self) -> Minor:
         return Minor(self.major, self.minor)
 
-    def _key(self) -> tuple[int, int, int, int, str]:
-        return (self.major, self.minor, self.patch, 0 if self.pre else 1, self.pre or "")
+    def semver(self) -> semver.Version:
+        """The same version for the `semver` library, which orders pre-releases by the spec
+        (`rc.9 < rc.10`: numeric identifiers compare as numbers)."""
+        return semver.Version(self.major, self.minor, self.patch, self.pre)
 
     def __lt__(self, other: object) -> bool:
         if not isinstance(other, Version):
             return NotImplemented
-        return self._key() < other._key()
+        return self.semver() < other.semver()
 
     def __str__(self) -> str:
         patch = "x" if self.patch == ANY else str(self.patch)
