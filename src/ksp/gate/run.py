@@ -42,6 +42,7 @@ class GateRequest:
     evidence_dir: Path | None = None  # None: <repo>/.ksp/evidence
     progress: bool | None = None  # None: when stderr is a terminal
     goproxy: str = ""  # "" : $KSP_GOPROXY, else offline (the module cache only)
+    reuse: bool = True  # a passing record with the same key stands (gate/reuse.py)
 
     @property
     def steps_wanted(self) -> bool:
@@ -63,6 +64,8 @@ class MinorResult:
     evidence_sha256: str | None = None
     error: str | None = None  # the minor could not be gated at all (no base, bad patch)
     setup: str = ""  # how Go saw the tree: vendored, module cache, proxy, GOPATH
+    reuse_key: str = ""  # gate/reuse.py: what this verdict depends on ("" : steps not run)
+    reused: str | None = None  # the date of the record reused instead of running the steps
 
     @property
     def ok(self) -> bool:
@@ -155,6 +158,16 @@ def _gate_minor(request: GateRequest, config: Config, shadow: Shadow, minor_plan
     except KspError as exc:
         return _finish(request, MinorResult(minor, "", None, minor_plan, error=str(exc)),
                        progress)
+    reuse_key = ""
+    if request.steps_wanted:
+        from ksp.gate import reuse
+
+        reuse_key = reuse.key(request, config, minor_plan, base)
+        found = reuse.find(request, minor_plan, base_ref, base, reuse_key) if request.reuse \
+            else None
+        if found is not None:
+            progress.phase(minor, f"pass (reused evidence of {found.reused})")
+            return found
     count = len(minor_plan.patches)
     progress.phase(minor, f"applying {count} patch{'' if count == 1 else 'es'} on {base[:12]}")
     inputs = [PatchInput(p.file, p.diff, f"{p.title}\n\n{p.file}\n") for p in minor_plan.patches]
@@ -170,7 +183,7 @@ def _gate_minor(request: GateRequest, config: Config, shadow: Shadow, minor_plan
         replace(r, detail=r.detail + "; " + drift_hint(p, minor, request.upstream))
         if r.result is Outcome.DRIFT else r
         for r, p in zip(series.patches, minor_plan.patches, strict=True)])
-    result = MinorResult(minor, base_ref, base, minor_plan, series)
+    result = MinorResult(minor, base_ref, base, minor_plan, series, reuse_key=reuse_key)
     progress.phase(minor, "after-series")
     progress.phase(minor, "steps")
     result = _steps(request, config, shadow, result, progress)
