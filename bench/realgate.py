@@ -99,6 +99,11 @@ def prepare(work: Path, clone: Path, minor: str) -> tuple[Path, list[Path]]:
             "--write", *HEADER, *INFRA, cwd=repo)
         [patch] = (repo / f"v{minor}").glob(f"*_{adv}.patch")
         patches.append(patch)
+    # The gate's series is every patch in the minor's folder: the second one waits outside it
+    # (in a folder of the same name, so --patch still names its minor) until "warm+1 patch".
+    held = work / "held" / f"v{minor}" / patches[1].name
+    held.parent.mkdir(parents=True)
+    patches[1] = patches[1].rename(held)
     return repo, patches
 
 
