@@ -89,7 +89,8 @@ RECORD = """
 import datetime as dt, sys
 from pathlib import Path
 from ksp.gate import evidence
-from ksp.gate.run import GateRequest, run_gate
+from ksp.gate.model import GateRequest
+from ksp.gate.run import run_gate
 from ksp.repo import open_repo
 repo = open_repo(Path(sys.argv[2]))
 patch = Path(sys.argv[4])

@@ -185,7 +185,8 @@ def test_record_rewrites_only_the_testing_line_and_the_index_sha(
     import hashlib
 
     from ksp.gate import evidence
-    from ksp.gate.run import GateRequest, run_gate
+    from ksp.gate.model import GateRequest
+    from ksp.gate.run import run_gate
     from ksp.repo import open_repo
 
     patch = add_patch(repo, "1.30", 1, good_patch(up, "1.30"), index=True)
@@ -210,7 +211,8 @@ def test_lint_checks_the_testing_line_against_the_evidence_record(
     import datetime as dt
 
     from ksp.gate import evidence
-    from ksp.gate.run import GateRequest, run_gate
+    from ksp.gate.model import GateRequest
+    from ksp.gate.run import run_gate
     from ksp.repo import open_repo
 
     patch = add_patch(repo, "1.30", 1, good_patch(up, "1.30"), index=True)
@@ -393,7 +395,8 @@ def test_record_sets_the_advisory_patched_on_the_minor(repo: Path, up: Upstream)
     import hashlib
 
     from ksp.gate import evidence
-    from ksp.gate.run import GateRequest, run_gate
+    from ksp.gate.model import GateRequest
+    from ksp.gate.run import run_gate
     from ksp.repo import open_repo
 
     patch = add_patch(repo, "1.30", 1, good_patch(up, "1.30"), index=True)
@@ -413,7 +416,8 @@ def test_record_creates_no_entry_for_an_infrastructure_patch(repo: Path, up: Ups
     import datetime as dt
 
     from ksp.gate import evidence
-    from ksp.gate.run import GateRequest, run_gate
+    from ksp.gate.model import GateRequest
+    from ksp.gate.run import run_gate
     from ksp.repo import open_repo
 
     patch = add_patch(repo, "1.30", 1, good_patch(up, "1.30"), advisory="INFRA-go-bump")
@@ -449,7 +453,7 @@ def test_progress_says_one_patch(capsys: pytest.CaptureFixture[str], repo: Path,
 
 def synthetic_result(repo: Path) -> object:
     """A gate result as steps.py makes it when the tree's Go is missing (no Go run needed)."""
-    from ksp.gate.run import GateResult, MinorResult
+    from ksp.gate.model import GateResult, MinorResult
     from ksp.gate.select import MinorPlan
     from ksp.gate.types import StepName, StepOutcome, StepResult
     from ksp.model import Minor
@@ -516,7 +520,8 @@ def test_a_later_run_does_not_break_the_evidence_a_testing_line_names(
     import hashlib
 
     from ksp.gate import evidence
-    from ksp.gate.run import GateRequest, run_gate
+    from ksp.gate.model import GateRequest
+    from ksp.gate.run import run_gate
     from ksp.repo import open_repo
 
     patch = add_patch(repo, "1.30", 1, good_patch(up, "1.30"), index=True)

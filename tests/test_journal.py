@@ -12,7 +12,8 @@ from _faultkit import problems
 from ksp.cli.main import main
 from ksp.errors import FormatError
 from ksp.gate import evidence
-from ksp.gate.run import GateRequest, run_gate
+from ksp.gate.model import GateRequest
+from ksp.gate.run import run_gate
 from ksp.repo import open_repo
 from ksp.repo.index import IndexDocument
 from ksp.repo.journal import JOURNAL, recover, transaction

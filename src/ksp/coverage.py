@@ -13,6 +13,7 @@ import statistics
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from ksp.deps.summary import LaneCounts, in_lane, lanes
 from ksp.lifecycle import Lifecycle
 from ksp.model import Advisory, AdvisoryKind, Minor, MinorState, PatchKind, Rating, Status, Window
 from ksp.review.provenance import Provenance
@@ -93,6 +94,8 @@ class Coverage:
     summary: list[MinorSummary] = field(default_factory=list)
     others: list[Other] = field(default_factory=list)  # not counted anywhere
     project: str = "kubernetes"  # the profile, for naming the others
+    # The dependency lane (Go vulnerability database), counted per minor in its own section.
+    dependencies: list[LaneCounts] = field(default_factory=list)
 
     @property
     def others_title(self) -> str:
@@ -157,7 +160,8 @@ def compute(advisories: list[Advisory], lifecycle: Lifecycle, today: dt.date,
                              r.published or "", r.advisory))
     return Coverage(today.isoformat(), [str(m) for m in minors], rows,
                     [_summary(security, m, windows[m]) for m in minors],
-                    [] if filters.statuses else _others(advisories, filters), project)
+                    [] if filters.statuses else _others(advisories, filters), project,
+                    lanes([a for a in advisories if _keep(a, filters)], minors))
 
 
 def _others(advisories: list[Advisory], filters: Filters) -> list[Other]:
@@ -166,7 +170,8 @@ def _others(advisories: list[Advisory], filters: Filters) -> list[Other]:
                  a.severity.score if a.severity else None,
                  a.published.isoformat() if a.published else None, a.issue)
            for a in advisories
-           if a.kind is PatchKind.SECURITY and not a.in_scope and _keep(a, filters)]
+           if a.kind is PatchKind.SECURITY and not a.in_scope and _keep(a, filters)
+           and not in_lane(a)]
     return sorted(out, key=lambda o: (list(AdvisoryKind).index(o.kind), o.project or "",
                                       o.advisory))
 

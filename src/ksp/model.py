@@ -16,7 +16,8 @@ from typing import NewType
 AdvisoryId = NewType("AdvisoryId", str)
 
 ADVISORY_ID_RE = re.compile(
-    r"^(CVE-\d{4}-\d{4,}|GHSA(-[23456789cfghjmpqrvwx]{4}){3}|INFRA-[A-Za-z0-9][A-Za-z0-9._-]*)$"
+    r"^(CVE-\d{4}-\d{4,}|GHSA(-[23456789cfghjmpqrvwx]{4}){3}|GO-\d{4}-\d{4,}"
+    r"|INFRA-[A-Za-z0-9][A-Za-z0-9._-]*)$"
 )
 PATCH_NAME_RE = re.compile(r"^(?P<number>\d{4})_(?P<id>[A-Za-z0-9][A-Za-z0-9._-]*)\.patch$")
 _MINOR_RE = re.compile(r"^v?(?P<major>\d{1,3})\.(?P<minor>\d{1,4})$")
@@ -118,6 +119,11 @@ class AdvisoryKind(StrEnum):
     DEPENDENCY = "dependency"
     TOOLCHAIN = "toolchain"
 
+    @property
+    def is_go(self) -> bool:
+        """The dependency lane's kinds (Go modules and Go itself), counted apart."""
+        return self in (AdvisoryKind.DEPENDENCY, AdvisoryKind.TOOLCHAIN)
+
 
 @dataclass(frozen=True)
 class Decision:
@@ -144,6 +150,36 @@ class TestsProvenance(StrEnum):
     KEPT = "kept"
     ADAPTED = "adapted"
     DROPPED = "dropped"
+
+
+class Reach(StrEnum):
+    """How a binary reaches a vulnerable Go package (the dependency lane's evidence)."""
+
+    IMPORTED = "imported"  # linked in (and, where decidable, a listed symbol is named)
+    SYMBOLS_UNREFERENCED = "symbols-unreferenced"  # linked in; no listed function is named
+    NOT_IMPORTED = "not-imported"  # not in the import closure of the binary's main package
+
+
+@dataclass(frozen=True)
+class BinaryState:
+    """One binary's reachability of a dependency advisory on one minor, with its evidence."""
+
+    binary: str
+    reach: Reach
+    evidence: str
+
+    @property
+    def affected(self) -> bool:
+        return self.reach is Reach.IMPORTED
+
+
+@dataclass(frozen=True)
+class ModuleVersion:
+    """Another vulnerable module of the same advisory on one minor (e.g. stdlib beside x/net)."""
+
+    module: str
+    version: str
+    fixed_version: str | None = None
 
 
 class Rating(StrEnum):
@@ -180,6 +216,13 @@ class MinorState:
     link: str | None = None
     patched_on: dt.date | None = None
     source: str | None = None  # "import" when derived by `advisories import`, else set by a person
+    # The dependency lane (kind dependency/toolchain): the module (or stdlib) in use on this
+    # minor, its version, the first version that fixes it, and each binary's reachability.
+    module: str | None = None
+    version: str | None = None
+    fixed_version: str | None = None
+    binaries: tuple[BinaryState, ...] = ()
+    also: tuple[ModuleVersion, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,11 @@ from __future__ import annotations
 import datetime as dt
 import statistics
 from dataclasses import dataclass, replace
+from pathlib import Path
 
+from ksp.deps.summary import LaneCounts
 from ksp.lifecycle import Lifecycle
-from ksp.model import Advisory, Minor, PatchKind, Status, Window
+from ksp.model import Advisory, AdvisoryKind, Minor, PatchKind, Status, Window
 from ksp.repo import PatchesRepo
 
 
@@ -26,6 +28,13 @@ class MinorStatus:
     gaps: int = 0
     patched: int | None = None
     median_days_to_patch: float | None = None
+    # The dependency lane: the Go the minor builds with and the Go release policy for it (from
+    # the upstream clone, when one is found), and its dependency/toolchain advisories by state.
+    go: str | None = None
+    go_supported: bool | None = None
+    go_policy: str | None = None
+    dependency: LaneCounts | None = None
+    toolchain: LaneCounts | None = None
 
 
 @dataclass(frozen=True)
@@ -42,10 +51,12 @@ def _iso(day: dt.date | None) -> str | None:
 
 
 def compute(lifecycle: Lifecycle, today: dt.date, repo: PatchesRepo | None = None,
-            extra: list[Minor] | None = None) -> StatusResult:
+            extra: list[Minor] | None = None, upstream: Path | None = None) -> StatusResult:
     advisories = list(repo.advisories().values()) if repo else []
     minors = set(lifecycle.minors()) | set(extra or []) | set(repo.minors() if repo else [])
     rows = [_row(lifecycle, m, today, repo, advisories) for m in sorted(minors, reverse=True)]
+    if repo is not None:
+        rows = _with_lane(rows, repo, advisories, today, upstream)
     return StatusResult(today.isoformat(), lifecycle.project, lifecycle.extended_months,
                         str(repo.root) if repo else None, rows)
 
@@ -81,3 +92,26 @@ def _row(lc: Lifecycle, minor: Minor, today: dt.date, repo: PatchesRepo | None,
         patched=sum(1 for s in states if s.status is Status.PATCHED),
         median_days_to_patch=statistics.median(days) if days else None,
     )
+
+
+def _with_lane(rows: list[MinorStatus], repo: PatchesRepo, advisories: list[Advisory],
+               today: dt.date, upstream: Path | None) -> list[MinorStatus]:
+    from ksp.deps import gopolicy
+    from ksp.deps.goversion import minor_go
+    from ksp.deps.summary import counts, in_lane
+
+    live = [Minor.parse(r.minor) for r in rows if r.window is not Window.EXPIRED]
+    gos = minor_go(repo, upstream, live) if upstream else {}
+    lane = [a for a in advisories if in_lane(a)]
+    out = []
+    for row in rows:
+        minor = Minor.parse(row.minor)
+        support = gopolicy.support(gos[minor], today) if minor in gos else None
+        dep = counts(lane, minor, AdvisoryKind.DEPENDENCY)
+        tool = counts(lane, minor, AdvisoryKind.TOOLCHAIN)
+        looked = bool(dep.total or tool.total)  # the import looked at this minor
+        out.append(replace(
+            row, go=gos.get(minor), go_supported=support.supported if support else None,
+            go_policy=support.describe() if support else None,
+            dependency=dep if looked else None, toolchain=tool if looked else None))
+    return out

@@ -30,6 +30,7 @@ class Product:
     id: str
     sha256: str | None = None
     subcomponents: tuple[str, ...] = ()
+    binary: str | None = None  # the binary's name (an artifact's file name), for per-binary reach
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,7 @@ def artifact_product(path: Path, subcomponents: tuple[str, ...]) -> Product:
             digest.update(chunk)
     hexdigest = digest.hexdigest()
     return Product(purl("generic", path.name, f"sha256:{hexdigest}", name_is_one_segment=True),
-                   hexdigest, subcomponents)
+                   hexdigest, subcomponents, path.name)
 
 
 def image_product(ref: str, subcomponents: tuple[str, ...]) -> Product:
@@ -82,7 +83,7 @@ def image_product(ref: str, subcomponents: tuple[str, ...]) -> Product:
                               "registry.k8s.io/kube-apiserver:v1.30.14@sha256:…")
     name = match["ref"].rsplit("/", 1)[-1].split(":", 1)[0].lower()
     return Product(purl("oci", name, f"sha256:{match['digest']}", name_is_one_segment=True),
-                   None, subcomponents)
+                   None, subcomponents, name)
 
 
 def build(repo: PatchesRepo, minor: Minor, *, base: str | None = None,
@@ -166,6 +167,14 @@ def _statement(adv: Advisory, minor: Minor, state: MinorState, product: Product,
     if broad:
         notes += (f" Broad product: this identifier also matches an unpatched upstream {base};"
                   f" use this statement only for builds that carry the series.")
+    if adv.scope.is_go:
+        from ksp.deps.vex import statement
+
+        said = statement(adv, state, product.subcomponents, product.binary, notes)
+        return Statement(adv.id, adv.aliases, said.status,
+                         replace(product, subcomponents=said.subcomponents),
+                         said.justification, said.impact_statement, said.action_statement,
+                         said.status_notes)
     common = Statement(adv.id, adv.aliases, "", product)
     status = state.status
     if status is Status.PATCHED:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 from ksp.cli import _common
@@ -32,6 +33,13 @@ def register(sub: Any) -> None:
                      help="the official Kubernetes CVE feed (JSON Feed 1.1)")
     imp.add_argument("--osv", metavar="FILE|DIR", action="append", default=[],
                      help="an OSV record, a file of records or a folder of *.json (repeatable)")
+    imp.add_argument("--go-vulndb", metavar="DIR|URL",
+                     help="the Go vulnerability database (its ID/ folder of GO-*.json, a record "
+                          "or a URL): dependency and toolchain advisories, matched against each "
+                          "extended-window minor's modules and Go at base + series")
+    imp.add_argument("--upstream", type=Path, default=None,
+                     help="with --go-vulndb: clone of the upstream project, only read (default: "
+                          "$KSP_UPSTREAM, else ../<upstream name> next to the patches repo)")
     imp.add_argument("--dry-run", action="store_true", help="report, write nothing")
     _common.add_format(imp)
     _common.add_repo(imp)
@@ -43,12 +51,38 @@ def run(args: argparse.Namespace) -> int:
     from ksp.advisories import importer
 
     repo = _common.repo_required(args)
+    if args.go_vulndb:
+        return _go(args, repo)
     records = importer.load_records(repo, args.feed, args.osv)
     report = importer.run(repo, records, _common.today(args), dry_run=args.dry_run)
     if args.format == "json":
         _common.emit_json(report)
     else:
         _common.emit(_text(report) + _by_minor(repo, report.minors))
+    for warning in report.warnings:
+        _common.log(f"ksp: warning: {warning}")
+    return 0
+
+
+def _go(args: argparse.Namespace, repo: Any) -> int:
+    """The Go lane; with --feed/--osv too, those are imported first (nothing written on error)."""
+    from ksp.cli.gate import _upstream
+    from ksp.deps import importer as go_importer
+    from ksp.report import deps_import
+
+    if args.feed or args.osv:
+        from ksp.advisories import importer
+
+        records = importer.load_records(repo, args.feed, args.osv)
+        first = importer.run(repo, records, _common.today(args), dry_run=args.dry_run)
+        if args.format != "json":
+            _common.emit(_text(first))
+    report = go_importer.run(repo, _upstream(args, repo), args.go_vulndb, _common.today(args),
+                             dry_run=args.dry_run, log=_common.log)
+    if args.format == "json":
+        _common.emit_json(report)
+    else:
+        _common.emit(deps_import.text(report, repo))
     for warning in report.warnings:
         _common.log(f"ksp: warning: {warning}")
     return 0

@@ -86,7 +86,8 @@ def _interrupt(signum: int, frame: object) -> None:
 def _run(args: argparse.Namespace) -> int:
     import sys
 
-    from ksp.gate.run import GateRequest, run_gate
+    from ksp.gate.model import GateRequest
+    from ksp.gate.run import run_gate
 
     repo = _common.repo_required(args)
     if args.since:  # a pull request: checked with the base's ksp.yaml (upstream, commands…)

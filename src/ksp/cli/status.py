@@ -19,10 +19,20 @@ def register(sub: Any) -> None:
     _common.add_date(parser)
     parser.add_argument("--minor", action="append", type=_common.parse_minor, default=[],
                         help="also show this minor, even if lifecycle data does not know it")
+    parser.add_argument("--upstream", type=Path, default=None,
+                        help="clone of the upstream project, read for each minor's Go version "
+                             "(default: $KSP_UPSTREAM, else ../<upstream name> when it exists)")
     parser.add_argument("--fleet", nargs="+", type=Path, metavar="DIR",
                         help="one table over several patches repos (folders, or a file with "
                              "`fleet: [dir, …]`), e.g. --fleet kubernetes-patches runc-patches")
     parser.set_defaults(func=run)
+
+
+def _upstream(args: argparse.Namespace, repo: Any) -> Path | None:
+    from ksp.cli.gate import _upstream as default
+
+    path: Path = default(args, repo)
+    return path if path.is_dir() else None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -36,7 +46,8 @@ def run(args: argparse.Namespace) -> int:
 
     repo = _common.repo_or_none(args)
     lc = repo.lifecycle() if repo else lifecycle.embedded()
-    result = status.compute(lc, _common.today(args), repo, extra=args.minor)
+    result = status.compute(lc, _common.today(args), repo, extra=args.minor,
+                            upstream=_upstream(args, repo) if repo else None)
     if not result.minors:
         _common.log(f"no lifecycle data for {lc.project}: bring it with `ksp lifecycle import "
                     "FILE` (an endoflife.date product file, or schedule.yaml / eol.yaml)")

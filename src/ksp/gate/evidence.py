@@ -23,7 +23,7 @@ from ksp.errors import UsageError
 from ksp.review import attest
 
 if TYPE_CHECKING:
-    from ksp.gate.run import GateRequest, GateResult, MinorResult
+    from ksp.gate.model import GateRequest, GateResult, MinorResult
     from ksp.repo.index import IndexDocument
     from ksp.repo.layout import PatchesRepo
 
@@ -33,7 +33,7 @@ RECORD = "evidence.json"
 
 def build(request: GateRequest, result: MinorResult, now: dt.datetime | None = None
           ) -> dict[str, Any]:
-    from ksp.gate.run import outcome_of
+    from ksp.gate.model import outcome_of
 
     series = result.series
     patches = []
@@ -70,7 +70,7 @@ def toolchains(result: MinorResult) -> list[str]:
 
 def write(request: GateRequest, result: MinorResult) -> tuple[Path, str]:
     """Write the minor's record atomically; returns its path and sha256."""
-    from ksp.gate.run import evidence_dir
+    from ksp.gate.model import evidence_dir
 
     data = (json.dumps(build(request, result), indent=2, ensure_ascii=False) + "\n").encode()
     path = evidence_dir(request, result.minor) / RECORD

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from ksp import __version__
 
 if TYPE_CHECKING:
-    from ksp.gate.run import GateRequest, MinorResult
+    from ksp.gate.model import GateRequest, MinorResult
     from ksp.gate.select import MinorPlan
     from ksp.repo.config import Config
 
@@ -68,7 +68,7 @@ def find(request: GateRequest, plan: MinorPlan, base_ref: str, base: str,
          reuse_key: str) -> MinorResult | None:
     """The minor's latest record as a result, when it is a pass with this very key."""
     from ksp.gate.evidence import RECORD, SCHEMA
-    from ksp.gate.run import evidence_dir
+    from ksp.gate.model import evidence_dir
 
     path = evidence_dir(request, plan.minor) / RECORD
     try:
@@ -94,7 +94,7 @@ def find(request: GateRequest, plan: MinorPlan, base_ref: str, base: str,
 
 def _result(record: dict[str, Any], plan: MinorPlan, base_ref: str, base: str,
             allow_drift: bool) -> MinorResult:
-    from ksp.gate.run import MinorResult
+    from ksp.gate.model import MinorResult
     from ksp.gate.types import FailureKind, StepName, StepOutcome, StepResult, TestFailure
     from ksp.git.series import Outcome, PatchResult, SeriesResult
 

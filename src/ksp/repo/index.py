@@ -21,12 +21,15 @@ from ksp.model import (
     Advisory,
     AdvisoryId,
     AdvisoryKind,
+    BinaryState,
     Decision,
     Justification,
     Minor,
     MinorState,
+    ModuleVersion,
     PatchKind,
     Rating,
+    Reach,
     Severity,
     Status,
 )
@@ -305,13 +308,25 @@ def _state_map(state: MinorState) -> CommentedMap:
     from ruamel.yaml.comments import CommentedMap
 
     out = CommentedMap(status=state.status.value)
-    for key in ("patch", "sha256", "reason", "link", "source"):
+    for key in ("patch", "sha256", "reason", "link", "source", "module", "version",
+                "fixed_version"):
         if getattr(state, key):
             out[key] = _scalar(getattr(state, key))
     if state.justification:
         out["justification"] = state.justification.value
     if state.patched_on:
         out["patched_on"] = state.patched_on
+    if state.also:
+        out["also"] = CommentedMap(
+            (m.module, CommentedMap(version=m.version, **(
+                {"fixed_version": m.fixed_version} if m.fixed_version else {})))
+            for m in state.also)
+    if state.binaries:  # a binary that does not link the package: its reach alone (the state's
+        # reason names the packages), so that a tree with many binaries keeps a small index
+        out["binaries"] = CommentedMap(
+            (b.binary, b.reach.value if b.reach is Reach.NOT_IMPORTED else
+             CommentedMap(reach=b.reach.value, evidence=_scalar(b.evidence)))
+            for b in state.binaries)
     out.fa.set_flow_style()
     return out
 
@@ -365,4 +380,19 @@ def _state(s: dict[str, Any]) -> MinorState:
         link=s.get("link"),
         patched_on=_date(s.get("patched_on")),
         source=s.get("source"),
+        module=s.get("module"),
+        version=s.get("version"),
+        fixed_version=s.get("fixed_version"),
+        also=tuple(ModuleVersion(str(name), str(m["version"]), m.get("fixed_version"))
+                   for name, m in (s.get("also") or {}).items()),
+        binaries=tuple(_binary(str(name), b) for name, b in (s.get("binaries") or {}).items()),
     )
+
+
+_ADVISORY_KINDS = {k.value for k in AdvisoryKind}
+
+
+def _binary(name: str, value: Any) -> BinaryState:
+    if isinstance(value, str):
+        return BinaryState(name, Reach(value), "")
+    return BinaryState(name, Reach(value["reach"]), str(value.get("evidence", "")))

@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from ksp.model import ADVISORY_ID_RE, AdvisoryKind, Justification, PatchKind, Rating, Status
+from ksp.model import (
+    ADVISORY_ID_RE,
+    AdvisoryKind,
+    Justification,
+    PatchKind,
+    Rating,
+    Reach,
+    Status,
+)
 
 MINOR_PATTERN = r"^\d{1,3}\.\d{1,4}$"
 DATE = {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
@@ -29,6 +37,28 @@ def _minor_state() -> dict[str, Any]:
             "link": {"type": "string"},
             "patched_on": DATE,
             "source": {"enum": ["import", "person"]},
+            "module": {"type": "string", "minLength": 1},
+            "version": {"type": "string", "minLength": 1},
+            "fixed_version": {"type": "string", "minLength": 1},
+            "also": {
+                "type": "object",
+                "additionalProperties": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["version"],
+                    "properties": {"version": {"type": "string", "minLength": 1},
+                                   "fixed_version": {"type": "string", "minLength": 1}},
+                },
+            },
+            "binaries": {
+                "type": "object",
+                "additionalProperties": {"oneOf": [
+                    {"enum": [r.value for r in Reach]},
+                    {"type": "object", "additionalProperties": False, "required": ["reach"],
+                     "properties": {"reach": {"enum": [r.value for r in Reach]},
+                                    "evidence": {"type": "string"}}},
+                ]},
+            },
         },
         "allOf": [
             {"if": {"properties": {"status": {"const": "not-affected"}}},

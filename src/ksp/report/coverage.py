@@ -90,8 +90,33 @@ def text(result: Coverage, *, color: bool = False) -> str:
     console.print(summary)
     if result.others:
         console.print(_others_table(result))
+    if result.dependencies:
+        console.print(_lane_table(result))
     console.print(DISCLAIMER, style="dim")
     return buf.getvalue()
+
+
+_LANE_HEAD = ("minor", "dependency needed", "not-affected", "patched",
+              "toolchain needed", "not-affected", "patched")
+
+
+def _lane_rows(result: Coverage) -> list[list[str]]:
+    """Per minor: dependency then toolchain counts (needed / not-affected / patched)."""
+    by_minor: dict[str, list[str]] = {}
+    for row in result.dependencies:
+        by_minor.setdefault(row.minor, [row.minor]).extend(
+            str(n) for n in (row.needed, row.not_affected, row.patched))
+    return list(by_minor.values())
+
+
+def _lane_table(result: Coverage) -> Table:
+    table = Table(title="Dependencies and Go toolchain (Go vulnerability database)",
+                  title_justify="left")
+    for column in _LANE_HEAD:
+        table.add_column(column, justify="right" if column != "minor" else "left")
+    for cells in _lane_rows(result):
+        table.add_row(*cells)
+    return table
 
 
 def _provenance_table(result: Coverage) -> Table:
@@ -152,6 +177,11 @@ def markdown(result: Coverage) -> str:
             score = f" {o.score:.1f}" if o.score is not None else ""
             lines.append(f"| {name} | {o.kind.value} | {_md(o.project or '-')} | "
                          f"{o.rating}{score} | {o.published or '-'} |")
+    if result.dependencies:
+        lines += ["", "### Dependencies and Go toolchain", "",
+                  "| Minor | Dependency needed | Not affected | Patched | Toolchain needed | "
+                  "Not affected | Patched |", "|---|---|---|---|---|---|---|"]
+        lines += ["| " + " | ".join(cells) + " |" for cells in _lane_rows(result)]
     lines += ["", f"_{DISCLAIMER}_", ""]
     return "\n".join(lines)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ksp.gate.run import GateResult, MinorResult, outcome_of
+from ksp.gate.model import GateResult, MinorResult, outcome_of
 
 
 def data(result: GateResult) -> dict[str, Any]:

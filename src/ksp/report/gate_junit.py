@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from ksp.gate.run import GateResult, MinorResult, outcome_of
+from ksp.gate.model import GateResult, MinorResult, outcome_of
 from ksp.gate.types import StepOutcome
 
 BAD_PATCH = {"failed", "drift"}

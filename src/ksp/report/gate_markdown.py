@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ksp.gate.run import GateResult, MinorResult, outcome_of
+from ksp.gate.model import GateResult, MinorResult, outcome_of
 from ksp.report.gate_text import short_command, short_path, step_cause, warnings
 
 MARKER = "<!-- ksp-gate -->"

@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ksp.gate.run import GateResult, MinorResult, outcome_of
+from ksp.gate.model import GateResult, MinorResult, outcome_of
 from ksp.gate.types import StepResult
 from ksp.report._term import printable
 

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from ksp import coverage
+from ksp.deps.summary import in_lane, lanes
 from ksp.errors import KspError
 from ksp.lifecycle import Lifecycle
 from ksp.model import Advisory, AdvisoryKind, Minor, MinorState, PatchRef, Window
@@ -134,6 +135,9 @@ def _minor_page(repo: PatchesRepo, minor: Minor, window: Window, lifecycle: Life
                 by_path: dict[str, PatchInfo]) -> MinorPage:
     statuses = [_status_line(a, minor, window, by_path) for a in advisories
                 if a.in_scope and (minor in a.minors or a.fixed_upstream_in(minor))]
+    lane = [a for a in advisories if in_lane(a) and minor in a.minors]
+    dependencies = sorted((_status_line(a, minor, window, by_path) for a in lane),
+                          key=lambda s: (s.status != "needed", s.advisory))
     release = lifecycle.release(minor)
     until = lifecycle.extended_until(minor)
     return MinorPage(
@@ -143,7 +147,7 @@ def _minor_page(repo: PatchesRepo, minor: Minor, window: Window, lifecycle: Life
         extended_until=until.isoformat() if until else None,
         branch=repo.config.branch_for(minor), series=series,
         gaps=[s for s in statuses if s.status in ("needed", "needs-triage")],
-        statuses=statuses,
+        statuses=statuses, dependencies=dependencies, lane=lanes(lane, [minor]),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ksp.coverage import Coverage
+from ksp.deps.summary import LaneCounts
 from ksp.model import Advisory, PatchKind, PatchRef, Window
 from ksp.review.provenance import Provenance, from_fields
 
@@ -100,6 +101,8 @@ class MinorPage:
     statuses: list[StatusLine]
     vex_file: str | None = None  # site-relative path of the OpenVEX document
     vex_note: str | None = None  # why there is none
+    dependencies: list[StatusLine] = field(default_factory=list)  # kinds dependency/toolchain
+    lane: list[LaneCounts] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
