@@ -1,7 +1,9 @@
 """Benchmark: one upstream fix triaged against 5 minors of a kubernetes-sized upstream.
 
 ksp: `ksp backport CVE-… --upstream U --commit FIX --to 1.29 … --to 1.33 --format json`
-(in-process; the shadow repository exists after the first run, as it does for a fixer).
+as a command (the installed script: Python start-up and imports included; the shadow repository
+exists after the first run, as it does for a fixer), timed in alternating pairs with the
+careful baseline.
 Two baselines, by hand:
 - checkout: for each minor a worktree of the release branch, `git apply --check`,
   `git cherry-pick -x FIX`, look at the result, remove the worktree;
@@ -11,8 +13,8 @@ Two baselines, by hand:
   `git apply --cached --3way` on the same temporary index).
 
 All must agree on the outcome per minor (the synthetic fix is clean on 1.33/1.32, needs a 3-way
-merge on 1.31/1.30, conflicts on 1.29). Prints medians and both ratios; the last line is
-`ratio: <careful baseline/ksp>`.
+merge on 1.31/1.30, conflicts on 1.29). Prints medians with min-max and both ratios; the last
+line is `ratio: <careful baseline/ksp>` (medians).
 
     python bench/backport_triage.py [--files 30000] [--runs 5] [--hand-runs 3]
 """
@@ -20,8 +22,6 @@ merge on 1.31/1.30, conflicts on 1.29). Prints medians and both ratios; the last
 from __future__ import annotations
 
 import argparse
-import contextlib
-import io
 import json
 import os
 import statistics
@@ -37,19 +37,22 @@ from _synth import Synth, make_fix_commit_on_main, make_synthetic_upstream
 EXPECT = {"clean": "clean", "3way": "adjusted", "conflict": "conflict"}
 
 
-def ksp_once(synth: Synth, fix: str) -> dict[str, str]:
-    from ksp.cli.main import main
+def ksp_command() -> list[str]:
+    """The `ksp` script beside this Python, as users run it; else `python -m ksp`."""
+    script = Path(sys.executable).parent / "ksp"
+    return [str(script)] if script.is_file() else [sys.executable, "-m", "ksp"]
 
-    argv = ["backport", "CVE-2025-9999", "--upstream", str(synth.path), "--commit", fix,
-            "--format", "json", "--date", "2026-11-22"]
+
+def ksp_once(synth: Synth, fix: str) -> dict[str, str]:
+    argv = [*ksp_command(), "backport", "CVE-2025-9999", "--upstream", str(synth.path),
+            "--commit", fix, "--format", "json", "--date", "2026-11-22"]
     for minor in synth.minors:
         argv += ["--to", minor]
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        rc = main(argv)
-    if rc not in (0, 1):
-        raise SystemExit(f"ksp backport failed ({rc}): {err.getvalue()}")
-    data = json.loads(out.getvalue())
+    proc = subprocess.run(argv, capture_output=True, text=True, check=False,
+                          env={**os.environ, **synth.env})
+    if proc.returncode not in (0, 1):
+        raise SystemExit(f"ksp backport failed ({proc.returncode}): {proc.stderr}")
+    data = json.loads(proc.stdout)
     return {t["minor"]: t["result"] for t in data["targets"]}
 
 
@@ -131,7 +134,7 @@ def timed(fn: object, runs: int) -> tuple[list[float], object]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=30000)
-    parser.add_argument("--runs", type=int, default=5, help="ksp runs")
+    parser.add_argument("--runs", type=int, default=9, help="ksp/careful pairs")
     parser.add_argument("--hand-runs", type=int, default=3,
                         help="baseline runs (each checks out 5 worktrees)")
     args = parser.parse_args(argv)
@@ -146,11 +149,20 @@ def main(argv: list[str] | None = None) -> int:
         start = time.perf_counter()
         cold = ksp_once(synth, fix.sha)
         print(f"ksp first run (creates the shadow): {time.perf_counter() - start:.3f} s")
-        ksp_times, ksp_result = timed(lambda: ksp_once(synth, fix.sha), args.runs)
+        ksp_times: list[float] = []
+        careful_times: list[float] = []
+        ksp_result: object = None
+        careful_result: object = None
+        for n in range(args.runs):  # alternating pairs, each side first in turn
+            for side in ("ksp", "careful") if n % 2 == 0 else ("careful", "ksp"):
+                if side == "ksp":
+                    took, ksp_result = timed(lambda: ksp_once(synth, fix.sha), 1)
+                    ksp_times += took
+                else:
+                    took, careful_result = timed(lambda: careful_once(synth, fix.sha, root), 1)
+                    careful_times += took
         hand_times, hand_result = timed(lambda: by_hand_once(synth, fix.sha, root),
                                         max(1, args.hand_runs))
-        careful_times, careful_result = timed(lambda: careful_once(synth, fix.sha, root),
-                                              max(1, args.hand_runs))
         want = {m: EXPECT[o] for m, o in fix.outcome.items()}
         print(f"ksp results:     {dict(sorted(ksp_result.items()))}")  # type: ignore[union-attr]
         print(f"by hand results: {dict(sorted(hand_result.items()))}")  # type: ignore[union-attr]
@@ -161,14 +173,17 @@ def main(argv: list[str] | None = None) -> int:
         ksp_median = statistics.median(ksp_times)
         hand_median = statistics.median(hand_times)
         careful_median = statistics.median(careful_times)
-        print(f"ksp backport (5 minors): median {ksp_median:.3f} s over {len(ksp_times)} runs")
+        print(f"load {os.getloadavg()[0]:.2f}")
+        print(f"ksp backport as a command (5 minors): median {ksp_median:.3f} s "
+              f"(min {min(ksp_times):.3f} - max {max(ksp_times):.3f}) over {len(ksp_times)} runs")
         print(f"baseline checkout (worktree + apply --check + cherry-pick per minor): median "
               f"{hand_median:.3f} s over {len(hand_times)} runs, ratio "
               f"{hand_median / ksp_median:.1f}")
         merge = "merge-tree" if MERGE_BASE_OPTION else "apply --cached --3way"
         print(f"baseline careful (temporary index + apply --check --cached, else {merge}; "
-              f"no checkout): median {careful_median:.3f} s over {len(careful_times)} runs, "
-              f"ratio {careful_median / ksp_median:.1f}")
+              f"no checkout): median {careful_median:.3f} s (min {min(careful_times):.3f} - max "
+              f"{max(careful_times):.3f}) over {len(careful_times)} runs, ratio "
+              f"{careful_median / ksp_median:.1f}")
         print(f"ratio: {careful_median / ksp_median:.1f}")
     return 0
 

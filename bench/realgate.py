@@ -4,7 +4,9 @@ Given a clone (default /work/real/runc, release-1.0), in the same run:
   by hand: a fresh checkout of the branch (`git clone --shared`), `git apply` of the patches,
            `go build ./...`, `go vet` and `go test` of the changed packages;
   ksp:     `ksp gate --patch …` (its shadow, worktree, import graph and logs included).
-Three rounds each: cold (empty Go build cache, empty ksp cache), warm (the same series again),
+Rounds: cold (empty Go build cache, empty ksp cache), warm (the same series again, with
+`--no-reuse`: the steps really run), warm reused (the same series once more: ksp reuses the
+passing record, `reused evidence of <date>`; compared with the warm by-hand time, not re-run),
 and warm after adding one patch. Both sides use the same Go and their own GOCACHE, so each
 side's cold round really is cold; a throwaway build first primes the OS page cache (toolchain,
 C compiler, the clone's objects), which otherwise favours whichever side runs second. Prints the
@@ -61,9 +63,10 @@ def by_hand(clone: Path, branch: str, patches: list[Path], packages: list[str], 
     return took, f"build={build:.1f}s vet={vet:.1f}s test={test:.1f}s"
 
 
-def with_ksp(repo: Path, clone: Path, patches: list[Path], go: str, env: dict[str, str]
-             ) -> tuple[float, dict[str, object]]:
-    argv = ["gate", "--upstream", str(clone), "--format", "json", "--go", go, "--jobs", "1"]
+def with_ksp(repo: Path, clone: Path, patches: list[Path], go: str, env: dict[str, str],
+             *extra: str) -> tuple[float, dict[str, object]]:
+    argv = ["gate", "--upstream", str(clone), "--format", "json", "--go", go, "--jobs", "1",
+            *extra]
     for patch in patches:
         argv += ["--patch", str(patch)]
     started = time.monotonic()
@@ -96,6 +99,11 @@ def prepare(work: Path, clone: Path, minor: str) -> tuple[Path, list[Path]]:
             "--write", *HEADER, *INFRA, cwd=repo)
         [patch] = (repo / f"v{minor}").glob(f"*_{adv}.patch")
         patches.append(patch)
+    # The gate's series is every patch in the minor's folder: the second one waits outside it
+    # (in a folder of the same name, so --patch still names its minor) until "warm+1 patch".
+    held = work / "held" / f"v{minor}" / patches[1].name
+    held.parent.mkdir(parents=True)
+    patches[1] = patches[1].rename(held)
     return repo, patches
 
 
@@ -125,17 +133,22 @@ def run(clone: Path, minor: str, go: str, work: Path) -> int:
     # and the clone's objects from disk: one throwaway cold build first (own Go cache).
     by_hand(clone, branch, [], [], go, {**base_env, "GOCACHE": str(work / "gocache-prime")},
             work)
-    rounds = [("cold", patches[:1]), ("warm", patches[:1]), ("warm+1 patch", patches)]
+    rounds = [("cold", patches[:1], ("--no-reuse",)), ("warm", patches[:1], ("--no-reuse",)),
+              ("warm reused", patches[:1], ()), ("warm+1 patch", patches, ())]
     print(f"{clone.name} {branch}, go {go}", flush=True)
     ratios = []
-    for name, series in rounds:
+    hand, parts = 0.0, ""
+    for name, series, extra in rounds:
         # By hand first, then ksp: each has its own Go cache; the machine's load is shared.
-        hand, parts = by_hand(clone, branch, series, changed_packages(series), go, hand_env,
-                              work)
-        took, result = with_ksp(repo, clone, series, go, ksp_env)
+        if name != "warm reused":  # the same work by hand as "warm": its time stands
+            hand, parts = by_hand(clone, branch, series, changed_packages(series), go,
+                                  hand_env, work)
+        took, result = with_ksp(repo, clone, series, go, ksp_env, *extra)
         [minor_result] = result["minors"]
         shown = " ".join(f"{s['name']}={s['result']}({s['duration']:.1f}s)"
                          for s in minor_result["steps"])
+        if minor_result.get("reused"):
+            shown = f"reused evidence of {minor_result['reused']}; {shown}"
         print(f"{name:<13} by hand {hand:6.1f} s ({parts})   ksp {took:6.1f} s ({shown})",
               flush=True)
         ratios.append(f"{name} {took / hand:.2f}")

@@ -8,11 +8,9 @@ eol.yaml, endoflife.date product files and its JSON API, ksp's own format).
 from __future__ import annotations
 
 import calendar
-import contextlib
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -175,10 +173,8 @@ def from_files(paths: Iterable[Path], *, project: str | None = None,
 def embedded(names: Iterable[str] = ("kubernetes.yaml",), *,
              project: str | None = None) -> Lifecycle:
     """Data shipped with ksp (a preset's `lifecycle_data`): files under ksp/data/lifecycle."""
-    with contextlib.ExitStack() as stack:
-        paths = [stack.enter_context(resources.as_file(
-            resources.files("ksp") / "data" / "lifecycle" / name)) for name in names]
-        return from_files(paths, project=project)
+    folder = Path(__file__).resolve().parent / "data" / "lifecycle"  # files in the wheel
+    return from_files([folder / name for name in names], project=project)
 
 
 def load(path: Path | None, *, extended_months: int = DEFAULT_EXTENDED_MONTHS,

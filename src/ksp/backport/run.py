@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import logging
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -30,7 +30,12 @@ from ksp.model import AdvisoryId, Minor, Status
 from ksp.repo.config import Config
 from ksp.repo.layout import PatchesRepo
 
-log = logging.getLogger(__name__)
+
+def _debug(message: str, *args: object) -> None:
+    """Log at debug level when logging is in use (`-v` imports it): no import otherwise."""
+    logging = sys.modules.get("logging")
+    if logging is not None:
+        logging.getLogger(__name__).debug(message, *args)
 
 
 @dataclass(frozen=True)
@@ -106,7 +111,7 @@ def triage(shadow: Shadow, repo: PatchesRepo | None, config: Config, lifecycle: 
                                  window=lifecycle.window(minor, req.today))
         results.append(_one_target(classifier, finder, repo, target, found=found,
                                    original=original, req=req))
-        log.debug("%s: %s from %s in %.0f ms", minor, results[-1].result, results[-1].source,
+        _debug("%s: %s from %s in %.0f ms", minor, results[-1].result, results[-1].source,
                   (time.perf_counter() - start) * 1000)
     mode = "independent" if req.independent else "series"
     return BackportResult(req.advisory, mode, str(shadow.upstream), tuple(fix), tuple(results))

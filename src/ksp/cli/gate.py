@@ -37,6 +37,9 @@ def register(sub: Any) -> None:
         help="base: the release branch tip or the final tag (default: ksp.yaml's base)")
     add("--no-build", action="store_true", help="do not build")
     add("--no-test", action="store_true", help="do not run tests")
+    add("--no-reuse", action="store_true",
+        help="build and test even when a passing record of the same base, patches, toolchain "
+             "and configuration exists (default: reuse it and say so)")
     add("--allow-drift", action="store_true",
         help="accept patches that apply only with offsets or a 3-way merge")
     add("--jobs", type=_positive, default=0, help="minors in parallel (default: cores)")
@@ -105,7 +108,7 @@ def _run(args: argparse.Namespace) -> int:
         patches=tuple(args.patch), since=args.since, base_mode=args.base,
         build=not args.no_build, test=not args.no_test, allow_drift=args.allow_drift,
         jobs=args.jobs, toolchains=tuple(args.go), timeout=args.timeout,
-        goproxy=args.goproxy or "",
+        goproxy=args.goproxy or "", reuse=not args.no_reuse,
         evidence_dir=_evidence_dir(args.evidence_dir),
     )
     result = run_gate(request)

@@ -15,7 +15,6 @@ import importlib
 import os
 import sys
 import time
-import traceback
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -133,6 +132,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
     except Exception as exc:
         if args.verbose:
+            import traceback
+
             traceback.print_exc()
         print(f"ksp: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
         print(f"  hint: rerun as `ksp -v {args.command} …` for the traceback and a log of the "

@@ -19,10 +19,13 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ksp.errors import KspError
-from ksp.gate.toolchains import Toolchain
 from ksp.repo import templates
+
+if TYPE_CHECKING:
+    from ksp.gate.toolchains import Toolchain
 
 # Always set last: the tree's `toolchain` line must not trigger a download, builds stay offline.
 _FORCED = {"GOTOOLCHAIN": "local", "GOPROXY": "off", "GOSUMDB": "off"}

@@ -60,6 +60,7 @@ def build(request: GateRequest, result: MinorResult, now: dt.datetime | None = N
         "go_setup": result.setup, "warnings": result.toolchain_notes,
         "error": result.error,
         "worktree": str(result.worktree) if result.worktree else None,
+        "reuse_key": result.reuse_key or None,  # gate/reuse.py; only a pass is ever reused
     }
 
 

@@ -32,6 +32,7 @@ class GateRequest:
     evidence_dir: Path | None = None  # None: <repo>/.ksp/evidence
     progress: bool | None = None  # None: when stderr is a terminal
     goproxy: str = ""  # "" : $KSP_GOPROXY, else offline (the module cache only)
+    reuse: bool = True  # a passing record with the same key stands (gate/reuse.py)
 
     @property
     def steps_wanted(self) -> bool:
@@ -53,6 +54,8 @@ class MinorResult:
     evidence_sha256: str | None = None
     error: str | None = None  # the minor could not be gated at all (no base, bad patch)
     setup: str = ""  # how Go saw the tree: vendored, module cache, proxy, GOPATH
+    reuse_key: str = ""  # gate/reuse.py: what this verdict depends on ("" : steps not run)
+    reused: str | None = None  # the date of the record reused instead of running the steps
 
     @property
     def ok(self) -> bool:

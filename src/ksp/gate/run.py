@@ -47,9 +47,10 @@ def run_gate(request: GateRequest) -> GateResult:
         return GateResult(config.upstream, repo_root=root, note=why)
     refuse_bad_patches(config, plans)
     shadow = Shadow.open(request.upstream)
-    from ksp.gate import _exec
+    import sys
 
-    _exec.STOPPED.clear()  # a new run (in-process callers: tests, a long-lived API user)
+    if (running := sys.modules.get("ksp.gate._exec")) is not None:  # not imported: nothing set
+        running.STOPPED.clear()  # a new run (in-process callers: tests, a long-lived API user)
     jobs = max(1, min(request.jobs or os.cpu_count() or 1, len(plans)))
     with Progress([p.minor for p in plans], live=request.progress) as progress:
         if jobs == 1:
@@ -89,6 +90,16 @@ def _gate_minor(request: GateRequest, config: Config, shadow: Shadow, minor_plan
     except KspError as exc:
         return _finish(request, MinorResult(minor, "", None, minor_plan, error=str(exc)),
                        progress)
+    reuse_key = ""
+    if request.steps_wanted:
+        from ksp.gate import reuse
+
+        reuse_key = reuse.key(request, config, minor_plan, base)
+        found = reuse.find(request, minor_plan, base_ref, base, reuse_key) if request.reuse \
+            else None
+        if found is not None:
+            progress.phase(minor, f"pass (reused evidence of {found.reused})")
+            return found
     count = len(minor_plan.patches)
     progress.phase(minor, f"applying {count} patch{'' if count == 1 else 'es'} on {base[:12]}")
     inputs = [PatchInput(p.file, p.diff, f"{p.title}\n\n{p.file}\n") for p in minor_plan.patches]
@@ -104,7 +115,7 @@ def _gate_minor(request: GateRequest, config: Config, shadow: Shadow, minor_plan
         replace(r, detail=r.detail + "; " + drift_hint(p, minor, request.upstream))
         if r.result is Outcome.DRIFT else r
         for r, p in zip(series.patches, minor_plan.patches, strict=True)])
-    result = MinorResult(minor, base_ref, base, minor_plan, series)
+    result = MinorResult(minor, base_ref, base, minor_plan, series, reuse_key=reuse_key)
     progress.phase(minor, "after-series")
     progress.phase(minor, "steps")
     result = _steps(request, config, shadow, result, progress)

@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import subprocess
+import sys
 import time
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from ksp.errors import GitError, raise_if_signalled
 
-log = logging.getLogger("ksp.git")
+
+def _log() -> Any:
+    """The `ksp.git` logger when something may listen (logging was imported: `-v`, or a library
+    user's configuration), else None: the import costs ~3 ms of every command's start-up."""
+    logging = sys.modules.get("logging")
+    if logging is None:
+        return None
+    log = logging.getLogger("ksp.git")
+    return log if log.isEnabledFor(logging.DEBUG) else None
 
 # Output that does not depend on the user's pager, locale or colour settings.
 _STABLE_ENV = {
@@ -81,7 +90,8 @@ def git_bytes(cwd: Path | str, *args: str, input: bytes | None = None,
 
 def _run(cmd: list[str], data: bytes | None, env: Mapping[str, str] | None
          ) -> subprocess.CompletedProcess[bytes]:
-    if not log.isEnabledFor(logging.DEBUG):
+    log = _log()
+    if log is None:
         return subprocess.run(cmd, input=data, capture_output=True, env=git_env(env),
                               check=False)
     start = time.perf_counter()

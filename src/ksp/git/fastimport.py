@@ -8,12 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from typing import TYPE_CHECKING
+from contextlib import AbstractContextManager
 
 from ksp.git.shadow import Shadow
-
-if TYPE_CHECKING:
-    from filelock import FileLock
 
 COMMITTER = "ksp <ksp@localhost>"
 Changes = dict[str, tuple[str, bytes] | None]  # path -> (mode, content), None: deleted
@@ -26,20 +23,18 @@ def _quote(path: str) -> bytes:
     return raw
 
 
-def _one_at_a_time(shadow: Shadow) -> FileLock:
+def _one_at_a_time(shadow: Shadow) -> AbstractContextManager[None]:
     """Two runs writing the same series (parallel backports or gates of one minor) make the same
     pack, and the second fast-import dies on the first one's `.keep` file: one at a time."""
     import hashlib
 
-    from filelock import FileLock
-
-    from ksp._files import cache_dir
+    from ksp._files import cache_dir, flock
 
     # In ksp's cache, not the repository: `ksp apply` writes into a consumer's, and leaves no file.
     key = hashlib.sha256(str(shadow.path.resolve()).encode()).hexdigest()[:24]
     folder = cache_dir() / "locks"
     folder.mkdir(parents=True, exist_ok=True)
-    return FileLock(str(folder / f"fast-import-{key}.lock"))
+    return flock(folder / f"fast-import-{key}.lock")
 
 
 def write_commits(shadow: Shadow, base: str,

@@ -98,10 +98,11 @@ def pick(shadow: Shadow, onto: str, commit: str, parent: str | None, *,
     if use_option and parent is not None:
         ours, theirs, extra = onto, commit, [f"--merge-base={parent}"]
     else:
-        base_tree = tree_of(shadow, parent) if parent else _empty_tree(shadow)
+        # commit-tree peels `<rev>^{tree}` itself: no rev-parse process per tree.
+        base_tree = f"{parent}^{{tree}}" if parent else _empty_tree(shadow)
         root = synthetic_commit(shadow, base_tree, message="ksp: merge base")
-        ours = synthetic_commit(shadow, tree_of(shadow, onto), [root], "ksp: target")
-        theirs = synthetic_commit(shadow, tree_of(shadow, commit), [root], "ksp: fix")
+        ours = synthetic_commit(shadow, f"{onto}^{{tree}}", [root], "ksp: target")
+        theirs = synthetic_commit(shadow, f"{commit}^{{tree}}", [root], "ksp: fix")
         extra = []
     proc = shadow.git(*_MERGE_CONFIG, "merge-tree", "--write-tree", "-z", "--messages", *extra,
                       ours, theirs, check=False)

@@ -18,7 +18,7 @@ from ksp.git import diff as diffmod
 from ksp.git import hunks as hunksmod
 from ksp.git.diff import unsafe_path
 from ksp.git.fastimport import Changes
-from ksp.git.shadow import ObjectReader, Shadow, ls_tree
+from ksp.git.shadow import ObjectReader, Shadow
 from ksp.model import StrEnum
 
 
@@ -89,7 +89,7 @@ class _Tree:
 
     def preload(self, paths: list[str]) -> None:
         missing = [p for p in paths if p not in self.files]
-        entries = ls_tree(self.shadow.path, self.base, missing)
+        entries = self.reader.entries(self.base, missing)
         for path in missing:
             entry = entries.get(path)
             if entry is None:

@@ -144,6 +144,27 @@ class ObjectReader:
         self._proc.stdout.read(1)
         return header[1], data
 
+    def entries(self, commit: str, paths: list[str]) -> dict[str, tuple[str, str]]:
+        """What `ls_tree` returns (mode and blob sha of each path that exists in `commit`),
+        read by walking the trees through this reader: no extra git process per series."""
+        width = len(commit) // 2  # bytes of an object id: 20 (SHA-1) or 32 (SHA-256)
+        trees: dict[str, dict[bytes, tuple[bytes, str]]] = {}
+        found: dict[str, tuple[str, str]] = {}
+        for path in paths:
+            spec, entry = f"{commit}^{{tree}}", None
+            for name in path.encode("utf-8", "surrogateescape").split(b"/"):
+                if spec not in trees:
+                    got = self.read(spec)
+                    trees[spec] = _tree_entries(got[1], width) if got and got[0] == "tree" \
+                        else {}
+                entry = trees[spec].get(name)
+                if entry is None:
+                    break
+                spec = entry[1]
+            if entry is not None and entry[0] in (b"100644", b"100755", b"120000"):
+                found[path] = (entry[0].decode(), entry[1])
+        return found
+
     def close(self) -> None:
         if self._proc.stdin:
             self._proc.stdin.close()
@@ -154,6 +175,19 @@ class ObjectReader:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _tree_entries(raw: bytes, width: int) -> dict[bytes, tuple[bytes, str]]:
+    """A raw tree object: name -> (mode, object id); a directory's mode is `40000`."""
+    out: dict[bytes, tuple[bytes, str]] = {}
+    at = 0
+    while at < len(raw):
+        space = raw.index(b" ", at)
+        nul = raw.index(b"\0", space)
+        out[raw[space + 1:nul]] = (
+            raw[at:space], raw[nul + 1:nul + 1 + width].hex())
+        at = nul + 1 + width
+    return out
 
 
 def ls_tree(repo: Path, commit: str, paths: list[str]) -> dict[str, tuple[str, str]]:

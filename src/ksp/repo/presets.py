@@ -8,27 +8,28 @@ tags, the embedded lifecycle files and the `scope:` module prefixes. ksp.yaml ke
 from __future__ import annotations
 
 from functools import cache
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from ksp._yaml import load_yaml
 from ksp.errors import FormatError
 
 DEFAULT = "kubernetes"
+# The package's own data files (a wheel installs them as files): importlib.resources would pull
+# tempfile, random and shutil into every command's start-up for the same path.
+FOLDER = Path(__file__).resolve().parent.parent / "data" / "presets"
 
 
 @cache
 def names() -> tuple[str, ...]:
-    folder = resources.files("ksp") / "data" / "presets"
-    return tuple(sorted(p.name.removesuffix(".yaml") for p in folder.iterdir()
+    return tuple(sorted(p.name.removesuffix(".yaml") for p in FOLDER.iterdir()
                         if p.name.endswith(".yaml")))
 
 
 @cache
 def _raw(name: str) -> dict[str, Any]:
-    ref = resources.files("ksp") / "data" / "presets" / f"{name}.yaml"
-    with resources.as_file(ref) as path:
-        data = load_yaml(path, cache=True)
+    path = FOLDER / f"{name}.yaml"
+    data = load_yaml(path, cache=True)
     if not isinstance(data, dict):
         raise FormatError(f"preset {name}: expected a mapping", path=path)
     return data

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import io
-from typing import Any
-
-from rich.console import Console
-from rich.table import Table
+from typing import TYPE_CHECKING, Any
 
 from ksp.backport.model import (
     BackportResult,
@@ -15,8 +12,10 @@ from ksp.backport.model import (
     Evidence,
     TargetResult,
 )
-from ksp.backport.resume import Continued
 from ksp.report.json import plain
+
+if TYPE_CHECKING:
+    from ksp.backport.resume import Continued  # the resume path only: not at start-up
 
 _STYLE = {"already-applied": "green", "clean": "green", "adjusted": "yellow", "conflict": "red",
           "error": "magenta", "skipped": "dim"}
@@ -91,6 +90,9 @@ def _bump(bump: DependencyBump | None) -> dict[str, Any] | None:
 
 
 def text(result: BackportResult) -> str:
+    from rich.console import Console  # only here: the JSON path needs no rich (start-up)
+    from rich.table import Table
+
     table = Table(title=f"backport of {result.advisory} ({_count(len(result.commits), 'commit')}, "
                         f"{result.mode})", title_justify="left")
     for column in ("minor", "branch", "result", "source", "commits", "next step"):

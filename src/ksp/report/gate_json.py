@@ -44,6 +44,7 @@ def _minor(m: MinorResult) -> dict[str, Any]:
         "worktree": str(m.worktree) if m.worktree else None,
         "evidence": str(m.evidence) if m.evidence else None,
         "evidence_sha256": m.evidence_sha256,
+        "reused": m.reused,  # the date of the passing record reused instead of building
     }
 
 

@@ -61,4 +61,7 @@ def _minor(m: MinorResult, root: Path | None) -> list[str]:
     if m.evidence_sha256:
         lines += [f"Evidence: `{short_path(m.evidence, root)}` (sha256 `{m.evidence_sha256}`)",
                   ""]
+    if m.reused:
+        lines += [f"Reused evidence of {m.reused} (same base, patches, toolchain and "
+                  "configuration; `--no-reuse` runs the steps again).", ""]
     return lines

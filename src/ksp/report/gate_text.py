@@ -86,6 +86,7 @@ def plain(result: GateResult) -> str:
             lines += [f"    {f.kind.value}: {f.package} {f.test}" for f in s.failures]
         lines += [f"  kept failing worktree: {m.worktree}"] if m.worktree else []
         lines += [f"  evidence: {short_path(m.evidence, root)}"] if m.evidence else []
+        lines += [f"  reused evidence of {m.reused}"] if m.reused else []
         lines.append("")
     return "\n".join([*lines, _summary(result)]) + "\n"
 
@@ -143,4 +144,6 @@ def _minor(console: Console, m: MinorResult, root: Path | None) -> None:
         console.print(f"  kept failing worktree: {m.worktree}")
     if m.evidence:
         console.print(f"  evidence: {short_path(m.evidence, root)}")
+    if m.reused:
+        console.print(f"  reused evidence of {m.reused}")
     console.print()
