@@ -7,10 +7,13 @@ import datetime as dt
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ksp.errors import UsageError
 from ksp.model import Minor
+
+if TYPE_CHECKING:
+    from ksp.repo.layout import PatchesRepo
 
 
 class HelpFormatter(argparse.RawDescriptionHelpFormatter):
@@ -125,3 +128,16 @@ def repo_required(args: argparse.Namespace) -> Any:
         raise NotAPatchesRepo("not inside a patches repo (no ksp.yaml and index.yaml found)",
                               hint="pass --repo DIR, or run `ksp init DIR` first")
     return repo
+
+
+def upstream_dir(args: argparse.Namespace, repo: PatchesRepo | None) -> Path:
+    """The upstream clone: --upstream, else $KSP_UPSTREAM, else the folder beside the patches
+    repo named after ksp.yaml's upstream URL (`../kubernetes` for .../kubernetes/kubernetes)."""
+    if getattr(args, "upstream", None) is not None:
+        return Path(args.upstream)
+    if os.environ.get("KSP_UPSTREAM"):
+        return Path(os.environ["KSP_UPSTREAM"])
+    require(repo is not None, "--upstream DIR is required outside a patches repo")
+    assert repo is not None
+    name = str(repo.config.upstream).rstrip("/").rsplit("/", 1)[-1].removesuffix(".git")
+    return repo.root.parent / name

@@ -66,7 +66,6 @@ def run(args: argparse.Namespace) -> int:
 
 def _go(args: argparse.Namespace, repo: Any) -> int:
     """The Go lane; with --feed/--osv too, those are imported first (nothing written on error)."""
-    from ksp.cli.gate import _upstream
     from ksp.deps import importer as go_importer
     from ksp.report import deps_import
 
@@ -77,7 +76,8 @@ def _go(args: argparse.Namespace, repo: Any) -> int:
         first = importer.run(repo, records, _common.today(args), dry_run=args.dry_run)
         if args.format != "json":
             _common.emit(_text(first))
-    report = go_importer.run(repo, _upstream(args, repo), args.go_vulndb, _common.today(args),
+    upstream = _common.upstream_dir(args, repo)
+    report = go_importer.run(repo, upstream, args.go_vulndb, _common.today(args),
                              dry_run=args.dry_run, log=_common.log)
     if args.format == "json":
         _common.emit_json(report)

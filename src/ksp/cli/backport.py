@@ -71,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
     _common.require(bool(args.commit or args.range or args.merge),
                     "one of --commit, --range or --merge is required")
     repo = _common.repo_or_none(args)
-    upstream = _upstream(args, repo)
+    upstream = _common.upstream_dir(args, repo)
     _common.require(not args.write or repo is not None, "--write needs a patches repo",
                     "run inside one, or pass --repo DIR")
     config = repo.config if repo else Config()
@@ -88,18 +88,6 @@ def run(args: argparse.Namespace) -> int:
         result = _write(repo, shadow, result, args)
     _render(result, args.format)
     return 0 if result.ok else 1
-
-
-def _upstream(args: argparse.Namespace, repo: Any) -> Path:
-    import os
-
-    if args.upstream is not None:
-        return Path(args.upstream)
-    if os.environ.get("KSP_UPSTREAM"):
-        return Path(os.environ["KSP_UPSTREAM"])
-    _common.require(repo is not None, "--upstream DIR is required outside a patches repo")
-    name = str(repo.config.upstream).rstrip("/").rsplit("/", 1)[-1].removesuffix(".git")
-    return Path(repo.root.parent / name)
 
 
 def _write(repo: Any, shadow: Any, result: Any, args: argparse.Namespace) -> Any:

@@ -40,7 +40,6 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ksp.cli.gate import _upstream
     from ksp.deps import command
     from ksp.report import deps as report
 
@@ -49,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     minors = list(args.minor) or command.default_minors(repo, today)
     _common.require(bool(minors), f"no minor is in the extended window on {today}",
                     hint="name one with --minor")
-    result = command.run(repo, _upstream(args, repo), minors, today, base_mode=args.base,
+    result = command.run(repo, _common.upstream_dir(args, repo), minors, today, base_mode=args.base,
                          vulndb_source=args.go_vulndb, log=_common.log)
     if args.format == "json":
         _common.emit_json(result)

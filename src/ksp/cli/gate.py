@@ -104,7 +104,7 @@ def _run(args: argparse.Namespace) -> int:
     today = dt.date.today()
     _warn_named(repo, args.minor, today)
     request = GateRequest(
-        repo=repo, upstream=_upstream(args, repo), minors=tuple(args.minor),
+        repo=repo, upstream=_common.upstream_dir(args, repo), minors=tuple(args.minor),
         patches=tuple(args.patch), since=args.since, base_mode=args.base,
         build=not args.no_build, test=not args.no_test, allow_drift=args.allow_drift,
         jobs=args.jobs, toolchains=tuple(args.go), timeout=args.timeout,
@@ -185,15 +185,3 @@ def _render(fmt: str, result: Any, *, color: bool) -> str:
     from ksp.report import gate_text
 
     return gate_text.text(result, color=color)
-
-
-def _upstream(args: argparse.Namespace, repo: Any) -> Path:
-    import os
-
-    if args.upstream:
-        return Path(args.upstream)
-    if os.environ.get("KSP_UPSTREAM"):
-        return Path(os.environ["KSP_UPSTREAM"])
-    url: str = repo.config.upstream
-    root: Path = repo.root
-    return root.parent / url.rstrip("/").rsplit("/", 1)[-1].removesuffix(".git")

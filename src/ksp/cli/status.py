@@ -29,9 +29,7 @@ def register(sub: Any) -> None:
 
 
 def _upstream(args: argparse.Namespace, repo: Any) -> Path | None:
-    from ksp.cli.gate import _upstream as default
-
-    path: Path = default(args, repo)
+    path = _common.upstream_dir(args, repo)
     return path if path.is_dir() else None
 
 
