@@ -153,7 +153,7 @@ def _stale_sha(index: Path) -> None:
     """One deliberate finding: the first patch's sha256 in index.yaml no longer matches."""
     text = index.read_text()
     at = text.index("sha256: ") + len("sha256: ")
-    index.write_text(text[:at] + "0" * 64 + text[at + 64:])
+    index.write_text(text[:at] + "f" * 64 + text[at + 64:])  # a hex digest, of other bytes
 
 
 if __name__ == "__main__":

@@ -50,3 +50,19 @@ def test_line_index_reads_what_only_yaml_1_2_accepts() -> None:
     text = "advisories:\n  CVE-1:\n    fixes: [https://example.com/pull/2]\n    minors:\n" \
            "      '1.32': {status: needed}\n"
     assert node_line(line_index(text), ["advisories", "CVE-1", "minors", "1.32"]) == 5
+
+
+def test_block_line_agrees_with_the_composer_on_block_style_yaml() -> None:
+    """The fast indentation scan names the same lines as composing the document, for keys in
+    block mappings (quoted or not, after comments), and the parent's line inside a flow map."""
+    from ksp._yaml import block_line, line_index, node_line
+
+    text = ("# index\nschema: ksp/v1\nadvisories:\n  CVE-1:\n    title: 'a: b'\n    minors:\n"
+            "      # a comment\n      '1.32': {status: needed}\n      \"1.33\": {status: patched}\n"
+            "  CVE-2:\n    minors:\n      '1.32': {status: needed}\n")
+    for path in (["schema"], ["advisories", "CVE-1", "minors", "1.32"],
+                 ["advisories", "CVE-1", "minors", "1.33"],
+                 ["advisories", "CVE-2", "minors", "1.32"],
+                 ["advisories", "CVE-2", "minors", "1.32", "status"], ["advisories", "CVE-3"]):
+        assert block_line(text, path) == node_line(line_index(text), path), path
+    assert block_line(text, ["advisories", "CVE-2", "minors", "1.32"]) == 12

@@ -207,6 +207,33 @@ def line_index(text: str) -> Any:
         return YAML(typ="safe", pure=True).compose(text)
 
 
+def block_line(text: str, path: list[Any]) -> int | None:
+    """The line of the deepest key of `path` found in `text`'s block mappings, by indentation
+    alone (a few milliseconds where composing a large index takes a few hundred): each key is
+    looked for inside its parent's block only. Keys inside a flow mapping (`{status: …}`) are
+    not looked into; their line is their parent's, the one a reader needs."""
+    lines = text.splitlines()
+    line, start, indent = None, 0, -1
+    for key in path:
+        pattern = re.compile(rf"^( *)(?:- +)?(['\"]?){re.escape(str(key))}\2 *:(?: |$)")
+        found = None
+        for i in range(start, len(lines)):
+            raw = lines[i]
+            stripped = raw.lstrip(" ")
+            if not stripped or stripped.startswith("#"):
+                continue
+            if len(raw) - len(stripped) <= indent:
+                break  # the parent's block ended
+            match = pattern.match(raw)
+            if match:
+                found = (i, len(match[1]))
+                break
+        if found is None:
+            return line
+        line, start, indent = found[0] + 1, found[0] + 1, found[1]
+    return line
+
+
 def node_line(node: Any, path: list[Any]) -> int | None:
     """The line of the deepest node of `path` in a `line_index` tree (1-based)."""
     from ruamel.yaml.nodes import MappingNode, SequenceNode

@@ -21,12 +21,11 @@ def check_scope(ctx: LintContext) -> Iterator[Finding]:
     if ctx.index is None:
         return
     for advisory in ctx.index.advisories().values():
-        line = ctx.index.line_of(advisory.id)
         if advisory.scope is AdvisoryKind.PROJECT:
             continue
-        if not advisory.project:
+        if not advisory.project:  # a line costs a parse of the index: only for a finding
             yield Finding.warning("KSP307", INDEX, f"{advisory.id} is kind {advisory.scope} but "
-                                  "names no project", line=line,
+                                  "names no project", line=ctx.index.line_of(advisory.id),
                                   hint=f"ksp triage {advisory.id} --kind {advisory.scope} "
                                        "--project PACKAGE")
         if advisory.scope is AdvisoryKind.OTHER_PROJECT:

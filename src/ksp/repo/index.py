@@ -15,7 +15,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ksp._files import fault, read_text
-from ksp._yaml import checked, dump_yaml, json_types, line_index, load_yaml, mark_checked, node_line
+from ksp._yaml import (
+    block_line,
+    checked,
+    dump_yaml,
+    json_types,
+    line_index,
+    load_yaml,
+    mark_checked,
+    node_line,
+)
 from ksp.errors import FormatError
 from ksp.model import (
     Advisory,
@@ -97,6 +106,7 @@ class IndexDocument:
     doc: Any  # a round-trip CommentedMap when loaded for editing, else a plain dict
     text: str | None = None  # the file's text when loaded for reading: lines come from it
     _lines: Any = field(default=None, repr=False, compare=False)
+    _typed: dict[AdvisoryId, Advisory] | None = field(default=None, repr=False, compare=False)
     txn: Transaction | None = None  # the operation an edit() belongs to
 
     @classmethod
@@ -134,13 +144,23 @@ class IndexDocument:
     def _line(self, path: list[Any]) -> int | None:
         if self.text is None:
             return _line_of(self.doc, path)
-        if self._lines is None:
+        line = block_line(self.text, path)  # ksp writes index.yaml in block style: fast
+        if line is not None:
+            return line
+        if self._lines is None:  # a hand-written flow-style index: compose it once
             self._lines = line_index(self.text)
         return node_line(self._lines, path)
 
     def advisories(self) -> dict[AdvisoryId, Advisory]:
-        return {AdvisoryId(str(k)): _advisory(str(k), v)
-                for k, v in self.doc["advisories"].items()}
+        """The typed advisories; built once for a reader's document (which nothing edits),
+        anew for an editor's."""
+        if self.text is not None and self._typed is not None:
+            return dict(self._typed)  # a copy: a caller may change its dict
+        typed = {AdvisoryId(str(k)): _advisory(str(k), v)
+                 for k, v in self.doc["advisories"].items()}
+        if self.text is not None:
+            self._typed = typed
+        return typed
 
     def line_of(self, *path: Any) -> int | None:
         return self._line(["advisories", *path])
