@@ -16,6 +16,12 @@ if TYPE_CHECKING:
     from ksp.repo.layout import PatchesRepo
 
 
+if TYPE_CHECKING:
+    from typing import TypeAlias
+
+    #: What `register(sub)` of each command module receives: argparse's subcommand registry.
+    Subcommands: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]
+
 class HelpFormatter(argparse.RawDescriptionHelpFormatter):
     """argparse's formatter, given its width: left to itself it imports shutil (~5 ms at every
     start, help or not) to ask for the terminal size."""
@@ -30,7 +36,7 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
         super().__init__(prog, indent_increment, max_help_position, width)
 
 
-def add_command(sub: Any, name: str, help: str, example: str,
+def add_command(sub: Subcommands, name: str, help: str, example: str,
                 description: str | None = None) -> argparse.ArgumentParser:
     """A subcommand whose --help ends with an example."""
     parser: argparse.ArgumentParser = sub.add_parser(
@@ -112,7 +118,7 @@ def require(condition: bool, message: str, hint: str | None = None) -> None:
         raise UsageError(message, hint=hint)
 
 
-def repo_or_none(args: argparse.Namespace) -> Any:
+def repo_or_none(args: argparse.Namespace) -> PatchesRepo | None:
     from ksp.repo import find_repo, open_repo
 
     if getattr(args, "repo", None):
@@ -120,7 +126,7 @@ def repo_or_none(args: argparse.Namespace) -> Any:
     return find_repo()
 
 
-def repo_required(args: argparse.Namespace) -> Any:
+def repo_required(args: argparse.Namespace) -> PatchesRepo:
     from ksp.errors import NotAPatchesRepo
 
     repo = repo_or_none(args)

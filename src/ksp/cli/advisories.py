@@ -9,7 +9,7 @@ from typing import Any
 from ksp.cli import _common
 
 
-def register(sub: Any) -> None:
+def register(sub: _common.Subcommands) -> None:
     parser = _common.add_command(
         sub, "advisories", "advisories from the official CVE feed and OSV records",
         "ksp advisories import --feed official-cve-feed.json --osv vulns/ --date 2026-11-22",

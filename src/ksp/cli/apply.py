@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
 
 from ksp.cli import _common
 
 
-def register(sub: Any) -> None:
+def register(sub: _common.Subcommands) -> None:
     parser = _common.add_command(
         sub, "apply", "apply a minor's patch series to your own tree, all or nothing",
         "ksp apply --minor 1.30 --to ../kubernetes --commit",

@@ -9,7 +9,7 @@ from typing import Any
 from ksp.cli import _common, _headerflags
 
 
-def register(sub: Any) -> None:
+def register(sub: _common.Subcommands) -> None:
     parser = _common.add_command(
         sub, "backport", "triage an upstream fix against each minor; write what applies",
         "ksp backport CVE-2025-5187 --upstream ../kubernetes --commit 3f2a1b9 --write",

@@ -9,7 +9,7 @@ from typing import Any
 from ksp.cli import _common
 
 
-def register(sub: Any) -> None:
+def register(sub: _common.Subcommands) -> None:
     parser = _common.add_command(
         sub, "ci", "CI definitions and the per-minor job matrix for the gate on a CI engine",
         "ksp ci github --out .github/workflows/ksp.yml",

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
 from ksp.cli import _common
 from ksp.model import Rating, Status
 
 
-def register(sub: Any) -> None:
+def register(sub: _common.Subcommands) -> None:
     parser = _common.add_command(
         sub, "coverage", "advisory x minor matrix with statuses and windows, gaps first",
         "ksp coverage --minor 1.30 --status needed --severity MEDIUM --format markdown",

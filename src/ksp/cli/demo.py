@@ -5,12 +5,11 @@ from __future__ import annotations
 import argparse
 import tempfile
 from pathlib import Path
-from typing import Any
 
 from ksp.cli import _common
 
 
-def register(sub: Any) -> None:
+def register(sub: _common.Subcommands) -> None:
     parser = _common.add_command(
         sub, "demo", "run the whole journey (backport, gate, sign, lint, coverage, apply, vex, "
         "site) on a made-up Go upstream",

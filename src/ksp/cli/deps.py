@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
 
 from ksp.cli import _common
 
 
-def register(sub: Any) -> None:
+def register(sub: _common.Subcommands) -> None:
     parser = _common.add_command(
         sub, "deps", "Go version and modules per minor at base + series, and their advisories",
         "ksp deps --upstream ../kubernetes --minor 1.32 --format json",

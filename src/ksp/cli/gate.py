@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 FORMATS = ("markdown", "junit")
 
 
-def register(sub: Any) -> None:
+def register(sub: _common.Subcommands) -> None:
     parser = _common.add_command(
         sub, "gate", "apply each minor's series and the new patches on the base; build and test",
         "ksp gate --upstream ../kubernetes --since origin/main --format markdown",

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 DEFAULT_FILE = "lifecycle.yaml"
 
 
-def register(sub: Any) -> None:
+def register(sub: _common.Subcommands) -> None:
     parser = _common.add_command(
         sub, "lifecycle", "show or import release lifecycle data (support windows)",
         "ksp lifecycle import schedule.yaml  # inside a patches repo: writes lifecycle.yaml")
@@ -102,7 +102,11 @@ def _import(args: argparse.Namespace) -> int:
                     hint="or pass --repo DIR to update that repo's lifecycle file")
     merged = _base(repo, project).merged(releases)
     text = lifecycle.render(merged)
-    target = args.out if args.out is not None else _target(repo)
+    if args.out is not None:
+        target = args.out
+    else:
+        assert repo is not None  # required above when there is no --out
+        target = _target(repo)
     lifecycle.parse_releases(load_yaml(target, text=text), target)  # what we write reads back
     if args.out is not None:
         from ksp.repo.outputs import check_out

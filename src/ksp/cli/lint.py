@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
 
 from ksp.cli import _common
 
 
-def register(sub: Any) -> None:
+def register(sub: _common.Subcommands) -> None:
     parser = _common.add_command(
         sub, "lint", "check names, headers, index agreement, severity, disclaimers, policy",
         "ksp lint --since origin/main --upstream ../kubernetes --format json",

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
 
 from ksp.cli import _common, _headerflags
 
 
-def register(sub: Any) -> None:
+def register(sub: _common.Subcommands) -> None:
     parser = _common.add_command(
         sub, "new", "add a patch (from a diff, a format-patch mail or upstream commits)",
         "ksp new CVE-2025-5187 --minor 1.32 --upstream ../kubernetes --commit 1a2b3c4 "

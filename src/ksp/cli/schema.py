@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
 from ksp.cli import _common
 
 
-def register(sub: Any) -> None:
+def register(sub: _common.Subcommands) -> None:
     parser = _common.add_command(sub, "schema", "print a JSON Schema (of index.yaml)",
                                  "ksp schema index > index.schema.json")
     parser.add_argument("what", choices=("index",), help="which file's schema")

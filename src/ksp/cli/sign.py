@@ -9,7 +9,7 @@ from typing import Any
 from ksp.cli import _common
 
 
-def register(sub: Any) -> None:
+def register(sub: _common.Subcommands) -> None:
     parser = _common.add_command(
         sub, "sign", "an approver signs patches: SRC Reviewer header, index sha256, and an SSH "
         "signature of the minor's series manifest",

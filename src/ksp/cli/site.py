@@ -11,7 +11,7 @@ from ksp.cli import _common
 DEFAULT_OUT = Path("_site")
 
 
-def register(sub: Any) -> None:
+def register(sub: _common.Subcommands) -> None:
     parser = _common.add_command(
         sub, "site", "static HTML site: coverage matrix, a page per advisory and per minor",
         "ksp site build --out _site && ksp site serve --out _site",

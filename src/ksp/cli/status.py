@@ -9,7 +9,7 @@ from typing import Any
 from ksp.cli import _common
 
 
-def register(sub: Any) -> None:
+def register(sub: _common.Subcommands) -> None:
     parser = _common.add_command(
         sub, "status", "support window of every minor; patches and gaps inside a patches repo",
         "ksp status --date 2026-11-22 --format json",

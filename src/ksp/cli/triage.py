@@ -8,7 +8,7 @@ from typing import Any
 from ksp.cli import _common
 
 
-def register(sub: Any) -> None:
+def register(sub: _common.Subcommands) -> None:
     parser = _common.add_command(
         sub, "triage", "record a decision on an advisory (status per minor, or whose it is)",
         "ksp triage CVE-2020-8554 --all-minors --status wont-fix "

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
 
 from ksp.cli import _common
 
 
-def register(sub: Any) -> None:
+def register(sub: _common.Subcommands) -> None:
     parser = _common.add_command(
         sub, "vex", "OpenVEX document for a minor's patched build",
         "ksp vex --minor 1.30 --image registry.example/kube-apiserver@sha256:<64 hex> "
