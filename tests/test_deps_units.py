@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 import semver
 
-from ksp.deps import gomod, gopolicy, reach, vulndb
+from ksp import gomod
+from ksp.deps import gopolicy, reach, vulndb
 from ksp.deps.match import vulnerable
 from ksp.errors import FormatError
 

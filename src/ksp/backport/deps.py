@@ -12,12 +12,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
+from ksp import gomod
 from ksp.backport.model import Conflict, ConflictKind, DependencyBump, ModuleChange
 from ksp.git.shadow import ObjectReader, Shadow
 
-_REQUIRE_LINE = re.compile(r"^\s*(?:require\s+)?(?P<mod>[^\s()]+)\s+(?P<ver>v[^\s]+)(?:\s|$)")
-_MODULES_TXT = re.compile(r"^# (?P<mod>\S+) (?P<ver>v\S+)")
-_LOCAL_REPLACE = re.compile(r"^\s*(?:replace\s+)?(?P<mod>[^\s()]+)(?:\s+v\S+)?\s+=>\s+\.\.?/")
 # The staging form of the published k8s.io/* repos: sibling modules at v0.0.0, replaced by ../x.
 # The publishing bot writes it into some commits and rewrites it on the next; not a real change.
 STAGING_VERSION = "v0.0.0"
@@ -34,49 +32,19 @@ def only_dependencies(paths: Iterable[str]) -> bool:
 
 
 def parse_go_mod(text: str) -> dict[str, str]:
-    """Module -> version from the require lines (single and block form) of a go.mod."""
-    found: dict[str, str] = {}
-    in_block = False
-    for raw in text.splitlines():
-        line = raw.split("//", 1)[0].strip()
-        if line.startswith("require ("):
-            in_block = True
-            continue
-        if in_block and line == ")":
-            in_block = False
-            continue
-        if in_block or line.startswith("require "):
-            match = _REQUIRE_LINE.match(line)
-            if match:
-                found[match["mod"]] = match["ver"]
-    return found
+    """Module -> version from the require lines of a go.mod (ksp.gomod reads the file)."""
+    return {r.path: r.version for r in gomod.parse_go_mod(text).requires}
 
 
 def local_replaces(text: str) -> set[str]:
     """Modules a go.mod replaces by a local path (`k8s.io/api => ../api`)."""
-    found, in_block = set(), False
-    for raw in text.splitlines():
-        line = raw.split("//", 1)[0].strip()
-        if line.startswith("replace ("):
-            in_block = True
-            continue
-        if in_block and line == ")":
-            in_block = False
-            continue
-        if in_block or line.startswith("replace "):
-            match = _LOCAL_REPLACE.match(line)
-            if match:
-                found.add(match["mod"])
-    return found
+    return {old for old, new in (gomod.parse_go_mod(text).replaces or {}).items()
+            if not new.version and new.path.startswith(("./", "../"))}
 
 
 def parse_modules_txt(text: str) -> dict[str, str]:
-    found: dict[str, str] = {}
-    for line in text.splitlines():
-        match = _MODULES_TXT.match(line)
-        if match:
-            found[match["mod"]] = match["ver"]
-    return found
+    """Module -> the version go.mod requires, from vendor/modules.txt."""
+    return {path: vendored.version for path, vendored in gomod.parse_modules_txt(text).items()}
 
 
 def module_versions(reader: ObjectReader, rev: str | None) -> dict[str, str]:

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 import semver
 
-from ksp.deps import gomod, gopolicy
+from ksp import gomod
+from ksp.deps import gopolicy
 from ksp.deps.inventory import parse_semver
 from ksp.deps.match import vulnerable
 from ksp.deps.vulndb import GoRecord

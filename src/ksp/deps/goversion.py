@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ksp.deps import gomod
+from ksp import gomod
 from ksp.git.shadow import ObjectReader
 from ksp.model import Minor
 from ksp.repo.layout import PatchesRepo

@@ -18,7 +18,7 @@ from pathlib import PurePosixPath
 
 import semver
 
-from ksp.deps import gomod
+from ksp import gomod
 from ksp.errors import KspError
 from ksp.git._run import split_z
 from ksp.git.series import Outcome, PatchInput, apply_series
