@@ -33,23 +33,11 @@ RECORD = "evidence.json"
 
 def build(request: GateRequest, result: MinorResult, now: dt.datetime | None = None
           ) -> dict[str, Any]:
-    from ksp.gate.model import outcome_of
+    from ksp.gate.model import patch_record, step_record
 
     series = result.series
-    patches = []
-    for planned, outcome in result.patch_results():
-        patches.append({
-            "file": planned.file, "sha256": planned.sha256, "diff_sha256": planned.diff_sha256,
-            "new": planned.new, "result": outcome_of(outcome),
-            "detail": outcome.detail if outcome else "",
-        })
-    steps = [{
-        "name": s.name.value, "result": s.result.value, "command": s.command,
-        "exit_code": s.exit_code, "duration": round(s.duration, 3), "log": s.log,
-        "toolchain": s.toolchain, "detail": s.detail,
-        "failures": [{"package": f.package, "test": f.test, "kind": f.kind.value}
-                     for f in s.failures],
-    } for s in result.steps]
+    patches = [patch_record(planned, outcome) for planned, outcome in result.patch_results()]
+    steps = [step_record(s) for s in result.steps]
     return {
         "schema": SCHEMA, "ksp": __version__,
         "date": (now or dt.datetime.now(dt.UTC)).replace(microsecond=0).isoformat(),

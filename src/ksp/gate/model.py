@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ksp.gate.select import MinorPlan, PlannedPatch
 from ksp.gate.types import StepOutcome, StepResult
@@ -94,3 +95,27 @@ def evidence_dir(request: GateRequest, minor: Minor) -> Path:
 
 def outcome_of(result: PatchResult | None) -> str:
     return result.result.value if result else Outcome.SKIPPED.value
+
+
+def patch_record(planned: PlannedPatch, outcome: PatchResult | None,
+                 missing: str = "") -> dict[str, Any]:
+    """One patch's verdict as JSON: the evidence record and the JSON report both write this."""
+    return {
+        "file": planned.file, "sha256": planned.sha256, "diff_sha256": planned.diff_sha256,
+        "new": planned.new, "result": outcome_of(outcome),
+        "detail": outcome.detail if outcome else missing,
+        "commit": outcome.commit if outcome else None,
+        "failed_hunks": [{"path": h.path, "hunk": h.hunk, "line": h.line}
+                         for h in (outcome.failed_hunks if outcome else ())],
+    }
+
+
+def step_record(step: StepResult) -> dict[str, Any]:
+    """One step as JSON, for the evidence record and the JSON report alike."""
+    return {
+        "name": step.name.value, "result": step.result.value, "command": step.command,
+        "exit_code": step.exit_code, "duration": round(step.duration, 3), "log": step.log,
+        "toolchain": step.toolchain, "detail": step.detail,
+        "failures": [{"package": f.package, "test": f.test, "kind": f.kind.value,
+                      "detail": f.detail} for f in step.failures],
+    }

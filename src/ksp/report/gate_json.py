@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ksp.gate.model import GateResult, MinorResult, outcome_of
+from ksp.gate.model import GateResult, MinorResult, patch_record, step_record
 
 
 def data(result: GateResult) -> dict[str, Any]:
@@ -20,22 +20,9 @@ def data(result: GateResult) -> dict[str, Any]:
 
 def _minor(m: MinorResult) -> dict[str, Any]:
     series = m.series
-    patches = []
-    for planned, outcome in m.patch_results():
-        patches.append({
-            "file": planned.file, "result": outcome_of(outcome),
-            "detail": outcome.detail if outcome else (m.error or ""), "new": planned.new,
-            "sha256": planned.sha256, "commit": outcome.commit if outcome else None,
-            "failed_hunks": [{"path": h.path, "hunk": h.hunk, "line": h.line}
-                             for h in (outcome.failed_hunks if outcome else ())],
-        })
-    steps = [{
-        "name": s.name.value, "result": s.result.value, "command": s.command, "log": s.log,
-        "toolchain": s.toolchain, "exit_code": s.exit_code, "duration": round(s.duration, 3),
-        "detail": s.detail,
-        "failures": [{"package": f.package, "test": f.test, "kind": f.kind.value,
-                      "detail": f.detail} for f in s.failures],
-    } for s in m.steps]
+    patches = [patch_record(planned, outcome, m.error or "")
+               for planned, outcome in m.patch_results()]
+    steps = [step_record(s) for s in m.steps]
     return {
         "minor": str(m.minor), "base_ref": m.base_ref, "base": m.base,
         "warnings": m.toolchain_notes, "go_setup": m.setup,
