@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import semver
+
 _COMMENT = re.compile(r"//.*$")
 _GO_VERSION = re.compile(r"^(?:go)?(\d+)\.(\d+)(?:\.(\d+))?((?:rc|beta)\d+)?$")
 
@@ -104,3 +106,12 @@ def normal_go_version(text: str) -> str | None:
         kind, num = re.match(r"([a-z]+)(\d+)", pre).groups()  # type: ignore[union-attr]
         version += f"-{kind}.{num}"
     return version
+
+
+def parse_semver(version: str) -> semver.Version | None:
+    """A Go module or Go release version as semver (`v`/`go` dropped), ordered by the semver
+    spec (pre-releases and pseudo-versions before their release); None if it is not one."""
+    try:
+        return semver.Version.parse(version.removeprefix("v").removeprefix("go"))
+    except ValueError:
+        return None

@@ -9,7 +9,6 @@ apply is offered.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 
 from ksp import gomod
@@ -124,24 +123,11 @@ def _vendored_source(path: str) -> bool:
             and path.rsplit("/", 1)[-1] not in ("go.mod", "go.sum"))
 
 
-_SEMVER = re.compile(r"^v(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$")
-
-
-def version_key(version: str) -> tuple[int, int, int, int, str] | None:
-    """A sort key for a Go module version (a release sorts after its pre-releases and
-    pseudo-versions); None when it is not semver."""
-    match = _SEMVER.match(version)
-    if not match:
-        return None
-    major, minor, patch, pre = match.groups()
-    return int(major), int(minor), int(patch), 0 if pre else 1, pre or ""
-
-
 def at_least(have: str | None, want: str | None) -> bool:
     """`have` is `want` or newer (both semver)."""
     if have is None or want is None:
         return False
-    a, b = version_key(have), version_key(want)
+    a, b = gomod.parse_semver(have), gomod.parse_semver(want)
     return a is not None and b is not None and a >= b
 
 

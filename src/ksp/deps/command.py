@@ -15,11 +15,12 @@ import semver
 
 from ksp.deps import fix as fix_mod
 from ksp.deps import gopolicy
-from ksp.deps.inventory import Inventory, ModuleUse, parse_semver
+from ksp.deps.inventory import Inventory, ModuleUse
 from ksp.deps.lane import inventories
 from ksp.deps.match import vulnerable
 from ksp.deps.vulndb import GoRecord
 from ksp.git.shadow import Shadow
+from ksp.gomod import parse_semver
 from ksp.model import Advisory, Minor, Status, Window
 from ksp.repo.layout import PatchesRepo
 

@@ -17,12 +17,12 @@ import semver
 
 from ksp import gomod
 from ksp.deps import gopolicy
-from ksp.deps.inventory import parse_semver
 from ksp.deps.match import vulnerable
 from ksp.deps.vulndb import GoRecord
 from ksp.errors import KspError
 from ksp.git._run import git
 from ksp.git.shadow import Shadow
+from ksp.gomod import parse_semver
 from ksp.model import Advisory, Minor, MinorState
 from ksp.repo.config import Config
 

@@ -16,13 +16,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
-import semver
-
 from ksp import gomod
 from ksp.errors import KspError
 from ksp.git._run import split_z
 from ksp.git.series import Outcome, PatchInput, apply_series
 from ksp.git.shadow import ObjectReader, Shadow
+from ksp.gomod import parse_semver
 from ksp.model import Minor
 from ksp.repo.layout import PatchesRepo
 
@@ -140,14 +139,6 @@ def _go_version(read: ReadFile, names: list[str], root: gomod.GoMod | None) -> G
     if root and root.go and (found := gomod.normal_go_version(root.go)):
         return GoVersion(found, "go.mod go")
     return None
-
-
-def parse_semver(version: str) -> semver.Version | None:
-    """A Go module or Go release version as semver (`v` dropped); None if it is not one."""
-    try:
-        return semver.Version.parse(version.removeprefix("v").removeprefix("go"))
-    except ValueError:
-        return None
 
 
 def _newer(candidate: str, current: str) -> bool:

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 import semver
 
-from ksp.deps.inventory import Inventory, parse_semver
+from ksp.deps.inventory import Inventory
 from ksp.deps.vulndb import STDLIB, TOOLCHAIN, Affected, GoRecord, Symbols
+from ksp.gomod import parse_semver
 
 ZERO = semver.Version(0, 0, 0)
 
