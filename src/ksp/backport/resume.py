@@ -8,14 +8,11 @@ conflicts again puts its markers in the same worktree, to resolve and continue o
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
-from ksp._files import atomic_write
 from ksp.backport.classify import Classifier
-from ksp.backport.model import FixCommit, Result
+from ksp.backport.model import Result
+from ksp.backport.state import ResumeState
 from ksp.backport.write import patch_text, save_patches, state_file
 from ksp.errors import KspError
 from ksp.git import merge
@@ -35,12 +32,12 @@ class Continued:
     note: str = ""
 
 
-def resume(state: dict[str, Any], cls: BackportClass,
+def resume(state: ResumeState, cls: BackportClass,
            merge_base_option: bool | None = None, values: HeaderValues | None = None
            ) -> Continued:
     """`values` (flags given to --continue) override the header values saved by --write."""
-    minor, advisory = Minor.parse(state["minor"]), state["advisory"]
-    worktree, head = Path(state["worktree"]), state["head"]
+    minor, advisory = state.minor, state.advisory
+    worktree, head = state.worktree, state.head
     if not worktree.is_dir():
         raise KspError(f"backport worktree {worktree} is gone",
                        hint=f"delete {state_file(worktree)} and run `ksp backport` again")
@@ -49,32 +46,28 @@ def resume(state: dict[str, Any], cls: BackportClass,
         raise KspError(f"conflict markers left in {', '.join(left[:5])}"
                        + (f" and {len(left) - 5} more" if len(left) > 5 else ""),
                        path=worktree, hint="resolve them, then run `ksp backport --continue`")
-    repo = open_repo(Path(state["repo"]))
-    shadow = Shadow.open(Path(state["upstream"]))
+    repo = open_repo(state.repo)
+    shadow = Shadow.open(state.upstream)
     tree = merge.snapshot_worktree(worktree)
     onto = merge.synthetic_commit(shadow, tree, [head], "ksp backport: resolved by hand")
     classifier = Classifier(shadow, merge_base_option)
-    remaining = [FixCommit(c["sha"], c["apply"], c["parent"], c.get("subject", ""))
-                 for c in state["remaining"]]
-    for i, commit in enumerate(remaining):
-        result, new_head, pick = classifier.one(commit, onto, state.get("base") or head)
+    for i, commit in enumerate(state.remaining):
+        result, new_head, pick = classifier.one(commit, onto, state.base or head)
         if result.result is Result.CONFLICT or new_head is None:
             if pick is None:
                 raise KspError(f"{commit.sha[:12]} does not apply after the resolution")
             merge.update_worktree(worktree, tree, pick.tree)
             merge.relabel_markers(worktree, [c.path for c in result.conflicts], {
-                pick.label_ours: f"{state['branch']} (target, resolved so far)",
+                pick.label_ours: f"{state.branch} (target, resolved so far)",
                 pick.label_theirs: f"{commit.apply[:12]} ({commit.subject[:50]})"})
-            state["remaining"] = state["remaining"][i + 1 :]
-            atomic_write(state_file(worktree), json.dumps(state, indent=2) + "\n")
+            state.without_first(i + 1).save(state_file(worktree))
             return Continued(advisory, minor, worktree=str(worktree),
                              conflicts=tuple(c.path for c in result.conflicts),
                              note=f"{commit.sha[:12]} conflicts: resolve, then --continue again")
         onto = new_head
-    made = patch_text(repo, shadow, advisory, state["commits"], cls=cls,
+    made = patch_text(repo, shadow, advisory, list(state.commits), cls=cls,
                       values=(values or HeaderValues()).over(saved_values(state)), old=head,
-                      new=onto, subject=state.get("subject"),
-                      published_from=state.get("published_from") or ())
+                      new=onto, subject=state.subject, published_from=state.published_from)
     if made is None:
         raise KspError("the resolved worktree changes nothing against the target",
                        path=worktree, hint="nothing to write; remove it with --abort")
@@ -84,16 +77,16 @@ def resume(state: dict[str, Any], cls: BackportClass,
     return Continued(advisory, minor, patch=saved[minor])
 
 
-def saved_values(state: dict[str, Any]) -> HeaderValues:
+def saved_values(state: ResumeState) -> HeaderValues:
     """The header values --write saved (a state from before they were saved has the fixer)."""
-    if "header" in state:
-        return HeaderValues.from_json(state["header"])
-    return HeaderValues(fixer=state.get("fixer") or None)
+    if state.header is not None:
+        return HeaderValues.from_json(state.header)
+    return HeaderValues(fixer=state.fixer or None)
 
 
-def abort(state: dict[str, Any]) -> None:
+def abort(state: ResumeState) -> None:
     """Remove the worktree and its state."""
-    worktree = Path(state["worktree"])
-    shadow = Shadow.open(Path(state["upstream"]))
+    worktree = state.worktree
+    shadow = Shadow.open(state.upstream)
     merge.remove_worktree(shadow, worktree)
     state_file(worktree).unlink(missing_ok=True)

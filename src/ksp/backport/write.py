@@ -8,16 +8,16 @@ the target's base + series commit to the result, so it applies exactly on top of
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 from ksp import headerfields
-from ksp._files import atomic_write, cache_dir, read_text
-from ksp.backport.model import BackportResult, FixCommit, Result, Source, TargetResult
-from ksp.errors import FormatError, KspError
+from ksp._files import cache_dir
+from ksp.backport.model import BackportResult, Result, Source, TargetResult
+from ksp.backport.state import ResumeState
+from ksp.backport.state import load as load_state
+from ksp.errors import KspError
 from ksp.git import merge
 from ksp.git.shadow import Shadow
 from ksp.headerfields import HeaderValues, Origin
@@ -181,62 +181,27 @@ def open_worktree(repo: PatchesRepo, shadow: Shadow, result: BackportResult,
         raise
     index = attempt.conflict_index or 0
     remaining = list(attempt.source.commits[index + 1 :])
-    state = {
-        "advisory": result.advisory, "minor": str(target.minor), "branch": target.branch,
-        "upstream": str(shadow.upstream), "shadow": str(shadow.path), "repo": str(repo.root),
-        "head": target.head, "base": target.base, "worktree": str(path),
-        "commits": [c.sha for c in result.commits],
-        "published_from": [c.published_from for c in result.commits if c.published_from],
-        "subject": result.commits[0].subject if result.commits else None,
-        "remaining": [_commit_json(c) for c in remaining], "source": attempt.source.name,
-        "header": values.to_json(),
-    }  # fmt: skip
-    atomic_write(state_file(path), json.dumps(state, indent=2) + "\n")
+    ResumeState(
+        advisory=result.advisory, minor=target.minor, branch=target.branch,
+        upstream=shadow.upstream, shadow=shadow.path, repo=repo.root, head=target.head,
+        base=target.base, worktree=path, commits=tuple(c.sha for c in result.commits),
+        published_from=tuple(c.published_from for c in result.commits if c.published_from),
+        subject=result.commits[0].subject if result.commits else None,
+        remaining=tuple(remaining), source=attempt.source.name, header=values.to_json(),
+    ).save(state_file(path))
     return path
 
 
-def _commit_json(c: FixCommit) -> dict[str, Any]:
-    return {"sha": c.sha, "apply": c.apply, "parent": c.parent, "subject": c.subject}
-
-
-_STATE_KEYS = {"advisory": str, "minor": str, "branch": str, "upstream": str, "repo": str,
-               "head": str, "worktree": str, "commits": list, "remaining": list}
-
-
-def read_state(file: Path) -> dict[str, Any]:
-    """A conflict's state file, checked: a corrupt one is a one-line error naming it."""
-    hint = "delete it (and its worktree next to it) and run `ksp backport` again"
-    try:
-        state = json.loads(read_text(file, what="backport state file"))
-    except (ValueError, RecursionError) as exc:
-        raise FormatError(f"backport state file is not valid JSON ({exc})", path=file,
-                          hint=hint) from None
-    bad = [k for k, kind in _STATE_KEYS.items()
-           if not isinstance(state, dict) or not isinstance(state.get(k), kind)]
-    if bad:
-        raise FormatError(f"backport state file lacks a valid '{bad[0]}'", path=file, hint=hint)
-    try:
-        Minor.parse(state["minor"])
-    except ValueError:
-        raise FormatError(f"backport state file: bad minor {state['minor']!r}", path=file,
-                          hint=hint) from None
-    if not all(isinstance(c, dict) and isinstance(c.get("sha"), str)
-               for c in state["remaining"]):
-        raise FormatError("backport state file: bad 'remaining' commits", path=file, hint=hint)
-    checked: dict[str, Any] = state
-    return checked
-
-
 def pending(repo: PatchesRepo | None, advisory: str | None, minor: Minor | None
-            ) -> list[dict[str, Any]]:
+            ) -> list[ResumeState]:
     found = []
     for file in sorted(state_dir().glob("*/*.json")):
-        state = read_state(file)
-        if repo and Path(state["repo"]) != repo.root:
+        state = load_state(file)
+        if repo and state.repo != repo.root:
             continue
-        if advisory and state["advisory"] != advisory:
+        if advisory and state.advisory != advisory:
             continue
-        if minor and Minor.parse(state["minor"]) != minor:
+        if minor and state.minor != minor:
             continue
         found.append(state)
     return found

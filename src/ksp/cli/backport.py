@@ -126,12 +126,12 @@ def _resume(args: argparse.Namespace) -> int:
         raise UsageError("no backport worktree to continue",
                          hint="`ksp backport … --write` leaves one for each conflict")
     if len(states) > 1:
-        names = ", ".join(f"{s['advisory']} {s['minor']}" for s in states)
+        names = ", ".join(f"{s.advisory} {s.minor}" for s in states)
         raise UsageError(f"several backport worktrees: {names}",
                          hint="name one with ADVISORY and --minor")
     if args.abort:
         resume.abort(states[0])
-        _common.log(f"ksp: removed {states[0]['worktree']}")
+        _common.log(f"ksp: removed {states[0].worktree}")
         return 0
     flags = _headerflags.values(args, None)  # over the values --write saved
     done = resume.resume(states[0], BackportClass(args.cls), values=flags)
