@@ -106,17 +106,9 @@ def _by_minor(repo: Any, minors: list[str]) -> str:
 
 
 def _text(report: Any) -> str:
-    import textwrap
+    from ksp.report import _import_text
 
-    verb = "would add" if report.dry_run else "added"
-    added = textwrap.fill(", ".join(report.added), width=96, initial_indent="  ",
-                          subsequent_indent="  ") if report.added else "  -"
-    lines = [
-        f"{report.records} records; extended-window minors on {report.date}: "
-        f"{', '.join(report.minors) or 'none'}",
-        f"{verb} {len(report.added)} advisories:", added,
-        f"{'would update' if report.dry_run else 'updated'} {len(report.updated)} advisories",
-    ]
+    lines = _import_text.opening(report, "records", "advisories")
     lines += [f"  {u.advisory}: {', '.join(u.changes)}" for u in report.updated]
     kinds = ", ".join(f"{n} {kind}" for kind, n in report.kinds.items() if n)
     lines.append(f"by kind: {kinds or '-'}")
@@ -124,11 +116,8 @@ def _text(report: Any) -> str:
               for o in report.others]
     lines += [f"  {k.advisory}: kind {k.kind} set by a person kept; the sources say {k.derived}"
               for k in report.kept_kinds]
-    if report.disagreements:
-        lines.append(f"{len(report.disagreements)} statuses set by a person differ from the "
-                     "derivation (kept as they are):")
-        lines += [f"  {d.advisory} {d.minor}: recorded {d.recorded}, derived {d.derived}"
-                  f" ({d.reason})" for d in report.disagreements]
+    lines += _import_text.disagreements(report.disagreements,
+                                        [d.reason for d in report.disagreements])
     if not report.dry_run and not report.written:
         lines.append("index.yaml unchanged")
     return "\n".join(lines)

@@ -2,29 +2,17 @@
 
 from __future__ import annotations
 
-import textwrap
 from collections import Counter
 
 from ksp.deps.store import StoreReport
 from ksp.model import Minor
 from ksp.repo.layout import PatchesRepo
+from ksp.report import _import_text
 
 
 def text(report: StoreReport, repo: PatchesRepo) -> str:
-    verb = "would add" if report.dry_run else "added"
-    added = textwrap.fill(", ".join(report.added), width=96, initial_indent="  ",
-                          subsequent_indent="  ") if report.added else "  -"
-    lines = [
-        f"{report.records} Go records; extended-window minors on {report.date}: "
-        f"{', '.join(report.minors) or 'none'}",
-        f"{verb} {len(report.added)} dependency/toolchain advisories:", added,
-        f"{'would update' if report.dry_run else 'updated'} {len(report.updated)} advisories",
-    ]
-    if report.disagreements:
-        lines.append(f"{len(report.disagreements)} statuses set by a person differ from the "
-                     "derivation (kept as they are):")
-        lines += [f"  {d.advisory} {d.minor}: recorded {d.recorded}, derived {d.derived}"
-                  for d in report.disagreements]
+    lines = _import_text.opening(report, "Go records", "dependency/toolchain advisories")
+    lines += _import_text.disagreements(report.disagreements)
     if not report.dry_run and not report.written:
         lines.append("index.yaml unchanged")
     lines += ["status per minor in index.yaml (dependency | toolchain):"]
