@@ -15,6 +15,18 @@ MAX_DEPTH = 64
 TIMEOUT = 30
 
 
+def json_files(folder: Path, *, what: str, limit: int) -> list[Path]:
+    """The `*.json` files of a folder of records, sorted; none, or more than `limit`, is an
+    error naming the folder."""
+    files = sorted(p for p in folder.iterdir() if p.suffix == ".json" and p.is_file())
+    if not files:
+        raise FormatError(f"folder has no *.json {what}", path=folder)
+    if len(files) > limit:
+        raise FormatError(f"folder has {len(files)} records, over the limit of {limit}",
+                          path=folder)
+    return files
+
+
 def is_url(source: str) -> bool:
     return source.startswith(("https://", "http://"))
 

@@ -59,13 +59,7 @@ def _expand(source: str | Path) -> list[str | Path]:
         return [source]
     path = Path(source)
     if path.is_dir():
-        files = sorted(p for p in path.iterdir() if p.suffix == ".json" and p.is_file())
-        if not files:
-            raise FormatError("folder has no *.json OSV records", path=path)
-        if len(files) > MAX_FILES:
-            raise FormatError(f"folder has {len(files)} records, over the limit of {MAX_FILES}",
-                              path=path)
-        return list(files)
+        return list(_json.json_files(path, what="OSV records", limit=MAX_FILES))
     return [source]
 
 

@@ -113,13 +113,7 @@ def _items(source: str) -> list[tuple[Any, str, str]]:
 
 def _folder(path: Path) -> list[Path]:
     folder = path / "ID" if (path / "ID").is_dir() else path
-    files = sorted(p for p in folder.iterdir() if p.suffix == ".json" and p.is_file())
-    if not files:
-        raise FormatError("folder has no *.json Go vulnerability records", path=folder)
-    if len(files) > MAX_FILES:
-        raise FormatError(f"folder has {len(files)} records, over the limit of {MAX_FILES}",
-                          path=folder)
-    return files
+    return _json.json_files(folder, what="Go vulnerability records", limit=MAX_FILES)
 
 
 def _unpack(data: Any, origin: str) -> list[tuple[Any, str]]:

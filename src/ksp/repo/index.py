@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -71,8 +72,10 @@ def _validator() -> jsonschema.Draft202012Validator:
     return _VALIDATOR
 
 
+@functools.cache
 def _schema_check() -> str:
-    """The name of the validation in the content cache: changes whenever the schema does."""
+    """The name of the validation in the content cache: changes whenever the schema does
+    (computed once per process: every read of the index asks for it)."""
     import hashlib
     import json
 
