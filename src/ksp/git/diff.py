@@ -12,6 +12,7 @@ Applying hunks to bytes lives next door, in git/hunks.py.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass, field
 
@@ -148,8 +149,12 @@ def _text(name: bytes) -> str:
 
 
 def _path(name: bytes) -> str | None:
+    # git ends a name that has a space with a tab (`--- a/x y\t`), after the quotes when quoted
     if not name.startswith(b'"'):
         name = name.split(b"\t", 1)[0]
+    else:
+        with contextlib.suppress(ValueError):  # unterminated: kept whole, git apply refuses it
+            name = name[: _quoted_end(name) + 1]
     name = name.rstrip(b"\r")
     if name == b"/dev/null":
         return None

@@ -61,7 +61,9 @@ def _find(lines: list[bytes], old: list[bytes], want: int, floor: int, exact: bo
         return want
     if exact:
         return None
-    for delta in range(1, len(lines) + 1):
+    # a header past the end of a shorter file (an older branch) is searched back to line 1, as
+    # git apply does: the reach is the larger distance from `want` to either end
+    for delta in range(1, max(want, len(lines) - want) + 1):
         for pos in (want - delta, want + delta):
             if 0 <= pos <= len(lines) - len(old) and matches(pos):
                 return pos
