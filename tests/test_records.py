@@ -110,6 +110,7 @@ def test_a_limit_or_no_introduced_event_affects_nothing() -> None:
 @pytest.mark.parametrize(("value", "day"), [
     ("2024-04-16T19:55:00Z", dt.date(2024, 4, 16)),
     ("2024-04-16T23:55:00-05:00", dt.date(2024, 4, 16)),  # the day as the source wrote it
+    ("2024-04-16t19:55:00z", dt.date(2024, 4, 16)),  # RFC 3339 5.6: "t" and "z" may be lower case
     ("2024-04-16", dt.date(2024, 4, 16)),
     ("yesterday", None),
     ("2024-13-01T00:00:00Z", None),

@@ -130,6 +130,7 @@ def parse_timestamp(value: object) -> dt.date | None:
     if not isinstance(value, str):
         return None
     try:
-        return dt.datetime.fromisoformat(value.replace("Z", "+00:00")).date()
+        # RFC 3339 allows a lower-case t and z; Python reads only the upper-case ones
+        return dt.datetime.fromisoformat(value.upper()).date()
     except ValueError:
         return None
