@@ -118,6 +118,17 @@ def test_empty_names_are_read_as_empty_and_are_unsafe() -> None:
     assert unsafe_path("") == "is not a plain path (empty or '.' part)"
 
 
+def test_a_quoted_name_line_ends_at_its_closing_quote_or_is_refused_whole() -> None:
+    # git escapes a tab inside quotes; a raw one is still part of the name for git apply
+    f = one(b'diff --git "a/x\\ty" "b/x\\ty"\n--- "a/x\ty"\n+++ "b/x\\ty"\n@@ -1 +1 @@\n-a\n+b\n',
+            strict=True)
+    assert f.names == ["x\ty"]
+    with pytest.raises(FormatError) as cut:
+        parse(b'diff --git a/x b/x\n--- "a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n', strict=True)
+    assert cut.value.message == ("'---' names '\"a/x', the 'diff --git' line 'x' "
+                                 "(line 2 of the diff)")
+
+
 def test_escapes_git_never_writes_are_read_without_a_crash() -> None:
     assert unquote(b'"x\\"') == b"x\\"  # a lone backslash before the closing quote
     assert unquote(b'"\\q\\303\\251"') == b"q\xc3\xa9"  # an unknown escape keeps its byte
