@@ -140,6 +140,11 @@ def test_an_unterminated_quoted_name_is_one_line_with_its_number() -> None:
     assert bad.value.message == "unterminated quoted file name (line 5 of the diff)"
 
 
+def test_a_tab_between_the_two_same_names_separates_them_as_for_git_apply() -> None:
+    f = one(b"diff --git a/x\tb/x\nnew file mode 100755\n")  # git apply creates x, 100755
+    assert (f.old_path, f.new_path, f.path, f.mode_change) == (None, "x", "x", True)
+
+
 def test_every_name_of_the_diff_git_line_is_listed() -> None:
     f = one(b"diff --git a/x b/.git/config\nindex 1111111..2222222 100644\n")
     assert f.names == ["x", ".git/config"]

@@ -183,8 +183,9 @@ def _git_header_paths(line: bytes) -> tuple[str | None, str | None]:
     if rest.endswith(b'"') and b' "' in rest:
         at = rest.index(b' "')
         return _path(rest[:at]), _path(rest[at + 1 :])
-    half = len(rest) // 2  # "a/X b/X": unambiguous when both names are the same
-    if rest[half : half + 1] == b" " and rest[:half][2:] == rest[half + 1 :][2:]:
+    half = len(rest) // 2  # "a/X b/X": unambiguous when both names are the same (git apply
+    # also takes a tab between them)
+    if rest[half : half + 1] in (b" ", b"\t") and rest[:half][2:] == rest[half + 1 :][2:]:
         return _path(rest[:half]), _path(rest[half + 1 :])
     at = rest.find(b" b/")  # different names (a rename): the ---/+++ or rename lines decide
     return (_path(rest[:at]), _path(rest[at + 1 :])) if at > 0 else (_path(rest), None)
