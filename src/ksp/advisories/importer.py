@@ -25,7 +25,7 @@ from ksp.advisories import feed as feed_mod
 from ksp.advisories import osv as osv_mod
 from ksp.advisories.derive import Derived, derive, reference_version
 from ksp.advisories.project import Profile
-from ksp.advisories.records import Record, Version
+from ksp.advisories.records import Record
 from ksp.errors import UsageError
 from ksp.model import (
     Advisory,
@@ -40,6 +40,7 @@ from ksp.model import (
 from ksp.repo import PatchesRepo
 from ksp.repo.index import IndexDocument
 from ksp.repo.index import edit as index_edit
+from ksp.versions import Version
 
 _KINDS = frozenset(k.value for k in AdvisoryKind)
 _AFFECTED = {Status.NEEDED, Status.IN_PROGRESS, Status.PATCHED, Status.WONT_FIX}

@@ -26,6 +26,7 @@ from ksp.git import patchtree
 from ksp.git._run import git, split_z
 from ksp.git.patchtree import ApplyCheck
 from ksp.git.shadow import ObjectReader, Shadow
+from ksp.versions import git_version_of
 
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbebc904"
 # Synthetic commits get a fixed identity and date so that their ids are stable between runs.
@@ -43,9 +44,7 @@ MARKER_START, MARKER_MID, MARKER_END = "<<<<<<< ", "=======", ">>>>>>> "
 
 @functools.lru_cache(maxsize=1)
 def git_version() -> tuple[int, ...]:
-    out = git(".", "version").stdout.split()
-    numbers = re.findall(r"\d+", out[2] if len(out) > 2 else "0")
-    return tuple(int(n) for n in numbers[:3])
+    return git_version_of(git(".", "version").stdout)
 
 
 def has_merge_base_option() -> bool:
