@@ -110,17 +110,23 @@ def pick(shadow: Shadow, onto: str, commit: str, parent: str | None, *,
     if use_option and parent is not None:
         ours, theirs, extra = onto, commit, [f"--merge-base={parent}"]
     else:
-        # commit-tree peels `<rev>^{tree}` itself: no rev-parse process per tree.
-        base_tree = f"{parent}^{{tree}}" if parent else _empty_tree(shadow)
-        root = synthetic_commit(shadow, base_tree, message="ksp: merge base", memo=memo)
+        root, theirs = fix_commits(shadow, commit, parent, memo=memo)
         ours = synthetic_commit(shadow, f"{onto}^{{tree}}", [root], "ksp: target", memo=memo)
-        theirs = synthetic_commit(shadow, f"{commit}^{{tree}}", [root], "ksp: fix", memo=memo)
         extra = []
     proc = shadow.git(*_MERGE_CONFIG, "merge-tree", "--write-tree", "-z", "--messages", *extra,
                       ours, theirs, check=False)
     if proc.returncode not in (0, 1):
         shadow.git(*_MERGE_CONFIG, "merge-tree", "--write-tree", *extra, ours, theirs)
     return _parse(shadow, proc.stdout, proc.returncode == 0, ours, theirs)
+
+
+def fix_commits(shadow: Shadow, commit: str, parent: str | None, *,
+                memo: dict[str, str] | None = None) -> tuple[str, str]:
+    """The synthetic merge base (the fix's parent tree, parentless) and the fix on top of it."""
+    # commit-tree peels `<rev>^{tree}` itself: no rev-parse process per tree.
+    base_tree = f"{parent}^{{tree}}" if parent else _empty_tree(shadow)
+    root = synthetic_commit(shadow, base_tree, message="ksp: merge base", memo=memo)
+    return root, synthetic_commit(shadow, f"{commit}^{{tree}}", [root], "ksp: fix", memo=memo)
 
 
 def _empty_tree(shadow: Shadow) -> str:
