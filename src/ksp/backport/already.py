@@ -76,6 +76,8 @@ def _same_names(shadow: Shadow, commit: str, paths: Sequence[str]) -> bool:
 
 def patch_ids_of(shadow: Shadow, log_output: bytes) -> dict[str, str]:
     """commit -> stable patch-id, from `git log -p` output (or diffs each after a commit line)."""
+    if not log_output.strip():
+        return {}  # no commit touched the paths: no process to ask
     out = shadow.git_bytes("patch-id", "--stable", input=log_output)
     pairs = (line.split() for line in out.decode("ascii", "replace").splitlines() if line)
     return {commit: pid for pid, commit in pairs}
