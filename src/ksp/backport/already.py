@@ -19,13 +19,15 @@ every target is first asked, in this order:
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from ksp.backport import deps
 from ksp.backport.model import Evidence, FixCommit
 from ksp.git import merge
-from ksp.git.shadow import Shadow
+from ksp.git.shadow import ObjectReader, Shadow
 
 _TRAILER = b"cherry picked from commit "
 # "[1.1] fix", "[release-1.7] fix", "Backport: fix", "[backport 1.6] fix": the same subject
@@ -38,8 +40,7 @@ def same_subject(a: str, b: str) -> bool:
     return _SUBJECT_TAGS.sub("", a).strip() == _SUBJECT_TAGS.sub("", b).strip() != ""
 
 
-@dataclass(frozen=True)
-class _Commit:
+class _Commit(NamedTuple):
     sha: str
     author: str
     email: str
@@ -75,6 +76,8 @@ def _same_names(shadow: Shadow, commit: str, paths: Sequence[str]) -> bool:
 
 def patch_ids_of(shadow: Shadow, log_output: bytes) -> dict[str, str]:
     """commit -> stable patch-id, from `git log -p` output (or diffs each after a commit line)."""
+    if not log_output.strip():
+        return {}  # no commit touched the paths: no process to ask
     out = shadow.git_bytes("patch-id", "--stable", input=log_output)
     pairs = (line.split() for line in out.decode("ascii", "replace").splitlines() if line)
     return {commit: pid for pid, commit in pairs}
@@ -102,6 +105,7 @@ class Finder:
     _forks: dict[str, str | None] = field(default_factory=dict)
     _mine: dict[str, _Commit] | None = None
     _mine_ids: dict[str, str] | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def ancestor(self, tip: str) -> Evidence | None:
         if tip not in self._ancestor:
@@ -151,19 +155,21 @@ class Finder:
         return found
 
     def _fix_commits(self) -> dict[str, _Commit]:
-        if self._mine is None:
-            wanted = _commits(self.shadow, "--no-walk=unsorted", *(c.apply for c in self.fix))
-            self._mine = {c.sha: c for c in wanted}
-        return self._mine
+        with self._lock:  # branches are searched on threads: the fix's commits are read once
+            if self._mine is None:
+                wanted = _commits(self.shadow, "--no-walk=unsorted", *(c.apply for c in self.fix))
+                self._mine = {c.sha: c for c in wanted}
+            return self._mine
 
     def _by_patch_id(self, fix: Sequence[FixCommit], span: list[str]) -> dict[str, Evidence]:
         touched = sorted({p for c in fix for p in self.paths.get(c.sha, [])})
         if not touched:
             return {}
-        if self._mine_ids is None:
-            self._mine_ids = patch_ids_of(self.shadow, self.shadow.git_bytes(
-                "log", "--no-walk=unsorted", "-p", "--format=commit %H",
-                *(c.apply for c in self.fix)))
+        with self._lock:
+            if self._mine_ids is None:
+                self._mine_ids = patch_ids_of(self.shadow, self.shadow.git_bytes(
+                    "log", "--no-walk=unsorted", "-p", "--format=commit %H",
+                    *(c.apply for c in self.fix)))
         theirs = patch_ids_of(self.shadow, self.shadow.git_bytes(
             "log", "--no-merges", "-p", "--full-diff", "--format=commit %H", *span, "--",
             *touched))
@@ -190,7 +196,8 @@ def dependency_versions(shadow: Shadow, fix: Sequence[FixCommit], head: str,
 
 
 def in_series(shadow: Shadow, whole: bytes, patches: Sequence[tuple[str, bytes]],
-              head: str, paths: Sequence[str]) -> Evidence | None:
+              head: str, paths: Sequence[str], *, reader: ObjectReader | None = None
+              ) -> Evidence | None:
     """A series patch with the fix's patch-id (`whole`: the fix as one diff), or the fix
     reverse-applies on base + series."""
     if patches:
@@ -202,7 +209,8 @@ def in_series(shadow: Shadow, whole: bytes, patches: Sequence[tuple[str, bytes]]
         for n, (name, _) in enumerate(patches, start=1):
             if mine and ids.get(f"{n:040x}") == mine:
                 return Evidence("series-patch-id", patch=name)
-    if whole.strip() and merge.apply_check(shadow, head, whole, paths, reverse=True).ok:
+    if whole.strip() and merge.apply_check(shadow, head, whole, paths, reverse=True,
+                                         reader=reader).ok:
         where = "base + series" if patches else "base"
         return Evidence("reverse-apply", detail=f"the fix reverse-applies on the {where}")
     return None

@@ -11,6 +11,7 @@ import os
 from dataclasses import replace
 from pathlib import Path
 
+from ksp._parallel import in_threads
 from ksp.errors import CannotRun, FormatError, KspError, UsageError
 from ksp.gate.model import (
     GateRequest,
@@ -62,20 +63,14 @@ def run_gate(request: GateRequest) -> GateResult:
 
 def _parallel(request: GateRequest, config: Config, shadow: Shadow, plans: list[MinorPlan],
               progress: Progress, *, jobs: int) -> list[MinorResult]:
-    from concurrent.futures import ThreadPoolExecutor
-
-    pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="ksp-gate")
-    try:
-        futures = [pool.submit(_gate_minor, request, config, shadow, p, progress) for p in plans]
-        return [f.result() for f in futures]
-    except BaseException:
+    def interrupted() -> None:
         progress.cancel.set()  # workers stop at their next phase
         from ksp.gate import _exec
 
         _exec.kill_all()  # and a build or test running in a worker stops now, not when done
-        raise
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+
+    return in_threads(plans, lambda p: _gate_minor(request, config, shadow, p, progress),
+                      jobs=jobs, name="ksp-gate", on_interrupt=interrupted)
 
 
 def _gate_minor(request: GateRequest, config: Config, shadow: Shadow, minor_plan: MinorPlan,
@@ -111,8 +106,8 @@ def _gate_minor(request: GateRequest, config: Config, shadow: Shadow, minor_plan
     except KspError as exc:
         return _finish(request, MinorResult(minor, base_ref, base, minor_plan, error=str(exc)),
                        progress)
-    series = replace(series, patches=[
-        replace(r, detail=r.detail + "; " + drift_hint(p, minor, request.upstream))
+    series = series._replace(patches=[
+        r._replace(detail=r.detail + "; " + drift_hint(p, minor, request.upstream))
         if r.result is Outcome.DRIFT else r
         for r, p in zip(series.patches, minor_plan.patches, strict=True)])
     result = MinorResult(minor, base_ref, base, minor_plan, series, reuse_key=reuse_key)
@@ -188,7 +183,6 @@ def _finish(request: GateRequest, result: MinorResult, progress: Progress) -> Mi
 
 
 def _with(result: MinorResult, **changes: object) -> MinorResult:
-    from dataclasses import replace
 
     return replace(result, **changes)  # type: ignore[arg-type]
 

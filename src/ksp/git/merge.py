@@ -14,15 +14,18 @@ temporary index holding only the paths the patch touches, so that it costs the s
 from __future__ import annotations
 
 import functools
-import os
 import re
-import tempfile
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
+from ksp.errors import KspError
+from ksp.git import diff as diffmod
+from ksp.git import patchtree
 from ksp.git._run import git, split_z
+from ksp.git.patchtree import ApplyCheck
 from ksp.git.shadow import ObjectReader, Shadow
+from ksp.versions import git_version_of
 
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbebc904"
 # Synthetic commits get a fixed identity and date so that their ids are stable between runs.
@@ -40,9 +43,7 @@ MARKER_START, MARKER_MID, MARKER_END = "<<<<<<< ", "=======", ">>>>>>> "
 
 @functools.lru_cache(maxsize=1)
 def git_version() -> tuple[int, ...]:
-    out = git(".", "version").stdout.split()
-    numbers = re.findall(r"\d+", out[2] if len(out) > 2 else "0")
-    return tuple(int(n) for n in numbers[:3])
+    return git_version_of(git(".", "version").stdout)
 
 
 def has_merge_base_option() -> bool:
@@ -50,22 +51,19 @@ def has_merge_base_option() -> bool:
     return git_version() >= (2, 40)
 
 
-@dataclass(frozen=True)
-class Message:
+class Message(NamedTuple):
     kind: str  # e.g. "CONFLICT (contents)", "CONFLICT (modify/delete)", "Auto-merging"
     paths: tuple[str, ...]
     text: str
 
 
-@dataclass(frozen=True)
-class Conflicted:
+class Conflicted(NamedTuple):
     path: str
     stages: tuple[int, ...]  # 1 base, 2 target (ours), 3 the fix (theirs)
     hunks: int  # conflict marker blocks in the merged file (0 when not a content conflict)
 
 
-@dataclass(frozen=True)
-class Pick:
+class Pick(NamedTuple):
     """The outcome of one cherry-pick merge."""
 
     tree: str  # the result tree (with conflict markers in conflicted files)
@@ -80,35 +78,54 @@ class Pick:
 
 
 def synthetic_commit(shadow: Shadow, tree: str, parents: Iterable[str] = (),
-                     message: str = "ksp") -> str:
+                     message: str = "ksp", *, memo: dict[str, str] | None = None) -> str:
+    """A commit of `tree` (a tree id or `<rev>^{tree}`) with a fixed identity and date: the
+    same arguments give the same commit, so `memo` (shared by one run) saves the process."""
     args = ["commit-tree", tree]
     for parent in parents:
         args += ["-p", parent]
-    return shadow.git(*args, input=message + "\n", env=_IDENT).stdout.strip()
+    key = "\0".join([*args, message])
+    if memo is not None and key in memo:
+        return memo[key]
+    sha = shadow.git(*args, input=message + "\n", env=_IDENT).stdout.strip()
+    if memo is not None:
+        memo[key] = sha
+    return sha
 
 
-def tree_of(shadow: Shadow, rev: str) -> str:
+def tree_of(shadow: Shadow, rev: str, reader: ObjectReader | None = None) -> str:
+    if reader is not None and (tree := reader.oid(f"{rev}^{{tree}}")) is not None:
+        return tree
     return shadow.git("rev-parse", "--verify", f"{rev}^{{tree}}").stdout.strip()
 
 
 def pick(shadow: Shadow, onto: str, commit: str, parent: str | None, *,
-         merge_base: bool | None = None) -> Pick:
-    """Merge the change parent->commit into `onto` (all commits); the result is not committed."""
+         merge_base: bool | None = None, memo: dict[str, str] | None = None) -> Pick:
+    """Merge the change parent->commit into `onto` (all commits); the result is not committed.
+
+    `memo`: synthetic commits already written in this run (the fix's two are the same for
+    every target)."""
     use_option = has_merge_base_option() if merge_base is None else merge_base
     if use_option and parent is not None:
         ours, theirs, extra = onto, commit, [f"--merge-base={parent}"]
     else:
-        # commit-tree peels `<rev>^{tree}` itself: no rev-parse process per tree.
-        base_tree = f"{parent}^{{tree}}" if parent else _empty_tree(shadow)
-        root = synthetic_commit(shadow, base_tree, message="ksp: merge base")
-        ours = synthetic_commit(shadow, f"{onto}^{{tree}}", [root], "ksp: target")
-        theirs = synthetic_commit(shadow, f"{commit}^{{tree}}", [root], "ksp: fix")
+        root, theirs = fix_commits(shadow, commit, parent, memo=memo)
+        ours = synthetic_commit(shadow, f"{onto}^{{tree}}", [root], "ksp: target", memo=memo)
         extra = []
     proc = shadow.git(*_MERGE_CONFIG, "merge-tree", "--write-tree", "-z", "--messages", *extra,
                       ours, theirs, check=False)
     if proc.returncode not in (0, 1):
         shadow.git(*_MERGE_CONFIG, "merge-tree", "--write-tree", *extra, ours, theirs)
     return _parse(shadow, proc.stdout, proc.returncode == 0, ours, theirs)
+
+
+def fix_commits(shadow: Shadow, commit: str, parent: str | None, *,
+                memo: dict[str, str] | None = None) -> tuple[str, str]:
+    """The synthetic merge base (the fix's parent tree, parentless) and the fix on top of it."""
+    # commit-tree peels `<rev>^{tree}` itself: no rev-parse process per tree.
+    base_tree = f"{parent}^{{tree}}" if parent else _empty_tree(shadow)
+    root = synthetic_commit(shadow, base_tree, message="ksp: merge base", memo=memo)
+    return root, synthetic_commit(shadow, f"{commit}^{{tree}}", [root], "ksp: fix", memo=memo)
 
 
 def _empty_tree(shadow: Shadow) -> str:
@@ -150,16 +167,29 @@ def count_markers(shadow: Shadow, tree: str, paths: list[str]) -> dict[str, int]
     return counts
 
 
-@dataclass(frozen=True)
-class ApplyCheck:
-    ok: bool
-    offsets: tuple[tuple[str, int, int], ...]  # (path, hunk, offset) for hunks not where expected
-    error: str = ""
-
-
 def apply_check(shadow: Shadow, onto: str, patch: bytes, paths: Iterable[str], *,
-                reverse: bool = False) -> ApplyCheck:
-    """Does `patch` apply to `onto` exactly (no fuzz, no 3-way)? Offsets are reported."""
+                reverse: bool = False, reader: ObjectReader | None = None) -> ApplyCheck:
+    """Does `patch` apply to `onto` exactly (no fuzz, no 3-way)? Offsets are reported.
+
+    A text diff is matched in memory (ksp.git.patchtree) on the blobs it touches, read through
+    `reader` (or one opened here); a binary one, or one the parser refuses, is asked of
+    `git apply --cached --check` on a temporary index of the touched paths."""
+    try:
+        files = diffmod.parse(patch)
+    except KspError:
+        files = []
+    if files and not any(f.binary for f in files):
+        if reader is not None:
+            return patchtree.check(shadow, reader, onto, files, reverse=reverse)
+        with ObjectReader(shadow.path) as own:
+            return patchtree.check(shadow, own, onto, files, reverse=reverse)
+    return _apply_check_git(shadow, onto, patch, paths, reverse=reverse)
+
+
+def _apply_check_git(shadow: Shadow, onto: str, patch: bytes, paths: Iterable[str], *,
+                     reverse: bool) -> ApplyCheck:
+    import tempfile
+
     with tempfile.TemporaryDirectory(prefix="ksp-apply-") as tmp:
         env = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
         wanted = sorted(set(paths))
@@ -185,6 +215,8 @@ def apply_check(shadow: Shadow, onto: str, patch: bytes, paths: Iterable[str], *
 
 def apply_zero_context(shadow: Shadow, onto: str, patch_u0: bytes) -> str | None:
     """Apply a `-U0` diff to `onto` (a full temporary index); the result tree, or None."""
+    import tempfile
+
     with tempfile.TemporaryDirectory(prefix="ksp-apply0-") as tmp:
         env = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
         shadow.git("read-tree", onto, env=env)
@@ -236,60 +268,3 @@ def ref_map(upstream: Path) -> dict[str, str]:
         if len(parts) == 3:
             refs[parts[2]] = parts[1] or parts[0]
     return refs
-
-
-# --- ksp-owned worktrees (in the shadow) for conflicts left to a person -------------------
-
-def add_worktree(shadow: Shadow, path: Path, head: str, tree: str) -> None:
-    """A worktree at `path` whose HEAD is `head` and whose files are `tree` (index = HEAD)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    shadow.git("worktree", "add", "--detach", "-f", str(path), head)
-    update_worktree(path, head, tree)
-
-
-def update_worktree(path: Path, current: str, tree: str) -> None:
-    git(path, "read-tree", "-m", "-u", current, tree)
-    git(path, "reset", "-q")
-
-
-def snapshot_worktree(path: Path) -> str:
-    """The tree of everything in the worktree now (in its own, ksp-owned index)."""
-    git(path, "add", "-A")
-    return git(path, "write-tree").stdout.strip()
-
-
-def remove_worktree(shadow: Shadow, path: Path) -> None:
-    if path.exists():
-        shadow.git("worktree", "remove", "--force", str(path), check=False)
-    shadow.git("worktree", "prune", check=False)
-
-
-def files_with_markers(path: Path, head: str) -> list[str]:
-    """Files of the worktree (changed against `head`, or new) that still hold conflict markers."""
-    changed = split_z(git(path, "diff", "-z", "--name-only", head).stdout)
-    changed += split_z(git(path, "ls-files", "-z", "-o", "--exclude-standard").stdout)
-    found = []
-    for rel in sorted(set(changed)):
-        file = path / rel
-        if not file.is_file() or file.is_symlink():
-            continue
-        for line in file.read_bytes().split(b"\n"):
-            if line.startswith((b"<<<<<<< ", b">>>>>>> ")) or line.rstrip(b"\r") == b"=======":
-                found.append(rel)
-                break
-    return found
-
-
-def relabel_markers(path: Path, files: Iterable[str], labels: dict[str, str]) -> None:
-    """Replace the synthetic commit ids on conflict markers by names a person reads."""
-    for rel in files:
-        file = path / rel
-        if not file.is_file():
-            continue
-        data = file.read_bytes()
-        for old, new in labels.items():
-            for mark in (b"<<<<<<< ", b">>>>>>> "):
-                data = data.replace(mark + old.encode() + b"\n", mark + new.encode() + b"\n")
-        tmp = file.with_name(file.name + ".ksp-tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, file)
