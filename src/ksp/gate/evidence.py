@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ksp import __version__
 from ksp._files import atomic_write
 from ksp.errors import UsageError
+from ksp.repo import evidence_record as rec
 from ksp.review import attest
 
 if TYPE_CHECKING:
@@ -27,29 +27,24 @@ if TYPE_CHECKING:
     from ksp.repo.index import IndexDocument
     from ksp.repo.layout import PatchesRepo
 
-SCHEMA = "ksp-evidence/v1"
-RECORD = "evidence.json"
-
 
 def build(request: GateRequest, result: MinorResult, now: dt.datetime | None = None
-          ) -> dict[str, Any]:
-    from ksp.gate.model import patch_record, step_record
+          ) -> rec.EvidenceRecord:
+    """The minor's evidence record (repo/evidence_record.py holds its types and JSON)."""
+    from ksp.gate.model import patch_entry, step_entry
 
     series = result.series
-    patches = [patch_record(planned, outcome) for planned, outcome in result.patch_results()]
-    steps = [step_record(s) for s in result.steps]
-    return {
-        "schema": SCHEMA, "ksp": __version__,
-        "date": (now or dt.datetime.now(dt.UTC)).replace(microsecond=0).isoformat(),
-        "minor": str(result.minor), "result": "pass" if result.ok else "fail",
-        "upstream": {"url": request.repo.config.upstream, "base_ref": result.base_ref,
-                     "base": result.base, "head": series.head if series else None},
-        "patches": patches, "steps": steps, "go": toolchains(result),
-        "go_setup": result.setup, "warnings": result.toolchain_notes,
-        "error": result.error,
-        "worktree": str(result.worktree) if result.worktree else None,
-        "reuse_key": result.reuse_key or None,  # gate/reuse.py; only a pass is ever reused
-    }
+    return rec.EvidenceRecord(
+        ksp=__version__, date=(now or dt.datetime.now(dt.UTC)).replace(microsecond=0),
+        minor=result.minor, result="pass" if result.ok else "fail",
+        upstream=rec.Upstream(request.repo.config.upstream, result.base_ref, result.base,
+                              series.head if series else None),
+        patches=tuple(patch_entry(p, o) for p, o in result.patch_results()),
+        steps=tuple(step_entry(s) for s in result.steps), go=tuple(toolchains(result)),
+        go_setup=result.setup, warnings=tuple(result.toolchain_notes), error=result.error,
+        worktree=str(result.worktree) if result.worktree else None,
+        reuse_key=result.reuse_key or None,  # gate/reuse.py; only a pass is ever reused
+    )
 
 
 def toolchains(result: MinorResult) -> list[str]:
@@ -60,11 +55,13 @@ def write(request: GateRequest, result: MinorResult) -> tuple[Path, str]:
     """Write the minor's record atomically; returns its path and sha256."""
     from ksp.gate.model import evidence_dir
 
-    data = (json.dumps(build(request, result), indent=2, ensure_ascii=False) + "\n").encode()
-    path = evidence_dir(request, result.minor) / RECORD
+    record = build(request, result)
+    data = rec.dumps(record)
+    path = evidence_dir(request, result.minor) / rec.RECORD
     atomic_write(path, data)
-    attest.write(path.parent, data)  # the same record as an in-toto Statement, for `ksp sign`
-    return path, hashlib.sha256(data).hexdigest()
+    digest = hashlib.sha256(data).hexdigest()
+    attest.write(path.parent, record, digest)  # the record as an in-toto Statement, for `sign`
+    return path, digest
 
 
 def testing_line(result: MinorResult, today: dt.date) -> str:

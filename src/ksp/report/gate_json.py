@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ksp.gate.model import GateResult, MinorResult, patch_record, step_record
+from ksp.gate.model import GateResult, MinorResult, patch_entry, step_entry
+from ksp.repo.evidence_record import patch_json, step_json
 
 
 def data(result: GateResult) -> dict[str, Any]:
@@ -20,9 +21,9 @@ def data(result: GateResult) -> dict[str, Any]:
 
 def _minor(m: MinorResult) -> dict[str, Any]:
     series = m.series
-    patches = [patch_record(planned, outcome, m.error or "")
+    patches = [patch_json(patch_entry(planned, outcome, m.error or ""))
                for planned, outcome in m.patch_results()]
-    steps = [step_record(s) for s in m.steps]
+    steps = [step_json(step_entry(s)) for s in m.steps]
     return {
         "minor": str(m.minor), "base_ref": m.base_ref, "base": m.base,
         "warnings": m.toolchain_notes, "go_setup": m.setup,
