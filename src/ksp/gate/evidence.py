@@ -24,7 +24,7 @@ from ksp.review import attest
 
 if TYPE_CHECKING:
     from ksp.gate.model import GateRequest, GateResult, MinorResult
-    from ksp.repo.index import IndexDocument
+    from ksp.repo.index_edit import IndexEdit
     from ksp.repo.layout import PatchesRepo
 
 
@@ -81,8 +81,7 @@ def record(repo: PatchesRepo, gate: GateResult, today: dt.date) -> list[Path]:
     Everything is computed first; the patch files and index.yaml are then written as one
     journalled operation under the repo lock (repo/journal.py): both change, or neither.
     """
-    from ksp.repo import index as index_mod
-    from ksp.repo import patchfile
+    from ksp.repo import index_edit, patchfile
 
     if not gate.ok:
         raise UsageError("--record needs a passing gate", hint="fix the failures first")
@@ -97,7 +96,7 @@ def record(repo: PatchesRepo, gate: GateResult, today: dt.date) -> list[Path]:
             updates[planned.path] = _Update(minor, planned.file, text)
     if not updates:
         return []
-    with index_mod.edit(repo.index_path) as document:
+    with index_edit.edit(repo.index_path) as document:
         for update in updates.values():
             digest = hashlib.sha256(update.text.encode("utf-8", "surrogateescape")).hexdigest()
             document.set_patch_sha(update.file, digest)
@@ -129,7 +128,7 @@ def keep(minor: MinorResult) -> Path:
     return kept
 
 
-def _set_patched(document: IndexDocument, update: _Update, digest: str, today: dt.date) -> None:
+def _set_patched(document: IndexEdit, update: _Update, digest: str, today: dt.date) -> None:
     """The patch's advisory is `patched` on the minor (DESIGN: a patch exists here and passed
     the gate). An infrastructure patch changes the index only when it has an entry there."""
     from ksp.model import PATCH_NAME_RE, Advisory, AdvisoryId, MinorState, PatchKind, Status
@@ -140,13 +139,12 @@ def _set_patched(document: IndexDocument, update: _Update, digest: str, today: d
     if folder != minor.folder or match is None:
         return  # outside the minor's folder: the index cannot name it
     advisory = match["id"]
-    entries = document.doc["advisories"]
-    if advisory not in entries:
+    if not document.has(advisory):
         if PatchKind.of(advisory) is PatchKind.INFRASTRUCTURE:
             return
         document.upsert(Advisory(AdvisoryId(advisory), title=advisory,
                                  kind=PatchKind.of(advisory)))
-    old = (entries[advisory].get("minors") or {}).get(str(minor)) or {}
+    old = document.state(advisory, minor)
     document.set_state(advisory, minor, MinorState(
-        Status.PATCHED, patch=update.file, sha256=digest, link=old.get("link"),
+        Status.PATCHED, patch=update.file, sha256=digest, link=old.link if old else None,
         patched_on=today))

@@ -1,9 +1,10 @@
 """The gate's evidence record (`.ksp/evidence/<minor>/evidence.json`): its types, the one writer
 and the one reader.
 
-The JSON is a contract for scripts (README, "The gate in more detail"): `dumps` writes the shape every ksp of
-schema `ksp-evidence/v1` wrote, and `parse` checks every field's type before anything sees it,
-so that the gate's reuse, lint's `Testing:` check and the attestation work on typed values only.
+The JSON is a contract for scripts (README, "The gate in more detail"): `dumps` writes the shape
+every ksp of schema `ksp-evidence/v1` wrote, and `parse` checks every field's type before
+anything sees it, so that the gate's reuse, lint's `Testing:` check and the attestation work on
+typed values only.
 A record that is not JSON, of another schema, or with a field of the wrong type is a one-line
 FormatError naming the file. Fields added to v1 after its first release (`go_setup`, `warnings`,
 `reuse_key`, a patch's `commit` and `failed_hunks`, a failure's `detail`) may be missing: older
