@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TypeVar
 
 from ksp.advisories import feed as feed_mod
 from ksp.advisories import osv as osv_mod
@@ -38,7 +38,7 @@ from ksp.repo import PatchesRepo
 from ksp.repo.index_edit import IndexEdit
 from ksp.repo.index_edit import edit as index_edit
 
-_KINDS = frozenset(k.value for k in AdvisoryKind)
+_T = TypeVar("_T")
 _AFFECTED = {Status.NEEDED, Status.IN_PROGRESS, Status.PATCHED, Status.WONT_FIX}
 
 
@@ -123,7 +123,7 @@ def run(repo: PatchesRepo, records: list[Record], today: dt.date, *,
 
 
 def _advisory(ident: str, records: list[Record], warnings: list[str]) -> Advisory:
-    def first(values: Iterable[Any]) -> Any:
+    def first(values: Iterable[_T | None]) -> _T | None:
         return next((v for v in values if v), None)
 
     osv_first = sorted(records, key=lambda r: r.source != "osv")

@@ -12,7 +12,6 @@ something changed.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from ksp.deps import derive
 from ksp.deps.lane import MinorLane
@@ -104,7 +103,7 @@ def _affected(status: Status) -> bool | None:
     return status is not Status.NOT_AFFECTED
 
 
-def as_json(report: StoreReport) -> dict[str, Any]:
+def as_json(report: StoreReport) -> dict[str, object]:
     from dataclasses import asdict
 
     return asdict(report)

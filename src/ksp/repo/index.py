@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -80,7 +81,7 @@ def _schema_check() -> str:
     return f"index-schema {hashlib.sha256(schema).hexdigest()[:16]}"
 
 
-def _line_of(doc: Any, path: list[Any]) -> int | None:
+def _line_of(doc: object, path: Sequence[str | int]) -> int | None:
     """The line of the deepest node on `path` that ruamel kept a position for."""
     from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
@@ -140,7 +141,7 @@ class IndexDocument:
                               line=self._line(list(err.absolute_path)),
                               hint="`ksp schema index` prints the schema")
 
-    def _line(self, path: list[Any]) -> int | None:
+    def _line(self, path: Sequence[str | int]) -> int | None:
         if self.text is None:
             return _line_of(self.doc, path)
         line = block_line(self.text, path)  # ksp writes index.yaml in block style: fast
@@ -161,7 +162,7 @@ class IndexDocument:
             self._typed = typed
         return typed
 
-    def line_of(self, *path: Any) -> int | None:
+    def line_of(self, *path: str | int) -> int | None:
         return self._line(["advisories", *path])
 
 

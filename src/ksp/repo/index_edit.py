@@ -17,7 +17,7 @@ import datetime as dt
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ksp._files import fault
 from ksp._yaml import dump_yaml, json_types
@@ -69,7 +69,7 @@ class Snapshot:
     """An entry as it was, to tell afterwards which of its keys an edit changed."""
 
     advisory: str
-    data: dict[str, Any] | None  # the entry as JSON values; None: there was no entry
+    data: dict[str, object] | None  # the entry as JSON values; None: there was no entry
 
     @property
     def existed(self) -> bool:
@@ -112,13 +112,13 @@ class IndexEdit:
     def changes(self, before: Snapshot) -> list[str] | None:
         """The keys an edit changed since `before` (`minors.1.30` for a state); None when the
         entry is as it was."""
-        after: dict[str, Any] = json_types(self._entries.get(before.advisory)) or {}
+        after: dict[str, object] = json_types(self._entries.get(before.advisory)) or {}
         was = before.data or {}
         if before.data is not None and after == was:
             return None
         changed = sorted(k for k in set(was) | set(after)
                          if was.get(k) != after.get(k) and k != "minors")
-        old, new = was.get("minors") or {}, after.get("minors") or {}
+        old, new = _minors(was), _minors(after)
         return changed + [f"minors.{m}" for m in sorted(set(old) | set(new))
                           if old.get(m) != new.get(m)]
 
@@ -231,6 +231,11 @@ class IndexEdit:
     def stage(self, path: Path, data: str | bytes) -> None:
         """Write another file of the repo as part of this edit's operation (repo/journal.py)."""
         self._txn.write(path, data)
+
+
+def _minors(entry: dict[str, object]) -> dict[str, object]:
+    minors = entry.get("minors")
+    return minors if isinstance(minors, dict) else {}
 
 
 def _extend(mapping: CommentedMap, key: str, values: tuple[str, ...],

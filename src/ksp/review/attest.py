@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from ksp._files import atomic_write
 from ksp.errors import FormatError
@@ -34,7 +33,7 @@ LOCAL = "attestation.intoto.json"  # next to the gate's evidence.json
 COMMITTED = "GATE.intoto.json"  # in the minor's folder
 
 
-def statement(record: EvidenceRecord, record_sha256: str) -> dict[str, Any] | None:
+def statement(record: EvidenceRecord, record_sha256: str) -> dict[str, object] | None:
     """The Statement for one minor's evidence record; None when the record has no base."""
     upstream = record.upstream
     if not upstream.base:
@@ -43,7 +42,7 @@ def statement(record: EvidenceRecord, record_sha256: str) -> dict[str, Any] | No
     entries = tuple(Entry(p.file.rsplit("/", 1)[-1], p.sha256, p.diff_sha256)
                     for p in record.patches)
     manifest = Manifest(minor, upstream.base_ref, upstream.base, entries)
-    subject: list[dict[str, Any]] = [{"name": f"{minor.folder}/SERIES",
+    subject: list[dict[str, object]] = [{"name": f"{minor.folder}/SERIES",
                                       "digest": {"sha256": manifest.sha256}}]
     subject += [{"name": f"{minor.folder}/{e.name}", "digest": {"sha256": e.sha256},
                  "annotations": {"diff_sha256": e.diff_sha256, "position": i}}
@@ -53,7 +52,7 @@ def statement(record: EvidenceRecord, record_sha256: str) -> dict[str, Any] | No
 
 
 def _predicate(record: EvidenceRecord, record_sha256: str, manifest: Manifest
-               ) -> dict[str, Any]:
+               ) -> dict[str, object]:
     passed, warned, failed = [], [], []
     for step in record.steps:
         name = " ".join(x for x in (step.name, step.toolchain) if x)
