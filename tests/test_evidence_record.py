@@ -4,6 +4,7 @@ sides; a record that is not one this ksp wrote is refused in one line naming the
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -174,3 +175,18 @@ def test_a_file_over_the_size_limit_is_not_read(tmp_path: Path) -> None:
     with pytest.raises(FormatError) as caught:
         rec.read(path)
     assert "over the limit" in str(caught.value) and str(path) in str(caught.value)
+
+
+def test_the_testing_line_names_the_record_and_reads_back() -> None:
+    from ksp.repo import testing_line
+
+    digest = hashlib.sha256(rec.dumps(_record())).hexdigest()
+    line = testing_line.render("a" * 40, "release-1.30", ["go1.22.12"], dt.date(2026, 11, 22),
+                               digest)
+    assert line == (f"ksp gate pass on aaaaaaaaaaaa (release-1.30), go1.22.12, 2026-11-22, "
+                    f"evidence sha256:{digest}")
+    assert testing_line.claim(line) == testing_line.Claim("a" * 12, digest)
+    assert testing_line.claims_pass(line)
+    assert testing_line.claim("ksp gate pass on aaaaaaaaaaaa (release-1.30)") is None
+    assert testing_line.claim("pending: run `ksp gate --record`") is None
+    assert not testing_line.claims_pass("pending: run `ksp gate --record`")

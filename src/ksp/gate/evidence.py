@@ -20,6 +20,7 @@ from ksp import __version__
 from ksp._files import atomic_write
 from ksp.errors import UsageError
 from ksp.repo import evidence_record as rec
+from ksp.repo import testing_line as testing_line_mod
 from ksp.review import attest
 
 if TYPE_CHECKING:
@@ -65,11 +66,9 @@ def write(request: GateRequest, result: MinorResult) -> tuple[Path, str]:
 
 
 def testing_line(result: MinorResult, today: dt.date) -> str:
-    """E.g. `ksp gate pass on 1a2b3c4d5e6f (release-1.30), go1.22.12, 2026-11-22, evidence
-    sha256:…`."""
-    parts = [f"ksp gate pass on {(result.base or '')[:12]} ({result.base_ref})",
-             *toolchains(result), today.isoformat(), f"evidence sha256:{result.evidence_sha256}"]
-    return ", ".join(parts)
+    """The minor's `Testing:` value (repo/testing_line.py)."""
+    return testing_line_mod.render(result.base or "", result.base_ref, toolchains(result),
+                                   today, result.evidence_sha256 or "")
 
 
 def record(repo: PatchesRepo, gate: GateResult, today: dt.date) -> list[Path]:

@@ -9,7 +9,6 @@ without a record it is silent.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Iterator
 
 from ksp._files import MAX_FILE_BYTES
@@ -17,21 +16,20 @@ from ksp.errors import FormatError
 from ksp.lint.context import LintContext
 from ksp.lint.findings import Finding
 from ksp.repo import evidence_record as rec
+from ksp.repo import testing_line
 from ksp.repo.patchfile import split
 
 CODE = "KSP190"
-CLAIM_RE = re.compile(
-    r"ksp gate pass on (?P<base>[0-9a-f]{12}) .*evidence sha256:(?P<sha>[0-9a-f]{64})")
 
 
 def check_evidence(ctx: LintContext) -> Iterator[Finding]:
     for entry in ctx.entries():
         patch = ctx.patch(entry) if ctx.in_scope(entry.rel) else None
-        claim = CLAIM_RE.search((patch.header.get("Testing") or "") if patch else "")
+        claim = testing_line.claim((patch.header.get("Testing") or "") if patch else "")
         if claim is None:
             continue
         folder = rec.folder(rec.default_root(ctx.root), entry.minor)
-        record_path = folder / f"{claim['sha']}.json"  # kept by --record
+        record_path = folder / f"{claim.record_sha256}.json"  # kept by --record
         if not record_path.is_file():
             record_path = folder / rec.RECORD  # the latest run's
         if not record_path.is_file():
@@ -39,7 +37,7 @@ def check_evidence(ctx: LintContext) -> Iterator[Finding]:
         if record_path.stat().st_size > MAX_FILE_BYTES:
             continue  # not a record ksp wrote; its sha256 cannot match either
         data = record_path.read_bytes()
-        if hashlib.sha256(data).hexdigest() != claim["sha"]:
+        if hashlib.sha256(data).hexdigest() != claim.record_sha256:
             yield Finding.warning(CODE, entry.rel, "Testing: names evidence that is not the "
                                   "local record (a later gate run replaced it?)",
                                   hint="rerun `ksp gate --record` to refresh the line")
@@ -50,7 +48,7 @@ def check_evidence(ctx: LintContext) -> Iterator[Finding]:
             yield Finding.error(CODE, entry.rel, f"Testing: names an evidence record that ksp "
                                 f"cannot read ({exc})", hint="run `ksp gate --record` again")
             continue
-        yield from _against(entry.rel, entry.path.read_bytes(), record, claim["base"])
+        yield from _against(entry.rel, entry.path.read_bytes(), record, claim.base)
 
 
 def _against(rel: str, raw: bytes, record: rec.EvidenceRecord, base: str
