@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import semver
 
-from ksp import gomod
+from ksp import gomod, versions
 from ksp.deps import gopolicy, reach, vulndb
 from ksp.deps.match import vulnerable
 from ksp.errors import FormatError
@@ -61,7 +61,7 @@ def test_modules_txt_versions_and_replacements() -> None:
 @pytest.mark.parametrize(("text", "want"), [
     ("go1.22.5", "1.22.5"), ("1.22", "1.22.0"), ("1.23rc1", "1.23.0-rc.1"), ("banana", None)])
 def test_go_versions_are_normalised(text: str, want: str | None) -> None:
-    assert gomod.normal_go_version(text) == want
+    assert versions.go_release(text) == want
 
 
 def _ranges(record: str, module: str) -> tuple[tuple[tuple[str, str], ...], ...]:

@@ -22,6 +22,7 @@ from factories.goupstream import (
     patch_that_breaks_build,
     patch_that_breaks_test,
 )
+from ksp import versions
 from ksp.errors import KspError
 from ksp.gate import toolchains
 from ksp.gate.steps import run_steps
@@ -243,7 +244,7 @@ def test_tree_go_version_is_the_default_and_its_absence_is_reported(
     assert tc.version == go_version()
     assert note == f"warning: tree wants go1.22.12, not found; using {go_version()} from PATH"
     (tree / ".go-version").unlink()
-    parsed = toolchains.parse_version(go_version())
+    parsed = versions.go_release_parts(go_version())
     assert parsed is not None
     major, minor, patch = parsed
     # Another patch release of the same minor line as the Go on PATH: the minor line serves it.

@@ -81,23 +81,22 @@ def test_update_state_writes_only_a_state_that_differs(index: Path) -> None:
 def test_extend_lists_adds_what_is_missing_in_order_and_keeps_comments(index: Path) -> None:
     advisory = Advisory(AdvisoryId("CVE-2099-0001"), "ignored: the title is there",
                         aliases=("GHSA-aaaa-bbbb-cccc", "GO-2099-1"),
-                        fixed_in=("1.30.9", "1.31.2", "1.29.20"),
+                        fixed_in=("1.30.9", "1.31.2", "1.29.20", "1.31.2-rc.1"),
                         fixes=("https://example.invalid/pr/2",))
     with index_edit.edit(index) as doc:
         before = doc.snapshot("CVE-2099-0001")
-        doc.extend_lists(advisory, order=lambda v: tuple(int(p) for p in v.split(".")))
+        doc.extend_lists(advisory)
         assert doc.changes(before) == ["aliases", "upstream"]
     text = index.read_text()
     assert "aliases: [GHSA-aaaa-bbbb-cccc, GO-2099-1]" in text
-    assert "fixed_in: [1.29.20, 1.30.9, 1.30.10, 1.31.2] # versions" in text  # ruamel: 1 space
+    assert "fixed_in: [1.29.20, 1.30.9, 1.30.10, 1.31.2-rc.1, 1.31.2] # versions" in text
     assert "fixes: [https://example.invalid/pr/1, https://example.invalid/pr/2]" in text
     assert "title: One  # kept" in text
 
 
 def test_an_entry_without_a_list_does_not_gain_one_by_extending(index: Path) -> None:
     with index_edit.edit(index) as doc:
-        doc.extend_lists(Advisory(AdvisoryId("CVE-2099-0002"), "Two", aliases=("GO-1",)),
-                         order=lambda v: (0,))
+        doc.extend_lists(Advisory(AdvisoryId("CVE-2099-0002"), "Two", aliases=("GO-1",)))
     assert index.read_text() == INDEX  # upsert fills missing fields; extending never adds one
 
 

@@ -8,8 +8,10 @@ import operator
 
 import pytest
 
-from ksp.advisories.records import ANY, ZERO, Event, Range, Version, parse_timestamp
+from ksp import versions
+from ksp.advisories.records import Event, Range, parse_timestamp
 from ksp.model import Minor
+from ksp.versions import ANY, ZERO, Version
 
 
 def v(text: str) -> Version:
@@ -126,3 +128,26 @@ def test_pre_releases_order_by_the_semver_spec() -> None:
     v = Version.parse
     assert v("1.30.0-rc.9") < v("1.30.0-rc.10") < v("1.30.0")  # type: ignore[operator]
     assert v("1.30.0-alpha.1") < v("1.30.0-alpha.beta") < v("1.30.0-beta")  # type: ignore[operator]
+
+
+@pytest.mark.parametrize(("text", "want"), [
+    ("go1.22.12", (1, 22, 12)), ("1.22", (1, 22, None)), ("go1.23rc1", (1, 23, None)),
+    ("go", None), ("1", None)])
+def test_go_release_names_as_numbers(text: str, want: tuple[int, int, int | None] | None) -> None:
+    assert versions.go_release_parts(text) == want
+
+
+@pytest.mark.parametrize(("text", "want"), [
+    ("git version 2.39.5", (2, 39, 5)), ("git version 2.45.1.windows.1", (2, 45, 1)),
+    ("git version 2.40.0-rc1", (2, 40, 0)), ("", (0,))])
+def test_gits_version_line_as_numbers(text: str, want: tuple[int, ...]) -> None:
+    assert versions.git_version_of(text) == want
+
+
+def test_module_versions_order_by_semver_pseudo_versions_first() -> None:
+    order = ["v0.0.0-20240101000000-abcdef123456", "v0.1.0-rc.9", "v0.1.0-rc.10", "v0.1.0",
+             "go1.22.10"]
+    parsed = [versions.semver_of(v) for v in order]
+    assert all(p is not None for p in parsed)
+    assert parsed == sorted(parsed)  # type: ignore[type-var]
+    assert versions.semver_of("banana") is None

@@ -9,10 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import semver
-
 _COMMENT = re.compile(r"//.*$")
-_GO_VERSION = re.compile(r"^(?:go)?(\d+)\.(\d+)(?:\.(\d+))?((?:rc|beta)\d+)?$")
 
 
 @dataclass(frozen=True)
@@ -93,25 +90,3 @@ def parse_modules_txt(text: str) -> dict[str, Vendored]:
         if version:
             out[words[0]] = Vendored(version, replacement)
     return out
-
-
-def normal_go_version(text: str) -> str | None:
-    """`go1.22.5`, `1.22` or `1.22rc1` as a semver-like `1.22.5`/`1.22.0`/`1.22.0-rc.1`."""
-    match = _GO_VERSION.match(text.strip())
-    if not match:
-        return None
-    major, minor, patch, pre = match.groups()
-    version = f"{major}.{minor}.{patch or 0}"
-    if pre:
-        kind, num = re.match(r"([a-z]+)(\d+)", pre).groups()  # type: ignore[union-attr]
-        version += f"-{kind}.{num}"
-    return version
-
-
-def parse_semver(version: str) -> semver.Version | None:
-    """A Go module or Go release version as semver (`v`/`go` dropped), ordered by the semver
-    spec (pre-releases and pseudo-versions before their release); None if it is not one."""
-    try:
-        return semver.Version.parse(version.removeprefix("v").removeprefix("go"))
-    except ValueError:
-        return None

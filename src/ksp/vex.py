@@ -14,11 +14,11 @@ import hashlib
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from urllib.parse import quote
 
 from ksp.buildid import base_version, ksp_build
 from ksp.errors import KspError, UsageError
 from ksp.model import Advisory, AdvisoryKind, Minor, MinorState, PatchKind, Status
+from ksp.purl import purl
 from ksp.repo import PatchesRepo
 from ksp.review.provenance import Provenance, of_repo
 
@@ -56,13 +56,6 @@ class VexResult:
     statements: list[Statement] = field(default_factory=list)
 
 
-def purl(kind: str, name: str, version: str, *, name_is_one_segment: bool = False) -> str:
-    """A package URL; segments and version percent-encoded as the purl spec says."""
-    segments = [name] if name_is_one_segment else name.split("/")
-    path = "/".join(quote(s, safe="") for s in segments)
-    return f"pkg:{kind}/{path}@{quote(version, safe=':')}"
-
-
 def artifact_product(path: Path, subcomponents: tuple[str, ...]) -> Product:
     if not path.is_file():
         raise UsageError(f"--artifact {path}: not a file")
@@ -71,7 +64,7 @@ def artifact_product(path: Path, subcomponents: tuple[str, ...]) -> Product:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             digest.update(chunk)
     hexdigest = digest.hexdigest()
-    return Product(purl("generic", path.name, f"sha256:{hexdigest}", name_is_one_segment=True),
+    return Product(purl("generic", path.name, f"sha256:{hexdigest}", one_segment=True),
                    hexdigest, subcomponents, path.name)
 
 
@@ -82,7 +75,7 @@ def image_product(ref: str, subcomponents: tuple[str, ...]) -> Product:
                          hint="pass REF@sha256:<64 hex>, e.g. "
                               "registry.k8s.io/kube-apiserver:v1.30.14@sha256:…")
     name = match["ref"].rsplit("/", 1)[-1].split(":", 1)[0].lower()
-    return Product(purl("oci", name, f"sha256:{match['digest']}", name_is_one_segment=True),
+    return Product(purl("oci", name, f"sha256:{match['digest']}", one_segment=True),
                    None, subcomponents, name)
 
 
@@ -132,7 +125,7 @@ def _broad(adv: Advisory, components: dict[str, str], module: str, project: str,
     if project == "kubernetes":
         names = [c for c in adv.components if c in components] or sorted(components)
         for name in names:
-            products += [Product(purl("k8s", f"k8s.io/{name}", v, name_is_one_segment=True))
+            products += [Product(purl("k8s", f"k8s.io/{name}", v, one_segment=True))
                          for v in (base, base.lstrip("v"))]
     return products
 

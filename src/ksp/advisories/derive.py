@@ -19,9 +19,10 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-from ksp.advisories.records import ANY, Package, Record, Version
+from ksp.advisories.records import Package, Record
 from ksp.lifecycle import Lifecycle
 from ksp.model import Justification, Minor, Status
+from ksp.versions import ANY, Version
 
 
 @dataclass(frozen=True)

@@ -16,10 +16,11 @@ from typing import Any
 
 from ksp.advisories import _json
 from ksp.advisories.project import Profile
-from ksp.advisories.records import ZERO, Event, Package, Range, Record, Version, parse_timestamp
+from ksp.advisories.records import Event, Package, Range, Record, parse_timestamp
 from ksp.advisories.scope import release_modules
 from ksp.errors import FormatError
 from ksp.model import ADVISORY_ID_RE
+from ksp.versions import ZERO, Version
 
 _V = r"[vV]?\d+\.\d+(?:\.(?:\d+|x))?"
 _OPEN_RE = re.compile(rf"^(?P<prefix>.*?)(?P<op><=|<|>=|>)\s*(?P<a>{_V})\s*$")

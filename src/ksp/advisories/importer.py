@@ -22,7 +22,7 @@ from ksp.advisories import feed as feed_mod
 from ksp.advisories import osv as osv_mod
 from ksp.advisories.derive import Derived, derive, reference_version
 from ksp.advisories.project import Profile
-from ksp.advisories.records import Record, Version
+from ksp.advisories.records import Record
 from ksp.errors import UsageError
 from ksp.model import (
     Advisory,
@@ -37,6 +37,7 @@ from ksp.model import (
 from ksp.repo import PatchesRepo
 from ksp.repo.index_edit import IndexEdit
 from ksp.repo.index_edit import edit as index_edit
+from ksp.versions import ZERO, Version
 
 _T = TypeVar("_T")
 _AFFECTED = {Status.NEEDED, Status.IN_PROGRESS, Status.PATCHED, Status.WONT_FIX}
@@ -158,16 +159,16 @@ def _union(lists: Iterable[Iterable[str]]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(item for items in lists for item in items))
 
 
-def _version_key(text: str) -> tuple[int, ...]:
-    version = Version.parse(text)
-    return (version.major, version.minor, version.patch) if version else (0, 0, 0)
+def _version_key(text: str) -> Version:
+    """Semver order (ksp.versions): `1.30.0-rc.1` before `1.30.0`; not a version: first."""
+    return Version.parse(text) or ZERO
 
 
 def _merge(document: IndexEdit, advisory: Advisory, derived: dict[Minor, Derived],
            report: ImportReport) -> None:
     before = document.snapshot(advisory.id)
     created = document.upsert(advisory)
-    document.extend_lists(advisory, order=_version_key)
+    document.extend_lists(advisory)
     scope = _scope(document, advisory, report)
     for minor, result in derived.items():
         if scope is AdvisoryKind.PROJECT:

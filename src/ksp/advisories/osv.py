@@ -18,9 +18,10 @@ import jsonschema
 
 from ksp.advisories import _json
 from ksp.advisories.project import Profile
-from ksp.advisories.records import Event, Package, Range, Record, Version, parse_timestamp
+from ksp.advisories.records import Event, Package, Range, Record, parse_timestamp
 from ksp.errors import FormatError
 from ksp.model import ADVISORY_ID_RE
+from ksp.versions import Version
 
 MAX_FILES = 5000
 _ISSUE_RE = re.compile(r"^https://github\.com/[^/]+/[^/]+/issues/\d+$")

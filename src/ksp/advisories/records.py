@@ -7,65 +7,9 @@ minor. A Go staging module's `v0.30.2` is Kubernetes 1.30.2, so callers normalis
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass, field
-from functools import total_ordering
 
-import semver
-
-from ksp.model import Minor
-
-_VERSION_RE = re.compile(
-    r"^[vV]?(?P<major>\d{1,6})(?:\.(?P<minor>\d{1,6}|x))?(?:\.(?P<patch>\d{1,6}|x))?"
-    r"(?:-(?P<pre>[0-9A-Za-z.-]{1,64}))?(?:\+[0-9A-Za-z.-]{1,64})?$"
-)
-ANY = 10**9  # an "x" component: above every real number
-
-
-@total_ordering
-@dataclass(frozen=True)
-class Version:
-    major: int
-    minor: int
-    patch: int
-    pre: str | None = None
-
-    @classmethod
-    def parse(cls, text: str) -> Version | None:
-        match = _VERSION_RE.match(text.strip())
-        if not match:
-            return None
-
-        def num(key: str) -> int:
-            value = match[key]
-            return ANY if value == "x" else int(value or 0)
-
-        return cls(int(match["major"]), num("minor"), num("patch"), match["pre"])
-
-    @classmethod
-    def last_of(cls, minor: Minor) -> Version:
-        return cls(minor.major, minor.minor, ANY)
-
-    @property
-    def minor_line(self) -> Minor:
-        return Minor(self.major, self.minor)
-
-    def semver(self) -> semver.Version:
-        """The same version for the `semver` library, which orders pre-releases by the spec
-        (`rc.9 < rc.10`: numeric identifiers compare as numbers)."""
-        return semver.Version(self.major, self.minor, self.patch, self.pre)
-
-    def __lt__(self, other: object) -> bool:
-        if not isinstance(other, Version):
-            return NotImplemented
-        return self.semver() < other.semver()
-
-    def __str__(self) -> str:
-        patch = "x" if self.patch == ANY else str(self.patch)
-        return f"{self.major}.{self.minor}.{patch}" + (f"-{self.pre}" if self.pre else "")
-
-
-ZERO = Version(0, 0, 0)
+from ksp.versions import Version
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from ksp.backport import deps
 from ksp.backport.model import Evidence, FixCommit
 from ksp.git import merge
-from ksp.git.shadow import Shadow
+from ksp.git.shadow import ObjectReader, Shadow
 
 _TRAILER = b"cherry picked from commit "
 # "[1.1] fix", "[release-1.7] fix", "Backport: fix", "[backport 1.6] fix": the same subject
@@ -190,7 +190,8 @@ def dependency_versions(shadow: Shadow, fix: Sequence[FixCommit], head: str,
 
 
 def in_series(shadow: Shadow, whole: bytes, patches: Sequence[tuple[str, bytes]],
-              head: str, paths: Sequence[str]) -> Evidence | None:
+              head: str, paths: Sequence[str], *, reader: ObjectReader | None = None
+              ) -> Evidence | None:
     """A series patch with the fix's patch-id (`whole`: the fix as one diff), or the fix
     reverse-applies on base + series."""
     if patches:
@@ -202,7 +203,8 @@ def in_series(shadow: Shadow, whole: bytes, patches: Sequence[tuple[str, bytes]]
         for n, (name, _) in enumerate(patches, start=1):
             if mine and ids.get(f"{n:040x}") == mine:
                 return Evidence("series-patch-id", patch=name)
-    if whole.strip() and merge.apply_check(shadow, head, whole, paths, reverse=True).ok:
+    if whole.strip() and merge.apply_check(shadow, head, whole, paths, reverse=True,
+                                         reader=reader).ok:
         where = "base + series" if patches else "base"
         return Evidence("reverse-apply", detail=f"the fix reverse-applies on the {where}")
     return None

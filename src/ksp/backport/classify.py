@@ -7,6 +7,7 @@ the shadow only (ksp.git.merge); the target is the minor's base plus its existin
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -23,16 +24,33 @@ from ksp.backport.model import (
 )
 from ksp.git import diff as diffmod
 from ksp.git import merge
-from ksp.git.shadow import Shadow
+from ksp.git.shadow import ObjectReader, Shadow
 
 
 @dataclass
 class Classifier:
-    """Shared by all targets of one run: caches each fix commit's diff and paths."""
+    """Shared by all targets of one run (and its worker threads): caches each fix commit's
+    diff and paths and the synthetic commits of the merges, and keeps one blob reader per
+    thread (`reader()`; `close()` ends them)."""
 
     shadow: Shadow
     merge_base_option: bool | None = None
     _diffs: dict[tuple[str, int], bytes] = field(default_factory=dict)
+    _memo: dict[str, str] = field(default_factory=dict)
+    _local: threading.local = field(default_factory=threading.local)
+    _readers: list[ObjectReader] = field(default_factory=list)
+
+    def reader(self) -> ObjectReader:
+        """This thread's `git cat-file --batch` in the shadow, started on first use."""
+        reader: ObjectReader | None = getattr(self._local, "reader", None)
+        if reader is None:
+            reader = self._local.reader = ObjectReader(self.shadow.path)
+            self._readers.append(reader)
+        return reader
+
+    def close(self) -> None:
+        while self._readers:
+            self._readers.pop().close()
 
     def diff(self, commit: FixCommit, context: int = 3) -> bytes:
         key = (commit.apply, context)
@@ -99,7 +117,7 @@ class Classifier:
         """One cherry-pick onto `onto`: its result, the new head commit, the merge."""
         applied_from = commit.apply if commit.apply != commit.sha else None
         pick = merge.pick(self.shadow, onto, commit.apply, commit.parent,
-                          merge_base=self.merge_base_option)
+                          merge_base=self.merge_base_option, memo=self._memo)
         if not pick.clean:
             zero = self._zero_context(commit, onto)
             if zero is not None:
@@ -111,11 +129,12 @@ class Classifier:
             return CommitResult(commit.sha, Result.CONFLICT, conflicts,
                                 applied_from=applied_from, method="3-way"), None, pick
         head = merge.synthetic_commit(self.shadow, pick.tree, [onto], _message(commit))
-        if pick.tree == merge.tree_of(self.shadow, onto):
+        if pick.tree == merge.tree_of(self.shadow, onto, self.reader()):
             return CommitResult(commit.sha, Result.CLEAN, applied_from=applied_from,
                                 already_applied=True, detail="already on the target: the "
                                 "merge changes nothing"), head, pick
-        check = merge.apply_check(self.shadow, onto, self.diff(commit), self.paths(commit))
+        check = merge.apply_check(self.shadow, onto, self.diff(commit), self.paths(commit),
+                                  reader=self.reader())
         if check.ok:
             offsets = tuple(Offset(p, h, o) for p, h, o in check.offsets)
             return CommitResult(commit.sha, Result.CLEAN, offsets=offsets,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from ksp import gomod
+from ksp import gomod, versions
 from ksp.backport.model import Conflict, ConflictKind, DependencyBump, ModuleChange
 from ksp.git.shadow import ObjectReader, Shadow
 
@@ -127,7 +127,7 @@ def at_least(have: str | None, want: str | None) -> bool:
     """`have` is `want` or newer (both semver)."""
     if have is None or want is None:
         return False
-    a, b = gomod.parse_semver(have), gomod.parse_semver(want)
+    a, b = versions.semver_of(have), versions.semver_of(want)
     return a is not None and b is not None and a >= b
 
 

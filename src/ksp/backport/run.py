@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import sys
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
+from ksp._log import debug_logger
+from ksp._parallel import in_threads
 from ksp.backport import already, deps, prereq, sources, targets
 from ksp.backport.classify import Classifier
 from ksp.backport.model import (
@@ -33,9 +35,9 @@ from ksp.repo.layout import PatchesRepo
 
 def _debug(message: str, *args: object) -> None:
     """Log at debug level when logging is in use (`-v` imports it): no import otherwise."""
-    logging = sys.modules.get("logging")
-    if logging is not None:
-        logging.getLogger(__name__).debug(message, *args)
+    log = debug_logger(__name__)
+    if log is not None:
+        log.debug(message, *args)
 
 
 @dataclass(frozen=True)
@@ -76,10 +78,12 @@ def resolve_fix(shadow: Shadow, req: Request) -> list[FixCommit]:
         raise UsageError("no commits to backport", hint="check --commit/--range/--merge")
     fix = []
     for sha in names:
-        parents = _parents(shadow, sha)
+        # parents and subject in one process: `<parent> <parent>\0<subject>`
+        parents_text, _, subject = shadow.git("log", "-1", "--format=%P%x00%s", sha
+                                              ).stdout.rstrip("\n").partition("\0")
+        parents, subject = parents_text.split(), subject.strip()
         if len(parents) > 1:
             raise UsageError(f"{sha[:12]} is a merge commit", hint="pass it with --merge")
-        subject = shadow.git("log", "-1", "--format=%s", sha).stdout.strip()
         origin = mirror.published_from(shadow.upstream, req.mirror_trailer, sha,
                                        given.get(sha, "")) if req.mirror_trailer else None
         fix.append(FixCommit(sha, sha, parents[0] if parents else None, subject,
@@ -98,21 +102,28 @@ def triage(shadow: Shadow, repo: PatchesRepo | None, config: Config, lifecycle: 
     minors = targets.select(lifecycle, req.today, req.to, warn)
     classifier = Classifier(shadow, req.merge_base_option)
     finder = already.Finder(shadow, fix, {c.sha: classifier.paths(c) for c in fix})
+    jobs = os.cpu_count() or 1
     found = sources.find(finder, _source_branches(refs, config, lifecycle, repo, minors,
-                                                  from_branch=req.from_branch))
+                                                  from_branch=req.from_branch), jobs=jobs)
     if req.from_branch and not found:
         warn(f"ksp: warning: no version of the fix found on {req.from_branch}; "
              "using the upstream commits")
     original = Source("upstream", tuple(fix))
-    results = []
-    for minor in minors:
+
+    def one(minor: Minor) -> TargetResult:
         start = time.perf_counter()
         target = targets.prepare(shadow, refs, config, repo, minor=minor,
                                  window=lifecycle.window(minor, req.today))
-        results.append(_one_target(classifier, finder, repo, target, found=found,
-                                   original=original, req=req))
-        _debug("%s: %s from %s in %.0f ms", minor, results[-1].result, results[-1].source,
-                  (time.perf_counter() - start) * 1000)
+        result = _one_target(classifier, finder, repo, target, found=found, original=original,
+                             req=req)
+        _debug("%s: %s from %s in %.0f ms", minor, result.result, result.source,
+               (time.perf_counter() - start) * 1000)
+        return result
+
+    try:
+        results = in_threads(minors, one, jobs=jobs, name="ksp-backport")
+    finally:
+        classifier.close()
     mode = "independent" if req.independent else "series"
     return BackportResult(req.advisory, mode, str(shadow.upstream), tuple(fix), tuple(results))
 
@@ -197,7 +208,7 @@ def _already_there(classifier: Classifier, finder: already.Finder, repo: Patches
     touched = sorted({p for v in paths.values() for p in v})
     if evidence is None:
         evidence = already.in_series(shadow, classifier.whole(fix), target.patches,
-                                     target.head, touched)
+                                     target.head, touched, reader=classifier.reader())
     if evidence is None:
         evidence = already.dependency_versions(shadow, fix, target.head, touched)
     if evidence is None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from ksp._parallel import in_threads
 from ksp.backport import already
 from ksp.backport.model import FixCommit, Source
 from ksp.git.shadow import Shadow
@@ -19,20 +20,25 @@ from ksp.model import Minor
 Branches = Mapping[Minor, tuple[str, str]]  # minor -> (branch name, tip commit)
 
 
-def find(finder: already.Finder, branches: Branches) -> list[Source]:
+def find(finder: already.Finder, branches: Branches, *, jobs: int = 1) -> list[Source]:
     """A source per release branch that holds a version of every commit of the fix, found by
-    the rules that tell a target it already has the fix (ksp.backport.already.on_branch)."""
-    shadow, fix = finder.shadow, finder.fix
-    sources = []
-    for minor, (name, tip) in sorted(branches.items(), reverse=True):
-        if finder.ancestor(tip) is not None:
-            continue  # the fix itself is on that branch: nothing else to start from
-        versions = finder.on_branch(tip)
-        if fix and all(c.sha in versions for c in fix):
-            commits = tuple(_version(shadow, c, versions[c.sha].commit or c.sha,
-                                     versions[c.sha].by) for c in fix)
-            sources.append(Source(name, commits, minor))
-    return sources
+    the rules that tell a target it already has the fix (ksp.backport.already.on_branch).
+    The branches are searched on `jobs` threads; the finder remembers each for the targets."""
+    items = sorted(branches.items(), reverse=True)
+    found = in_threads(items, lambda item: _on_branch(finder, item[0], *item[1]), jobs=jobs,
+                       name="ksp-sources")
+    return [source for source in found if source is not None]
+
+
+def _on_branch(finder: already.Finder, minor: Minor, name: str, tip: str) -> Source | None:
+    if finder.ancestor(tip) is not None:
+        return None  # the fix itself is on that branch: nothing else to start from
+    versions = finder.on_branch(tip)
+    if not finder.fix or not all(c.sha in versions for c in finder.fix):
+        return None
+    commits = tuple(_version(finder.shadow, c, versions[c.sha].commit or c.sha,
+                             versions[c.sha].by) for c in finder.fix)
+    return Source(name, commits, minor)
 
 
 def _version(shadow: Shadow, fix: FixCommit, commit: str, method: str) -> FixCommit:

@@ -20,9 +20,9 @@ from ksp.deps.lane import inventories
 from ksp.deps.match import vulnerable
 from ksp.deps.vulndb import GoRecord
 from ksp.git.shadow import Shadow
-from ksp.gomod import parse_semver
 from ksp.model import Advisory, Minor, Status, Window
 from ksp.repo.layout import PatchesRepo
+from ksp.versions import semver_of
 
 
 @dataclass(frozen=True)
@@ -141,11 +141,11 @@ def _go_bump(rows: list[AdvisoryRow], records: dict[str, list[GoRecord]] | None
     if not needed:
         return None, None
     fixes = sorted({r.fixed_version for r in needed if r.fixed_version},
-                   key=lambda v: parse_semver(v) or semver.Version(0))
+                   key=lambda v: semver_of(v) or semver.Version(0))
     if records is None:
         return fixes[-1], "the highest fix; pass --go-vulndb to check it against every range"
     for candidate in fixes:
-        version = parse_semver(candidate)
+        version = semver_of(candidate)
         if version is not None and not any(
                 vulnerable(a.ranges, version)[0] for r in needed for rec in records.get(r.id, [])
                 for a in rec.affected if a.module in ("stdlib", "toolchain")):

@@ -22,9 +22,9 @@ from ksp.deps.vulndb import GoRecord
 from ksp.errors import KspError
 from ksp.git._run import git
 from ksp.git.shadow import Shadow
-from ksp.gomod import parse_semver
 from ksp.model import Advisory, Minor, MinorState
 from ksp.repo.config import Config
+from ksp.versions import semver_of
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ class Finder:
         self._cache: dict[tuple[str, str, str], list[tuple[str, str, str]]] = {}
 
     def _fixed(self, advisory: str, module: str, want: semver.Version, version: str) -> bool:
-        got = parse_semver(version)
+        got = semver_of(version)
         if got is None or got < want:
             return False
         if self.records is None or advisory not in self.records:
@@ -81,7 +81,7 @@ class Finder:
     def dependency_fix(self, adv: Advisory, minor: Minor, state: MinorState, base: str) -> Fix:
         module, fixed = state.module or adv.project or "", state.fixed_version
         out = Fix(adv.id, str(minor), module, state.version, fixed)
-        want = parse_semver(fixed) if fixed else None
+        want = semver_of(fixed) if fixed else None
         if want is None:
             return _with(out, note="no fixed version yet: upgrade is not possible")
         for newer in (m for m in self.minors if m > minor):

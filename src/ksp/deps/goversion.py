@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ksp import gomod
+from ksp import gomod, versions
 from ksp.git.shadow import ObjectReader
 from ksp.model import Minor
 from ksp.repo.layout import PatchesRepo
@@ -39,14 +39,14 @@ def _read(reader: ObjectReader, spec: str) -> str | None:
 
 def _branch_go(reader: ObjectReader, ref: str) -> str | None:
     text = _read(reader, f"{ref}:.go-version")
-    if text and (found := gomod.normal_go_version(text.strip())):
+    if text and (found := versions.go_release(text.strip())):
         return found
     mod = _read(reader, f"{ref}:go.mod")
     if mod is None:
         return None
     parsed = gomod.parse_go_mod(mod)
     for value in (parsed.toolchain, parsed.go):
-        if value and (found := gomod.normal_go_version(value)):
+        if value and (found := versions.go_release(value)):
             return found
     return None
 
@@ -57,5 +57,5 @@ def _series_go(repo: PatchesRepo, minor: Minor) -> str | None:
         text = repo.path_of(ref).read_text(errors="replace")
         at = text.find("+++ b/.go-version\n")
         if at >= 0 and (match := _GO_VERSION_LINE.search(text, at)):
-            found = gomod.normal_go_version(match.group(1))
+            found = versions.go_release(match.group(1))
     return found

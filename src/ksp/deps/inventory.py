@@ -16,14 +16,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
-from ksp import gomod
+from ksp import gomod, versions
 from ksp.errors import KspError
 from ksp.git._run import split_z
 from ksp.git.series import Outcome, PatchInput, apply_series
 from ksp.git.shadow import ObjectReader, Shadow
-from ksp.gomod import parse_semver
 from ksp.model import Minor
 from ksp.repo.layout import PatchesRepo
+from ksp.versions import semver_of
 
 
 @dataclass(frozen=True)
@@ -131,16 +131,16 @@ def _depth(path: str) -> tuple[int, str]:
 
 def _go_version(read: ReadFile, names: list[str], root: gomod.GoMod | None) -> GoVersion | None:
     if ".go-version" in names:
-        found = gomod.normal_go_version((read(".go-version") or "").strip())
+        found = versions.go_release((read(".go-version") or "").strip())
         if found:
             return GoVersion(found, ".go-version")
-    if root and root.toolchain and (found := gomod.normal_go_version(root.toolchain)):
+    if root and root.toolchain and (found := versions.go_release(root.toolchain)):
         return GoVersion(found, "go.mod toolchain")
-    if root and root.go and (found := gomod.normal_go_version(root.go)):
+    if root and root.go and (found := versions.go_release(root.go)):
         return GoVersion(found, "go.mod go")
     return None
 
 
 def _newer(candidate: str, current: str) -> bool:
-    new, old = parse_semver(candidate), parse_semver(current)
+    new, old = semver_of(candidate), semver_of(current)
     return bool(new and old and new > old)

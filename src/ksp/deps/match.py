@@ -14,7 +14,7 @@ import semver
 
 from ksp.deps.inventory import Inventory
 from ksp.deps.vulndb import STDLIB, TOOLCHAIN, Affected, GoRecord, Symbols
-from ksp.gomod import parse_semver
+from ksp.versions import semver_of
 
 ZERO = semver.Version(0, 0, 0)
 
@@ -45,7 +45,7 @@ def vulnerable(ranges: tuple[tuple[tuple[str, str], ...], ...], version: semver.
     """
     for events in ranges:
         parsed = sorted(((text != "0", v, kind) for kind, text in events
-                         if (v := ZERO if text == "0" else parse_semver(text))),
+                         if (v := ZERO if text == "0" else semver_of(text))),
                         key=lambda e: (e[0], e[1]) if e[0] else (False, ZERO))
         affected = False
         for real, at, kind in parsed:
@@ -86,7 +86,7 @@ def _one(advisory: str, record: GoRecord, affected: Affected, inv: Inventory) ->
         use = inv.modules.get(affected.module)
         in_use, replaced = (use.version, use.replaced_by) if use else (None, None)
         prefix = "v"
-    version = parse_semver(in_use) if in_use else None
+    version = semver_of(in_use) if in_use else None
     if in_use is None or version is None:
         return None
     hit, fixed = vulnerable(affected.ranges, version)
@@ -98,7 +98,7 @@ def _one(advisory: str, record: GoRecord, affected: Affected, inv: Inventory) ->
 
 def _join(a: Finding, b: Finding) -> Finding:
     fixes = [f for f in (a.fixed, b.fixed) if f]
-    fixed = max(fixes, key=lambda f: parse_semver(f) or ZERO) if fixes else None
+    fixed = max(fixes, key=lambda f: semver_of(f) or ZERO) if fixes else None
     packages = tuple(dict.fromkeys(a.packages + b.packages))
     return Finding(a.advisory, a.module, a.version, fixed, a.records + b.records, packages,
                    a.replaced_by)

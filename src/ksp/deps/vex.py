@@ -13,9 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from packageurl import PackageURL
-
 from ksp.model import Advisory, BinaryState, Justification, MinorState, Status
+from ksp.purl import purl
 
 
 @dataclass(frozen=True)
@@ -31,9 +30,7 @@ class Said:
 
 
 def golang_purl(module: str, version: str) -> str:
-    namespace, _, name = module.rpartition("/")
-    return PackageURL(type="golang", namespace=namespace or None, name=name,
-                      version=version).to_string()
+    return purl("golang", module, version)
 
 
 def subcomponents(state: MinorState) -> tuple[str, ...]:

@@ -136,8 +136,14 @@ def run(argv: Sequence[str], *, cwd: Path, env: Mapping[str, str], timeout: floa
         try:
             proc = subprocess.Popen(list(argv), cwd=cwd, env=dict(env), stdin=subprocess.DEVNULL,
                                     stdout=out or err, stderr=err, start_new_session=True)
-            with _LOCK:
-                _LIVE.add(proc)
+            with _LOCK:  # kill_all sets STOPPED, then kills what is live under this lock:
+                _LIVE.add(proc)  # a step started meanwhile is either seen by it or sees STOPPED
+                stopped = STOPPED.is_set()
+            if stopped:
+                _kill_group(proc)
+                with _LOCK:
+                    _LIVE.discard(proc)
+                raise KeyboardInterrupt
         except OSError as exc:
             err.write(f"cannot run {argv[0]}: {exc}\n".encode())
             return Ran(tuple(argv), 127, time.monotonic() - started)

@@ -44,13 +44,14 @@ def key(request: GateRequest, config: Config, plan: MinorPlan, base: str) -> str
 
 def toolchain_fingerprint(config: Config) -> list[str]:
     """Each Go toolchain the gate could pick, by file identity rather than by running it."""
-    from ksp.gate.toolchains import parse_version, search_roots
+    from ksp.gate.toolchains import search_roots
+    from ksp.versions import go_release_parts
 
     candidates: list[Path] = []
     for folder in os.environ.get("PATH", "").split(os.pathsep):
         if folder and Path(folder).is_dir():
             candidates += sorted(p for p in Path(folder).glob("go*")
-                                 if p.name == "go" or parse_version(p.name))
+                                 if p.name == "go" or go_release_parts(p.name))
     candidates += [root / "bin" / "go" for root in search_roots(config.toolchains)]
     out = []
     for go in candidates:

@@ -11,6 +11,7 @@ import os
 from dataclasses import replace
 from pathlib import Path
 
+from ksp._parallel import in_threads
 from ksp.errors import CannotRun, FormatError, KspError, UsageError
 from ksp.gate.model import (
     GateRequest,
@@ -62,20 +63,14 @@ def run_gate(request: GateRequest) -> GateResult:
 
 def _parallel(request: GateRequest, config: Config, shadow: Shadow, plans: list[MinorPlan],
               progress: Progress, *, jobs: int) -> list[MinorResult]:
-    from concurrent.futures import ThreadPoolExecutor
-
-    pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="ksp-gate")
-    try:
-        futures = [pool.submit(_gate_minor, request, config, shadow, p, progress) for p in plans]
-        return [f.result() for f in futures]
-    except BaseException:
+    def interrupted() -> None:
         progress.cancel.set()  # workers stop at their next phase
         from ksp.gate import _exec
 
         _exec.kill_all()  # and a build or test running in a worker stops now, not when done
-        raise
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+
+    return in_threads(plans, lambda p: _gate_minor(request, config, shadow, p, progress),
+                      jobs=jobs, name="ksp-gate", on_interrupt=interrupted)
 
 
 def _gate_minor(request: GateRequest, config: Config, shadow: Shadow, minor_plan: MinorPlan,

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ksp.errors import CannotRun, KspError
+from ksp.versions import go_release_parts
 
-_VERSION_RE = re.compile(r"^(?:go)?(\d+)\.(\d+)(?:\.(\d+))?(?:(rc|beta)\d+)?$")
 _GO_MOD_RE = re.compile(r"^\s*(toolchain|go)\s+(\S+)\s*$", re.MULTILINE)
 
 
@@ -38,17 +38,9 @@ class Toolchain:
         return self.goroot / "bin" / "gofmt"
 
 
-def parse_version(text: str) -> tuple[int, int, int | None] | None:
-    match = _VERSION_RE.match(text.strip())
-    if not match:
-        return None
-    patch = match.group(3)
-    return int(match.group(1)), int(match.group(2)), int(patch) if patch is not None else None
-
-
 def matches(wanted: str, have: str) -> bool:
     """`1.22` matches any go1.22.x; `1.22.12` only go1.22.12 (`1.22` also matches go1.22)."""
-    w, h = parse_version(wanted), parse_version(have)
+    w, h = go_release_parts(wanted), go_release_parts(have)
     if w is None or h is None or w[:2] != h[:2]:
         return False
     return w[2] is None or w[2] == (h[2] or 0)
@@ -103,7 +95,7 @@ def available(configured: Iterable[str] = ()) -> list[Toolchain]:
         if not folder or not Path(folder).is_dir():
             continue
         candidates.extend(sorted(p for p in Path(folder).glob("go*")
-                                 if p.name == "go" or parse_version(p.name)))
+                                 if p.name == "go" or go_release_parts(p.name)))
     candidates.extend(root / "bin" / "go" for root in search_roots(configured))
     for go in candidates:
         try:
@@ -118,7 +110,7 @@ def resolve(spec: str, configured: Iterable[str] = ()) -> Toolchain:
     """`--go X`: a path, or a version among the available toolchains (newest patch wins)."""
     if os.sep in spec or spec.startswith("."):
         return from_path(Path(spec).expanduser())
-    if parse_version(spec) is None:
+    if go_release_parts(spec) is None:
         raise KspError(f"--go {spec!r} is neither a path nor a Go version",
                        hint="e.g. --go 1.22, --go go1.22.12 or --go /usr/local/go1.22")
     hits = [tc for tc in available(configured) if matches(spec, tc.version)]
@@ -126,7 +118,7 @@ def resolve(spec: str, configured: Iterable[str] = ()) -> Toolchain:
         raise CannotRun(f"no Go toolchain {spec} found on PATH or in the configured folders",
                        hint="install it (e.g. `go install golang.org/dl/go1.22.12@latest`) or "
                             "list its GOROOT in ksp.yaml toolchains / $KSP_GO_TOOLCHAINS")
-    return max(hits, key=lambda tc: parse_version(tc.version) or (0, 0, 0))
+    return max(hits, key=lambda tc: go_release_parts(tc.version) or (0, 0, 0))
 
 
 def wanted_version(tree: Path) -> str | None:
@@ -134,14 +126,14 @@ def wanted_version(tree: Path) -> str | None:
     go_version = tree / ".go-version"
     if go_version.is_file():
         text = go_version.read_text(errors="replace").strip()
-        if parse_version(text):
+        if go_release_parts(text):
             return text.removeprefix("go")
     go_mod = tree / "go.mod"
     if go_mod.is_file():
         text = go_mod.read_text(errors="replace")
         found: dict[str, str] = {m.group(1): m.group(2) for m in _GO_MOD_RE.finditer(text)}
         for key in ("toolchain", "go"):
-            if key in found and parse_version(found[key]):
+            if key in found and go_release_parts(found[key]):
                 return found[key].removeprefix("go")
     return None
 
@@ -157,7 +149,7 @@ def default(tree: Path, configured: Iterable[str] = (), wanted: str | None = Non
         for want in (wanted, ".".join(wanted.split(".")[:2])):
             hits = [tc for tc in tools if matches(want, tc.version)]
             if hits:
-                best = max(hits, key=lambda tc: parse_version(tc.version) or (0, 0, 0))
+                best = max(hits, key=lambda tc: go_release_parts(tc.version) or (0, 0, 0))
                 note = "" if want == wanted else f"tree wants go{wanted}; using {best.version}"
                 return best, note
         newer = [tc for tc in tools if _key(tc.version) > _key(wanted)]
@@ -177,7 +169,7 @@ def default(tree: Path, configured: Iterable[str] = (), wanted: str | None = Non
 
 
 def _key(version: str) -> tuple[int, int, int]:
-    parsed = parse_version(version) or (0, 0, 0)
+    parsed = go_release_parts(version) or (0, 0, 0)
     return parsed[0], parsed[1], parsed[2] or 0
 
 

@@ -4,23 +4,18 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from ksp._log import debug_logger
 from ksp.errors import GitError, raise_if_signalled
 
 
 def _log() -> Any:
-    """The `ksp.git` logger when something may listen (logging was imported: `-v`, or a library
-    user's configuration), else None: the import costs ~3 ms of every command's start-up."""
-    logging = sys.modules.get("logging")
-    if logging is None:
-        return None
-    log = logging.getLogger("ksp.git")
-    return log if log.isEnabledFor(logging.DEBUG) else None
+    return debug_logger("ksp.git")
+
 
 # Output that does not depend on the user's pager, locale or colour settings.
 _STABLE_ENV = {

@@ -16,13 +16,17 @@ from __future__ import annotations
 import functools
 import os
 import re
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ksp.errors import KspError
+from ksp.git import diff as diffmod
+from ksp.git import patchtree
 from ksp.git._run import git, split_z
+from ksp.git.patchtree import ApplyCheck
 from ksp.git.shadow import ObjectReader, Shadow
+from ksp.versions import git_version_of
 
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbebc904"
 # Synthetic commits get a fixed identity and date so that their ids are stable between runs.
@@ -40,9 +44,7 @@ MARKER_START, MARKER_MID, MARKER_END = "<<<<<<< ", "=======", ">>>>>>> "
 
 @functools.lru_cache(maxsize=1)
 def git_version() -> tuple[int, ...]:
-    out = git(".", "version").stdout.split()
-    numbers = re.findall(r"\d+", out[2] if len(out) > 2 else "0")
-    return tuple(int(n) for n in numbers[:3])
+    return git_version_of(git(".", "version").stdout)
 
 
 def has_merge_base_option() -> bool:
@@ -80,29 +82,42 @@ class Pick:
 
 
 def synthetic_commit(shadow: Shadow, tree: str, parents: Iterable[str] = (),
-                     message: str = "ksp") -> str:
+                     message: str = "ksp", *, memo: dict[str, str] | None = None) -> str:
+    """A commit of `tree` (a tree id or `<rev>^{tree}`) with a fixed identity and date: the
+    same arguments give the same commit, so `memo` (shared by one run) saves the process."""
     args = ["commit-tree", tree]
     for parent in parents:
         args += ["-p", parent]
-    return shadow.git(*args, input=message + "\n", env=_IDENT).stdout.strip()
+    key = "\0".join([*args, message])
+    if memo is not None and key in memo:
+        return memo[key]
+    sha = shadow.git(*args, input=message + "\n", env=_IDENT).stdout.strip()
+    if memo is not None:
+        memo[key] = sha
+    return sha
 
 
-def tree_of(shadow: Shadow, rev: str) -> str:
+def tree_of(shadow: Shadow, rev: str, reader: ObjectReader | None = None) -> str:
+    if reader is not None and (tree := reader.oid(f"{rev}^{{tree}}")) is not None:
+        return tree
     return shadow.git("rev-parse", "--verify", f"{rev}^{{tree}}").stdout.strip()
 
 
 def pick(shadow: Shadow, onto: str, commit: str, parent: str | None, *,
-         merge_base: bool | None = None) -> Pick:
-    """Merge the change parent->commit into `onto` (all commits); the result is not committed."""
+         merge_base: bool | None = None, memo: dict[str, str] | None = None) -> Pick:
+    """Merge the change parent->commit into `onto` (all commits); the result is not committed.
+
+    `memo`: synthetic commits already written in this run (the fix's two are the same for
+    every target)."""
     use_option = has_merge_base_option() if merge_base is None else merge_base
     if use_option and parent is not None:
         ours, theirs, extra = onto, commit, [f"--merge-base={parent}"]
     else:
         # commit-tree peels `<rev>^{tree}` itself: no rev-parse process per tree.
         base_tree = f"{parent}^{{tree}}" if parent else _empty_tree(shadow)
-        root = synthetic_commit(shadow, base_tree, message="ksp: merge base")
-        ours = synthetic_commit(shadow, f"{onto}^{{tree}}", [root], "ksp: target")
-        theirs = synthetic_commit(shadow, f"{commit}^{{tree}}", [root], "ksp: fix")
+        root = synthetic_commit(shadow, base_tree, message="ksp: merge base", memo=memo)
+        ours = synthetic_commit(shadow, f"{onto}^{{tree}}", [root], "ksp: target", memo=memo)
+        theirs = synthetic_commit(shadow, f"{commit}^{{tree}}", [root], "ksp: fix", memo=memo)
         extra = []
     proc = shadow.git(*_MERGE_CONFIG, "merge-tree", "--write-tree", "-z", "--messages", *extra,
                       ours, theirs, check=False)
@@ -150,16 +165,29 @@ def count_markers(shadow: Shadow, tree: str, paths: list[str]) -> dict[str, int]
     return counts
 
 
-@dataclass(frozen=True)
-class ApplyCheck:
-    ok: bool
-    offsets: tuple[tuple[str, int, int], ...]  # (path, hunk, offset) for hunks not where expected
-    error: str = ""
-
-
 def apply_check(shadow: Shadow, onto: str, patch: bytes, paths: Iterable[str], *,
-                reverse: bool = False) -> ApplyCheck:
-    """Does `patch` apply to `onto` exactly (no fuzz, no 3-way)? Offsets are reported."""
+                reverse: bool = False, reader: ObjectReader | None = None) -> ApplyCheck:
+    """Does `patch` apply to `onto` exactly (no fuzz, no 3-way)? Offsets are reported.
+
+    A text diff is matched in memory (ksp.git.patchtree) on the blobs it touches, read through
+    `reader` (or one opened here); a binary one, or one the parser refuses, is asked of
+    `git apply --cached --check` on a temporary index of the touched paths."""
+    try:
+        files = diffmod.parse(patch)
+    except KspError:
+        files = []
+    if files and not any(f.binary for f in files):
+        if reader is not None:
+            return patchtree.check(shadow, reader, onto, files, reverse=reverse)
+        with ObjectReader(shadow.path) as own:
+            return patchtree.check(shadow, own, onto, files, reverse=reverse)
+    return _apply_check_git(shadow, onto, patch, paths, reverse=reverse)
+
+
+def _apply_check_git(shadow: Shadow, onto: str, patch: bytes, paths: Iterable[str], *,
+                     reverse: bool) -> ApplyCheck:
+    import tempfile
+
     with tempfile.TemporaryDirectory(prefix="ksp-apply-") as tmp:
         env = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
         wanted = sorted(set(paths))
@@ -185,6 +213,8 @@ def apply_check(shadow: Shadow, onto: str, patch: bytes, paths: Iterable[str], *
 
 def apply_zero_context(shadow: Shadow, onto: str, patch_u0: bytes) -> str | None:
     """Apply a `-U0` diff to `onto` (a full temporary index); the result tree, or None."""
+    import tempfile
+
     with tempfile.TemporaryDirectory(prefix="ksp-apply0-") as tmp:
         env = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
         shadow.git("read-tree", onto, env=env)

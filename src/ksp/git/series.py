@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 from ksp.errors import FormatError
 from ksp.git import _fallback, fastimport
 from ksp.git import diff as diffmod
-from ksp.git import hunks as hunksmod
 from ksp.git.diff import unsafe_path
 from ksp.git.fastimport import Changes
+from ksp.git.patchtree import NoApply, TouchedTree, try_files, try_merge
 from ksp.git.shadow import ObjectReader, Shadow
 from ksp.model import StrEnum
 
@@ -78,108 +78,7 @@ class SeriesResult:
         return all(p.result in good for p in self.patches)
 
 
-@dataclass
-class _Tree:
-    """The touched part of the tree as the series goes: path -> (mode, bytes) or None (deleted)."""
-
-    shadow: Shadow
-    base: str
-    reader: ObjectReader
-    files: dict[str, tuple[str, bytes] | None] = field(default_factory=dict)
-
-    def preload(self, paths: list[str]) -> None:
-        missing = [p for p in paths if p not in self.files]
-        entries = self.reader.entries(self.base, missing)
-        for path in missing:
-            entry = entries.get(path)
-            if entry is None:
-                self.files[path] = None
-                continue
-            got = self.reader.read(entry[1])
-            self.files[path] = (entry[0], got[1] if got else b"")
-
-    def get(self, path: str) -> tuple[str, bytes] | None:
-        return self.files.get(path)
-
-
-def _apply_file(tree: _Tree, f: diffmod.FileDiff, *, reverse: bool, exact: bool
-                ) -> tuple[dict[str, tuple[str, bytes] | None], list[hunksmod.HunkResult]]:
-    """The new state of the paths `f` touches, or raise _NoApply with the hunk results."""
-    src, dst = (f.new_path, f.old_path) if reverse else (f.old_path, f.new_path)
-    dst_mode = f.old_mode if reverse else f.new_mode
-    current = tree.get(src) if src else None
-    if src is not None and current is None:
-        raise _NoApply(f"{src}: does not exist", [])
-    if src is None and dst is not None and tree.get(dst) is not None:
-        raise _NoApply(f"{dst}: already exists", [])
-    data = current[1] if current else b""
-    new_data, results = hunksmod.apply_hunks(data, f.hunks, reverse=reverse, exact=exact)
-    if new_data is None:
-        raise _NoApply(f"{f.path}: hunks do not match", results)
-    if dst is None:
-        if new_data:
-            raise _NoApply(f"{src}: file to delete has other content", results)
-        return {src or "": None}, results
-    mode = dst_mode or (current[0] if current else "100644")
-    changes: dict[str, tuple[str, bytes] | None] = {dst: (mode, new_data)}
-    if src and src != dst:
-        changes[src] = None
-    return changes, results
-
-
-class _NoApply(Exception):
-    def __init__(self, reason: str, hunks: list[hunksmod.HunkResult]) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.hunks = hunks
-
-
-def _try(tree: _Tree, files: list[diffmod.FileDiff], *, reverse: bool, exact: bool
-         ) -> tuple[dict[str, tuple[str, bytes] | None], list[str]]:
-    """All files of one patch, or _NoApply. Returns changes and notes on offsets."""
-    changes: dict[str, tuple[str, bytes] | None] = {}
-    notes = []
-    for f in files:
-        if f.binary:
-            raise _NoApply(f"{f.path}: binary patch", [])
-        file_changes, results = _apply_file(tree, f, reverse=reverse, exact=exact)
-        changes.update(file_changes)
-        notes += [f"{f.path} hunk #{r.number} at offset {r.offset:+d}" for r in results
-                  if r.offset]
-    return changes, notes
-
-
-def _merge_file(tree: _Tree, f: diffmod.FileDiff) -> Changes:
-    """One file by a 3-way merge of its pre-image blob, the current content and the patch."""
-    current = tree.get(f.path)
-    if f.old_path != f.new_path or current is None:
-        raise _NoApply(f"{f.path}: hunks do not match", [])
-    base = tree.reader.read(f.old_blob) if f.old_blob else None
-    if base is None or base[0] != "blob":
-        raise _NoApply(f"{f.path}: hunks do not match, and the pre-image blob "
-                       f"{f.old_blob or '(none)'} is unknown, so no 3-way merge", [])
-    theirs, _ = hunksmod.apply_hunks(base[1], f.hunks, exact=True)
-    merged = None if theirs is None else _fallback.merge_file(current[1], base[1], theirs)
-    if merged is None:
-        raise _NoApply(f"{f.path}: hunks do not match, and a 3-way merge conflicts", [])
-    return {f.path: (f.new_mode or current[0], merged)}
-
-
-def _try_merge(tree: _Tree, files: list[diffmod.FileDiff]) -> tuple[Changes, list[str]]:
-    """Each file exactly, with offsets, or else by a 3-way merge; raises _NoApply."""
-    changes: Changes = {}
-    merged = []
-    for f in files:
-        try:
-            file_changes, _ = _apply_file(tree, f, reverse=False, exact=False)
-        except _NoApply:
-            file_changes = _merge_file(tree, f)
-            merged.append(f.path)
-        changes.update(file_changes)
-    return changes, merged
-
-
-def _check_with_git(tree: _Tree, patch: PatchInput, names: tuple[str, ...]
+def _check_with_git(tree: TouchedTree, patch: PatchInput, names: tuple[str, ...]
                     ) -> tuple[PatchResult, Changes]:
     """A patch with binary files: the real `git apply --cached` on a temporary index."""
     current = {path: tree.get(path) for path in names}
@@ -209,7 +108,7 @@ def _paths(files: list[diffmod.FileDiff]) -> list[str]:
     return sorted({p for f in files for p in (f.old_path, f.new_path) if p})
 
 
-def _check_one(tree: _Tree, patch: PatchInput, files: list[diffmod.FileDiff]
+def _check_one(tree: TouchedTree, patch: PatchInput, files: list[diffmod.FileDiff]
                ) -> tuple[PatchResult, Changes]:
     paths = _paths(files)
     bad = [p for p in paths if unsafe_path(p)]
@@ -221,32 +120,32 @@ def _check_one(tree: _Tree, patch: PatchInput, files: list[diffmod.FileDiff]
     if any(f.binary for f in files):
         return _check_with_git(tree, patch, names)
     try:
-        changes, _ = _try(tree, files, reverse=False, exact=True)
+        changes, _ = try_files(tree, files, reverse=False, exact=True)
         return PatchResult(patch.name, Outcome.APPLIED, "applies exactly", names), changes
-    except _NoApply as exact_failure:
+    except NoApply as exact_failure:
         failure = exact_failure
     try:
-        _try(tree, files, reverse=True, exact=True)
+        try_files(tree, files, reverse=True, exact=True)
         return PatchResult(patch.name, Outcome.ALREADY_APPLIED,
                            "already in the base: the patch reverse-applies", names), {}
-    except _NoApply:
+    except NoApply:
         pass
     try:
-        changes, notes = _try(tree, files, reverse=False, exact=False)
+        changes, notes = try_files(tree, files, reverse=False, exact=False)
         return PatchResult(patch.name, Outcome.DRIFT, "applies only with offsets: "
                            + "; ".join(notes), names), changes
-    except _NoApply as offset_failure:
+    except NoApply as offset_failure:
         loose = offset_failure
     try:
-        changes, merged = _try_merge(tree, files)
+        changes, merged = try_merge(tree, files)
         return PatchResult(patch.name, Outcome.DRIFT, "needs a 3-way merge: "
                            + ", ".join(merged), names), changes
-    except _NoApply as merge_failure:
+    except NoApply as merge_failure:
         return _failed(patch, files, names, loose, merge_failure.reason or failure.reason), {}
 
 
 def _failed(patch: PatchInput, files: list[diffmod.FileDiff], names: tuple[str, ...],
-            loose: _NoApply, why: str) -> PatchResult:
+            loose: NoApply, why: str) -> PatchResult:
     """The failure as a reviewer needs it: the file, the hunks, and why no merge helped."""
     hunks = tuple(HunkFailure(_failing_path(files, loose), h.number, 0)
                   for h in loose.hunks if h.offset is None)
@@ -258,7 +157,7 @@ def _failed(patch: PatchInput, files: list[diffmod.FileDiff], names: tuple[str, 
                        _with_lines(files, hunks))
 
 
-def _failing_path(files: list[diffmod.FileDiff], exc: _NoApply) -> str:
+def _failing_path(files: list[diffmod.FileDiff], exc: NoApply) -> str:
     return exc.reason.split(":", 1)[0] if ":" in exc.reason else (files[0].path if files else "")
 
 
@@ -281,11 +180,13 @@ def apply_series(shadow: Shadow, base: str, patches: Sequence[PatchInput], *,
     Stops at the first failure (later patches are `skipped`); drift continues, so a reviewer sees
     every problem of the series at once, and fails the series unless `allow_drift`.
     """
+    if not patches:  # no reader, no process: a minor without a series is its base
+        return SeriesResult(base, [], base, (), allow_drift)
     results: list[PatchResult] = []
     commits: list[tuple[str, dict[str, tuple[str, bytes] | None]]] = []
     failed = False
     with ObjectReader(shadow.path) as reader:
-        tree = _Tree(shadow, base, reader)
+        tree = TouchedTree(shadow, base, reader)
         parsed = [_parse(patch) for patch in patches]
         tree.preload(sorted({p for files in parsed for p in _paths(files)
                              if not unsafe_path(p)}))  # one ls-tree for the series

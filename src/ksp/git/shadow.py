@@ -133,16 +133,30 @@ class ObjectReader:
 
     def read(self, spec: str) -> tuple[str, bytes] | None:
         """(type, content) of `spec` (e.g. `<commit>:<path>`), or None if missing."""
+        header = self._ask(spec)
+        if header is None:
+            return None
+        assert self._proc.stdout
+        data = self._proc.stdout.read(int(header[2]))
+        self._proc.stdout.read(1)
+        return header[1], data
+
+    def oid(self, spec: str) -> str | None:
+        """The object id `spec` names (e.g. `<commit>^{tree}`), or None if there is none."""
+        header = self._ask(spec)
+        if header is None:
+            return None
+        assert self._proc.stdout
+        self._proc.stdout.read(int(header[2]) + 1)
+        return header[0]
+
+    def _ask(self, spec: str) -> list[str] | None:
+        """Send one object name; its `<oid> <type> <size>` header, or None when missing."""
         assert self._proc.stdin and self._proc.stdout
         self._proc.stdin.write(spec.encode("utf-8", "surrogateescape") + b"\n")
         self._proc.stdin.flush()
         header = self._proc.stdout.readline().decode().split()
-        if len(header) != 3:
-            return None
-        size = int(header[2])
-        data = self._proc.stdout.read(size)
-        self._proc.stdout.read(1)
-        return header[1], data
+        return header if len(header) == 3 else None
 
     def entries(self, commit: str, paths: list[str]) -> dict[str, tuple[str, str]]:
         """What `ls_tree` returns (mode and blob sha of each path that exists in `commit`),

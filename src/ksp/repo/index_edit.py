@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,6 +25,7 @@ from ksp.model import Advisory, AdvisoryId, AdvisoryKind, Decision, Minor, Minor
 from ksp.repo import index_nodes as nodes
 from ksp.repo.index import IndexDocument, parse_state
 from ksp.repo.journal import Transaction, transaction
+from ksp.versions import ZERO, Version
 
 if TYPE_CHECKING:
     from ruamel.yaml.comments import CommentedMap
@@ -157,16 +158,16 @@ class IndexEdit:
         self.set_state(advisory, minor, state)
         return True
 
-    def extend_lists(self, advisory: Advisory, order: Callable[[str], tuple[int, ...]]) -> None:
+    def extend_lists(self, advisory: Advisory) -> None:
         """The lists the entry has (aliases, upstream fixes and fixed versions) gain the items
-        of `advisory` they lack, never losing one; fixed versions stay sorted by `order`."""
+        of `advisory` they lack, never losing one; fixed versions stay in semver order."""
         from ruamel.yaml.comments import CommentedMap
 
         entry = self._entries[advisory.id]
         _extend(entry, "aliases", advisory.aliases)
         upstream = entry.get("upstream")
         if isinstance(upstream, CommentedMap):
-            _extend(upstream, "fixed_in", advisory.fixed_in, order)
+            _extend(upstream, "fixed_in", advisory.fixed_in, sort=True)
             _extend(upstream, "fixes", advisory.fixes)
 
     def drop_empty_minors(self, advisory: str) -> None:
@@ -238,15 +239,20 @@ def _minors(entry: dict[str, object]) -> dict[str, object]:
     return minors if isinstance(minors, dict) else {}
 
 
-def _extend(mapping: CommentedMap, key: str, values: tuple[str, ...],
-            order: Callable[[str], tuple[int, ...]] | None = None) -> None:
+def _extend(mapping: CommentedMap, key: str, values: tuple[str, ...], *,
+            sort: bool = False) -> None:
     current = mapping.get(key)
     if current is None or not values:
         return
     for value in values:
         if value not in current:
             current.append(value)
-    if order is not None and isinstance(current, list):
-        ordered = sorted(current, key=order)
+    if sort and isinstance(current, list):
+        ordered = sorted(current, key=_version)
         if list(current) != ordered:
             current[:] = ordered
+
+
+def _version(text: str) -> Version:
+    """Semver order (ksp.versions): `1.30.0-rc.1` before `1.30.0`; not a version: first."""
+    return Version.parse(str(text)) or ZERO

@@ -12,7 +12,6 @@ import io
 from typing import assert_never
 
 from rich.console import Console
-from rich.table import Table
 
 from ksp.coverage import Cell, Coverage
 from ksp.model import Status, Window
@@ -83,15 +82,15 @@ def text(result: Coverage, *, color: bool = False) -> str:
         title="Per minor", title_justify="left")
     buf = io.StringIO()
     console = Console(file=buf, width=160, force_terminal=color, no_color=not color)
-    console.print(table if result.rows else "no advisories match")
+    console.print(table if result.rows else "no advisories match", crop=False)
     provenance = _provenance_table(result)
     if provenance.row_count:
-        console.print(provenance)
-    console.print(summary)
+        console.print(provenance, crop=False)
+    console.print(summary, crop=False)
     if result.others:
-        console.print(_others_table(result))
+        console.print(_others_table(result), crop=False)
     if result.dependencies:
-        console.print(_lane_table(result))
+        console.print(_lane_table(result), crop=False)
     console.print(DISCLAIMER, style="dim")
     return buf.getvalue()
 
@@ -109,21 +108,14 @@ def _lane_rows(result: Coverage) -> list[list[str]]:
     return list(by_minor.values())
 
 
-def _lane_table(result: Coverage) -> Table:
-    table = Table(title="Dependencies and Go toolchain (Go vulnerability database)",
-                  title_justify="left")
-    for column in _LANE_HEAD:
-        table.add_column(column, justify="right" if column != "minor" else "left")
-    for cells in _lane_rows(result):
-        table.add_row(*cells)
-    return table
+def _lane_table(result: Coverage) -> _table.Grid:
+    return _table.build(list(_LANE_HEAD), _lane_rows(result), right=range(1, len(_LANE_HEAD)),
+                        title="Dependencies and Go toolchain (Go vulnerability database)")
 
 
-def _provenance_table(result: Coverage) -> Table:
+def _provenance_table(result: Coverage) -> _table.Grid:
     """Per patch: its backport class, what happened to the upstream tests, who reviewed it."""
-    table = Table(title="Provenance of the patches", title_justify="left")
-    for column in ("patch", "advisory", "class", "tests", "reviewed by"):
-        table.add_column(column, no_wrap=column != "reviewed by")
+    rows: list[list[CellValue]] = []
     seen = set()
     for row in result.rows:
         for cell in row.cells:
@@ -131,12 +123,13 @@ def _provenance_table(result: Coverage) -> Table:
             if p is None or cell.patch is None or cell.patch in seen:
                 continue
             seen.add(cell.patch)
-            table.add_row(cell.patch, row.advisory, p.backport, p.tests or "-",
-                          ", ".join(p.reviewers) or "not reviewed")
-    return table
+            rows.append([cell.patch, row.advisory, p.backport, p.tests or "-",
+                         ", ".join(p.reviewers) or "not reviewed"])
+    return _table.build(["patch", "advisory", "class", "tests", "reviewed by"], rows,
+                        title="Provenance of the patches")
 
 
-def _others_table(result: Coverage) -> Table:
+def _others_table(result: Coverage) -> _table.Grid:
     rows: list[list[CellValue]] = [
         [o.advisory, o.kind.value, o.project or "-",
          f"{o.rating}{f' {o.score:.1f}' if o.score is not None else ''}", o.published or "-"]

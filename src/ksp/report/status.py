@@ -55,5 +55,5 @@ def text(result: StatusResult, *, color: bool = False) -> str:
         caption=f"extended window: end of life + {result.extended_months} months")
     buf = io.StringIO()
     Console(file=buf, width=170 if with_go or with_lane else 140, force_terminal=color,
-            no_color=not color).print(table)
+            no_color=not color).print(table, crop=False)
     return buf.getvalue()
