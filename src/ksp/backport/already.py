@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from ksp.backport import deps
 from ksp.backport.model import Evidence, FixCommit
@@ -38,8 +39,7 @@ def same_subject(a: str, b: str) -> bool:
     return _SUBJECT_TAGS.sub("", a).strip() == _SUBJECT_TAGS.sub("", b).strip() != ""
 
 
-@dataclass(frozen=True)
-class _Commit:
+class _Commit(NamedTuple):
     sha: str
     author: str
     email: str

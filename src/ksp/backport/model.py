@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from ksp.model import Minor, StrEnum
 
@@ -30,23 +30,20 @@ class ConflictKind(StrEnum):
     DELETED = "deleted"  # the target deleted (or renamed away) the file
 
 
-@dataclass(frozen=True)
-class Conflict:
+class Conflict(NamedTuple):
     path: str
     hunks: int
     kind: ConflictKind
     detail: str = ""
 
 
-@dataclass(frozen=True)
-class Offset:
+class Offset(NamedTuple):
     path: str
     hunk: int
     offset: int
 
 
-@dataclass(frozen=True)
-class FixCommit:
+class FixCommit(NamedTuple):
     """One upstream commit of the fix, and the version of it a source supplies."""
 
     sha: str  # the upstream commit named on the command line
@@ -57,8 +54,7 @@ class FixCommit:
     published_from: str | None = None  # k8s.io staging: the kubernetes/kubernetes commit
 
 
-@dataclass(frozen=True)
-class Evidence:
+class Evidence(NamedTuple):
     """Why a fix counts as already there: how it was matched, and to which commit or patch."""
 
     by: str  # ancestor | cherry-pick-trailer | patch-id | subject-author | series-index |
@@ -68,15 +64,13 @@ class Evidence:
     detail: str = ""
 
 
-@dataclass(frozen=True)
-class Source:
+class Source(NamedTuple):
     name: str  # "upstream" or a release branch
     commits: tuple[FixCommit, ...]
     minor: Minor | None = None
 
 
-@dataclass(frozen=True)
-class CommitResult:
+class CommitResult(NamedTuple):
     sha: str
     result: Result
     conflicts: tuple[Conflict, ...] = ()
@@ -87,16 +81,14 @@ class CommitResult:
     detail: str = ""
 
 
-@dataclass(frozen=True)
-class ModuleChange:
+class ModuleChange(NamedTuple):
     module: str
     source_from: str | None
     source_to: str | None
     target: str | None
 
 
-@dataclass(frozen=True)
-class DependencyBump:
+class DependencyBump(NamedTuple):
     modules: tuple[ModuleChange, ...]
     same_start: bool  # the target has every module at the version the fix starts from
     zero_context: str  # applied | failed | not-offered | not-needed
@@ -105,15 +97,13 @@ class DependencyBump:
     left_out: tuple[str, ...] = ()  # publishing-bot artifacts (k8s.io/api -> v0.0.0, ../api)
 
 
-@dataclass(frozen=True)
-class SourceTry:
+class SourceTry(NamedTuple):
     source: str
     result: Result
     first_conflict: int | None = None  # index of the first conflicting commit
 
 
-@dataclass(frozen=True)
-class Attempt:
+class Attempt(NamedTuple):
     """One source tried on one target (internal: the best one becomes the target's result)."""
 
     source: Source
@@ -128,16 +118,14 @@ class Attempt:
     series_result: Result | None = None  # independent mode: the commits applied as a series
 
 
-@dataclass(frozen=True)
-class PullRequest:
+class PullRequest(NamedTuple):
     """An upstream pull request (its merge commit) whose commits hold prerequisites."""
 
     merge: str
     commits: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class TargetResult:
+class TargetResult(NamedTuple):
     minor: Minor
     branch: str
     result: Result
@@ -156,11 +144,10 @@ class TargetResult:
     error: str | None = None
     already_applied: Evidence | None = None
     prerequisite_prs: tuple[PullRequest, ...] = ()
-    attempt: Attempt | None = field(default=None, repr=False, compare=False)
+    attempt: Attempt | None = None  # what --write needs (its commits, heads and conflicts)
 
 
-@dataclass(frozen=True)
-class BackportResult:
+class BackportResult(NamedTuple):
     advisory: str
     mode: str  # series | independent
     upstream: str

@@ -10,7 +10,7 @@ as verified; otherwise every candidate is reported, unverified.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ksp.backport.model import Conflict, FixCommit, PullRequest
 from ksp.git import diff as diffmod
@@ -20,8 +20,7 @@ MAX_CANDIDATES = 8
 MAX_TRIES = 24
 
 
-@dataclass(frozen=True)
-class Prerequisites:
+class Prerequisites(NamedTuple):
     commits: tuple[str, ...]
     verified: bool
 

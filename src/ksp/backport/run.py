@@ -6,7 +6,7 @@ import datetime as dt
 import os
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from ksp._log import debug_logger
 from ksp._parallel import in_threads
@@ -180,14 +180,14 @@ def _one_target(classifier: Classifier, finder: already.Finder, repo: PatchesRep
     result = TargetResult(
         target.minor, target.branch, best.result, str(target.window), target.base, target.head,
         target.series, best.commits, best.source.name, tuple(tried), dependency_bump=bump,
-        attempt=replace(best, dependency_bump=bump),
+        attempt=best._replace(dependency_bump=bump),
     )
     if best.result is Result.CONFLICT and req.prerequisites and bump is None:
         found_pre = _prerequisites(classifier, best, target, req)
         prs = prereq.pull_requests(classifier.shadow, found_pre.commits, best.source.commits[0].sha
                                    ) if found_pre.verified and found_pre.commits else ()
-        result = replace(result, prerequisites=found_pre.commits,
-                         prerequisites_verified=found_pre.verified, prerequisite_prs=prs)
+        result = result._replace(prerequisites=found_pre.commits,
+                                 prerequisites_verified=found_pre.verified, prerequisite_prs=prs)
     return result
 
 

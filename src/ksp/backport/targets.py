@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ksp.errors import KspError
 from ksp.git.series import Outcome, PatchInput, apply_series
@@ -17,8 +17,7 @@ from ksp.repo.config import Config
 from ksp.repo.layout import PatchesRepo
 
 
-@dataclass(frozen=True)
-class Target:
+class Target(NamedTuple):
     minor: Minor
     branch: str
     window: Window

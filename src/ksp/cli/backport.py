@@ -91,8 +91,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _write(repo: Any, shadow: Any, result: Any, args: argparse.Namespace) -> Any:
-    from dataclasses import replace
-
     from ksp.backport import write
 
     values = _headerflags.values(args, repo)
@@ -100,9 +98,9 @@ def _write(repo: Any, shadow: Any, result: Any, args: argparse.Namespace) -> Any
     targets = []
     for t in result.targets:
         done = by_minor.get(t.minor)
-        targets.append(replace(t, patch=done.patch if done else None,
-                               worktree=done.worktree if done else None))
-    return replace(result, targets=tuple(targets))
+        targets.append(t._replace(patch=done.patch if done else None,
+                                  worktree=done.worktree if done else None))
+    return result._replace(targets=tuple(targets))
 
 
 def _render(result: Any, fmt: str) -> None:

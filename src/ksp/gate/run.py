@@ -106,8 +106,8 @@ def _gate_minor(request: GateRequest, config: Config, shadow: Shadow, minor_plan
     except KspError as exc:
         return _finish(request, MinorResult(minor, base_ref, base, minor_plan, error=str(exc)),
                        progress)
-    series = replace(series, patches=[
-        replace(r, detail=r.detail + "; " + drift_hint(p, minor, request.upstream))
+    series = series._replace(patches=[
+        r._replace(detail=r.detail + "; " + drift_hint(p, minor, request.upstream))
         if r.result is Outcome.DRIFT else r
         for r, p in zip(series.patches, minor_plan.patches, strict=True)])
     result = MinorResult(minor, base_ref, base, minor_plan, series, reuse_key=reuse_key)
@@ -183,7 +183,6 @@ def _finish(request: GateRequest, result: MinorResult, progress: Progress) -> Mi
 
 
 def _with(result: MinorResult, **changes: object) -> MinorResult:
-    from dataclasses import replace
 
     return replace(result, **changes)  # type: ignore[arg-type]
 

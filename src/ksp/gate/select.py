@@ -7,8 +7,8 @@ request adds or changes, untracked ones included (repo/changes.py, shared with `
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from ksp._files import MAX_FILE_BYTES
 from ksp.errors import FormatError, KspError, UsageError
@@ -18,8 +18,7 @@ from ksp.repo.layout import FOLDER_RE, PatchesRepo
 from ksp.repo.patchfile import diff_of
 
 
-@dataclass(frozen=True)
-class PlannedPatch:
+class PlannedPatch(NamedTuple):
     """One patch of a minor's series as the gate read it."""
 
     file: str  # relative to the patches repo when inside it, else the path given
@@ -32,8 +31,7 @@ class PlannedPatch:
     diff_line: int = 1  # the line of the patch file where the diff starts
 
 
-@dataclass(frozen=True)
-class MinorPlan:
+class MinorPlan(NamedTuple):
     """A minor to gate: its existing series and the new patches, in order."""
 
     minor: Minor

@@ -4,8 +4,9 @@ internals."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 from ksp.git.shadow import Shadow
 from ksp.model import Minor, StrEnum
@@ -32,8 +33,7 @@ class FailureKind(StrEnum):
     KNOWN = "known"  # listed in ksp.yaml known_failures (not expired)
 
 
-@dataclass(frozen=True)
-class TestFailure:
+class TestFailure(NamedTuple):
     """A failing test and why it does or does not fail the gate."""
 
     package: str
@@ -42,8 +42,7 @@ class TestFailure:
     detail: str = ""
 
 
-@dataclass(frozen=True)
-class StepResult:
+class StepResult(NamedTuple):
     """One build, test or typecheck run, with what the evidence needs of it."""
 
     name: StepName
@@ -58,8 +57,7 @@ class StepResult:
     warnings: tuple[str, ...] = ()  # e.g. the tree's own Go was not found, another one ran
 
 
-@dataclass(frozen=True)
-class StepsRequest:
+class StepsRequest(NamedTuple):
     """What the steps half of the gate needs from the series half."""
 
     shadow: Shadow
@@ -77,11 +75,10 @@ class StepsRequest:
     goproxy: str = ""  # "" : offline, the module cache only
 
 
-@dataclass(frozen=True)
-class StepsOutcome:
+class StepsOutcome(NamedTuple):
     """The steps' results, and the worktree kept when one of them failed."""
 
-    steps: list[StepResult] = field(default_factory=list)
+    steps: Sequence[StepResult] = ()
     worktree: Path | None = None  # kept for inspection when a step failed
     targets: tuple[str, ...] = ()
     packages: tuple[str, ...] = ()

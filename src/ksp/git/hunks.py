@@ -7,7 +7,7 @@ on the few blobs a series touches, avoids one git process and one full index wri
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ksp.git.diff import Hunk
 
@@ -20,8 +20,7 @@ def split_lines(data: bytes) -> list[bytes]:
     return lines
 
 
-@dataclass(frozen=True)
-class HunkResult:
+class HunkResult(NamedTuple):
     """Where a hunk applied, as an offset from where it said, or None."""
 
     number: int

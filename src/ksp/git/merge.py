@@ -17,8 +17,8 @@ import functools
 import os
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from ksp.errors import KspError
 from ksp.git import diff as diffmod
@@ -52,22 +52,19 @@ def has_merge_base_option() -> bool:
     return git_version() >= (2, 40)
 
 
-@dataclass(frozen=True)
-class Message:
+class Message(NamedTuple):
     kind: str  # e.g. "CONFLICT (contents)", "CONFLICT (modify/delete)", "Auto-merging"
     paths: tuple[str, ...]
     text: str
 
 
-@dataclass(frozen=True)
-class Conflicted:
+class Conflicted(NamedTuple):
     path: str
     stages: tuple[int, ...]  # 1 base, 2 target (ours), 3 the fix (theirs)
     hunks: int  # conflict marker blocks in the merged file (0 when not a content conflict)
 
 
-@dataclass(frozen=True)
-class Pick:
+class Pick(NamedTuple):
     """The outcome of one cherry-pick merge."""
 
     tree: str  # the result tree (with conflict markers in conflicted files)

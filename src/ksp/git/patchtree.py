@@ -10,6 +10,7 @@ and the hunks are matched here (ksp.git.hunks). Only binary diffs are left to th
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from ksp.git import _fallback
 from ksp.git import diff as diffmod
@@ -119,8 +120,7 @@ def try_merge(tree: TouchedTree, files: list[diffmod.FileDiff]) -> tuple[Changes
     return changes, merged
 
 
-@dataclass(frozen=True)
-class ApplyCheck:
+class ApplyCheck(NamedTuple):
     """`git apply --check` answered in memory: ok, and where hunks needed an offset."""
 
     ok: bool

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 from ksp.errors import FormatError
 from ksp.git import _fallback, fastimport
@@ -30,8 +30,7 @@ class Outcome(StrEnum):
     SKIPPED = "skipped"
 
 
-@dataclass(frozen=True)
-class PatchInput:
+class PatchInput(NamedTuple):
     """A patch as the series engine needs it: a name for reports and the diff."""
 
     name: str  # e.g. v1.30/0003_CVE-2025-1234.patch
@@ -39,8 +38,7 @@ class PatchInput:
     message: str = ""
 
 
-@dataclass(frozen=True)
-class HunkFailure:
+class HunkFailure(NamedTuple):
     """A hunk that matches nowhere in its file: what a reviewer must look at."""
 
     path: str
@@ -48,8 +46,7 @@ class HunkFailure:
     line: int  # where the hunk expected to apply, in the pre-image
 
 
-@dataclass(frozen=True)
-class PatchResult:
+class PatchResult(NamedTuple):
     """The verdict on one patch of a series, and the commit it became."""
 
     name: str
@@ -60,8 +57,7 @@ class PatchResult:
     commit: str | None = None
 
 
-@dataclass(frozen=True)
-class SeriesResult:
+class SeriesResult(NamedTuple):
     """A whole series on one base: per-patch verdicts and the final commit."""
 
     base: str
@@ -213,5 +209,5 @@ def apply_series(shadow: Shadow, base: str, patches: Sequence[PatchInput], *,
 
 def _attach(results: list[PatchResult], shas: list[str]) -> list[PatchResult]:
     it = iter(shas)
-    return [replace(r, commit=next(it, None)) if r.result in (Outcome.APPLIED, Outcome.DRIFT)
+    return [r._replace(commit=next(it, None)) if r.result in (Outcome.APPLIED, Outcome.DRIFT)
             and shas else r for r in results]

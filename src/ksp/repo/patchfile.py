@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import NamedTuple
 
 from ksp._files import read_text
 from ksp.errors import FormatError
@@ -64,15 +64,13 @@ def _rank(key: str) -> int:
     return ORDER.index(key) if key in ORDER else ORDER.index("")
 
 
-@dataclass(frozen=True)
-class HeaderLine:
+class HeaderLine(NamedTuple):
     raw: str  # the line as written, without its newline
     key: str | None = None
     value: str = ""
 
 
-@dataclass(frozen=True)
-class PatchHeader:
+class PatchHeader(NamedTuple):
     """The parsed header; `lines` keeps every line so that render() gives the same bytes."""
 
     kind: PatchKind
@@ -96,9 +94,9 @@ class PatchHeader:
         for i, line in enumerate(lines):
             if line.key == key:
                 lines[i] = new
-                return replace(self, lines=tuple(lines))
+                return self._replace(lines=tuple(lines))
         lines.insert(self._insert_at(key), new)
-        return replace(self, lines=tuple(lines))
+        return self._replace(lines=tuple(lines))
 
     def _insert_at(self, key: str) -> int:
         rank = _rank(key)
@@ -126,8 +124,7 @@ class PatchHeader:
         return [c.strip() for c in value.split(",") if c.strip()]
 
 
-@dataclass(frozen=True)
-class PatchFile:
+class PatchFile(NamedTuple):
     path: Path
     header: PatchHeader
     diff: str

@@ -1,4 +1,4 @@
-"""JSON for scripts: dataclasses, enums, dates and paths turned into plain data."""
+"""JSON for scripts: records (dataclasses, NamedTuples), enums, dates and paths as plain data."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from pathlib import Path
 def plain(value: object) -> object:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, tuple) and hasattr(value, "_fields"):  # a NamedTuple record
+        return {name: plain(getattr(value, name)) for name in value._fields}
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, dt.date):
