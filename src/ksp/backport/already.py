@@ -19,6 +19,7 @@ every target is first asked, in this order:
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -102,6 +103,7 @@ class Finder:
     _forks: dict[str, str | None] = field(default_factory=dict)
     _mine: dict[str, _Commit] | None = None
     _mine_ids: dict[str, str] | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def ancestor(self, tip: str) -> Evidence | None:
         if tip not in self._ancestor:
@@ -151,19 +153,21 @@ class Finder:
         return found
 
     def _fix_commits(self) -> dict[str, _Commit]:
-        if self._mine is None:
-            wanted = _commits(self.shadow, "--no-walk=unsorted", *(c.apply for c in self.fix))
-            self._mine = {c.sha: c for c in wanted}
-        return self._mine
+        with self._lock:  # branches are searched on threads: the fix's commits are read once
+            if self._mine is None:
+                wanted = _commits(self.shadow, "--no-walk=unsorted", *(c.apply for c in self.fix))
+                self._mine = {c.sha: c for c in wanted}
+            return self._mine
 
     def _by_patch_id(self, fix: Sequence[FixCommit], span: list[str]) -> dict[str, Evidence]:
         touched = sorted({p for c in fix for p in self.paths.get(c.sha, [])})
         if not touched:
             return {}
-        if self._mine_ids is None:
-            self._mine_ids = patch_ids_of(self.shadow, self.shadow.git_bytes(
-                "log", "--no-walk=unsorted", "-p", "--format=commit %H",
-                *(c.apply for c in self.fix)))
+        with self._lock:
+            if self._mine_ids is None:
+                self._mine_ids = patch_ids_of(self.shadow, self.shadow.git_bytes(
+                    "log", "--no-walk=unsorted", "-p", "--format=commit %H",
+                    *(c.apply for c in self.fix)))
         theirs = patch_ids_of(self.shadow, self.shadow.git_bytes(
             "log", "--no-merges", "-p", "--full-diff", "--format=commit %H", *span, "--",
             *touched))

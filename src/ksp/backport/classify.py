@@ -40,6 +40,17 @@ class Classifier:
     _local: threading.local = field(default_factory=threading.local)
     _readers: list[ObjectReader] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        if self.merge_base_option is None:  # asked once, before the worker threads start
+            self.merge_base_option = merge.has_merge_base_option()
+
+    def prepare(self, fix: Sequence[FixCommit]) -> None:
+        """Write the fix's own synthetic merge commits (the same for every target) before the
+        targets' threads start, so that no two threads write the same one."""
+        if not self.merge_base_option:
+            for commit in fix:
+                merge.fix_commits(self.shadow, commit.apply, commit.parent, memo=self._memo)
+
     def reader(self) -> ObjectReader:
         """This thread's `git cat-file --batch` in the shadow, started on first use."""
         reader: ObjectReader | None = getattr(self._local, "reader", None)

@@ -15,7 +15,7 @@ from ksp.backport.model import Result
 from ksp.backport.state import ResumeState
 from ksp.backport.write import patch_text, save_patches, state_file
 from ksp.errors import KspError
-from ksp.git import merge
+from ksp.git import merge, worktrees
 from ksp.git.shadow import Shadow
 from ksp.headerfields import HeaderValues
 from ksp.model import BackportClass, Minor
@@ -41,14 +41,14 @@ def resume(state: ResumeState, cls: BackportClass,
     if not worktree.is_dir():
         raise KspError(f"backport worktree {worktree} is gone",
                        hint=f"delete {state_file(worktree)} and run `ksp backport` again")
-    left = merge.files_with_markers(worktree, head)
+    left = worktrees.files_with_markers(worktree, head)
     if left:
         raise KspError(f"conflict markers left in {', '.join(left[:5])}"
                        + (f" and {len(left) - 5} more" if len(left) > 5 else ""),
                        path=worktree, hint="resolve them, then run `ksp backport --continue`")
     repo = open_repo(state.repo)
     shadow = Shadow.open(state.upstream)
-    tree = merge.snapshot_worktree(worktree)
+    tree = worktrees.snapshot_worktree(worktree)
     onto = merge.synthetic_commit(shadow, tree, [head], "ksp backport: resolved by hand")
     classifier = Classifier(shadow, merge_base_option)
     for i, commit in enumerate(state.remaining):
@@ -56,8 +56,8 @@ def resume(state: ResumeState, cls: BackportClass,
         if result.result is Result.CONFLICT or new_head is None:
             if pick is None:
                 raise KspError(f"{commit.sha[:12]} does not apply after the resolution")
-            merge.update_worktree(worktree, tree, pick.tree)
-            merge.relabel_markers(worktree, [c.path for c in result.conflicts], {
+            worktrees.update_worktree(worktree, tree, pick.tree)
+            worktrees.relabel_markers(worktree, [c.path for c in result.conflicts], {
                 pick.label_ours: f"{state.branch} (target, resolved so far)",
                 pick.label_theirs: f"{commit.apply[:12]} ({commit.subject[:50]})"})
             state.without_first(i + 1).save(state_file(worktree))
@@ -88,5 +88,5 @@ def abort(state: ResumeState) -> None:
     """Remove the worktree and its state."""
     worktree = state.worktree
     shadow = Shadow.open(state.upstream)
-    merge.remove_worktree(shadow, worktree)
+    worktrees.remove_worktree(shadow, worktree)
     state_file(worktree).unlink(missing_ok=True)

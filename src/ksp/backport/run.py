@@ -101,6 +101,7 @@ def triage(shadow: Shadow, repo: PatchesRepo | None, config: Config, lifecycle: 
     refs = merge.ref_map(shadow.upstream)
     minors = targets.select(lifecycle, req.today, req.to, warn)
     classifier = Classifier(shadow, req.merge_base_option)
+    classifier.prepare(fix)
     finder = already.Finder(shadow, fix, {c.sha: classifier.paths(c) for c in fix})
     jobs = os.cpu_count() or 1
     found = sources.find(finder, _source_branches(refs, config, lifecycle, repo, minors,

@@ -18,7 +18,7 @@ from ksp.backport.model import BackportResult, Result, Source, TargetResult
 from ksp.backport.state import ResumeState
 from ksp.backport.state import load as load_state
 from ksp.errors import KspError
-from ksp.git import merge
+from ksp.git import merge, worktrees
 from ksp.git.shadow import Shadow
 from ksp.headerfields import HeaderValues, Origin
 from ksp.model import Advisory, AdvisoryId, BackportClass, Minor, MinorState, PatchKind, Status
@@ -170,13 +170,13 @@ def open_worktree(repo: PatchesRepo, shadow: Shadow, result: BackportResult,
     assert attempt and attempt.conflict_tree and target.head
     path = worktree_path(shadow, result.advisory, target.minor)
     try:
-        merge.add_worktree(shadow, path, target.head, attempt.conflict_tree)
+        worktrees.add_worktree(shadow, path, target.head, attempt.conflict_tree)
         conflicted = [x.path for c in attempt.commits for x in c.conflicts]
-        merge.relabel_markers(path, conflicted, {
+        worktrees.relabel_markers(path, conflicted, {
             attempt.labels[0][0]: f"{target.branch} (target)",
             attempt.labels[1][0]: attempt.labels[1][1]} if attempt.labels else {})
     except BaseException:
-        merge.remove_worktree(shadow, path)
+        worktrees.remove_worktree(shadow, path)
         raise
     index = attempt.conflict_index or 0
     remaining = list(attempt.source.commits[index + 1 :])

@@ -17,42 +17,30 @@ from ruamel.yaml.scalarstring import LiteralScalarString
 from ksp import __version__
 from ksp._yaml import dump_yaml
 from ksp.ci import source as source_mod
+from ksp.ci.pins import (
+    CACHE,
+    CHECKOUT,
+    DOWNLOAD,
+    GRYPE,
+    PIN_TAGS,
+    SCRIPT,
+    SETUP_GO,
+    SETUP_PYTHON,
+    TRIVY,
+    UPLOAD,
+)
+from ksp.ci.scripts import (
+    COMMENT_SCRIPT,
+    INSTALL_SCRIPT,
+    ISSUE_SCRIPT,
+    SCAN_SCRIPT,
+    SCANNERS_SCRIPT,
+)
 from ksp.ci.source import Source
 from ksp.repo.config import Config
 
 MARKER = "<!-- ksp-gate-summary -->"
-# Actions pinned by commit: a tag can be moved, a commit cannot. Each was checked against the
-# action's own repository (`git rev-parse <tag>^{commit}` in a clone of it); see docs/decisions.md.
-CHECKOUT = "actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683"  # v4.2.2
-SETUP_PYTHON = "actions/setup-python@0b93645e9fea7318ecaed2b359559ac225c90a2b"  # v5.3.0
-SETUP_GO = "actions/setup-go@41dfa10bad2bb2ae585af6ee5bb4d7d973ad74ed"  # v5.1.0
-CACHE = "actions/cache@1bd1e32a3bdc45362d1e726936510720a7c30a57"  # v4.2.0
-UPLOAD = "actions/upload-artifact@b4b15b8c7c6ac21ea08fcf65892d2ee8f75cf882"  # v4.4.3
-DOWNLOAD = "actions/download-artifact@fa0a91b85d4f404e444e00e005971372dc801d16"  # v4.1.8
-SCRIPT = "actions/github-script@60a0d83039c74a4aee543508d2ffcb1c3799cdea"  # v7.0.1
-PIN_TAGS = {CHECKOUT: "v4.2.2", SETUP_PYTHON: "v5.3.0", SETUP_GO: "v5.1.0", CACHE: "v4.2.0",
-            UPLOAD: "v4.4.3", DOWNLOAD: "v4.1.8", SCRIPT: "v7.0.1"}
 WS = "${{ github.workspace }}"
-
-
-@dataclass(frozen=True)
-class Scanner:
-    """A scanner release archive, pinned by version and the sha256 of its Linux x86-64 asset."""
-
-    name: str
-    version: str
-    url: str
-    sha256: str
-
-
-# The sha256 values are the release assets' published checksums as pinned by several unrelated
-# projects that agree with each other; see docs/decisions.md for how far they were verified.
-TRIVY = Scanner("trivy", "0.73.0", "https://github.com/aquasecurity/trivy/releases/download/"
-                "v0.73.0/trivy_0.73.0_Linux-64bit.tar.gz",
-                "2edd39da482bb4e9831962487b68f68e3928ec3137794757f54d00383d79547b")
-GRYPE = Scanner("grype", "0.116.1", "https://github.com/anchore/grype/releases/download/"
-                "v0.116.1/grype_0.116.1_linux_amd64.tar.gz",
-                "0122df7b655981abe547ad3d2190d65551dac6a2bfc80b4dc2a989b5d0587458")
 
 
 @dataclass(frozen=True)
@@ -75,16 +63,6 @@ def install_requirement(opts: Options) -> str:
 def _run(script: str) -> LiteralScalarString:
     text: LiteralScalarString = LiteralScalarString(script.strip("\n") + "\n")
     return text
-
-
-INSTALL_SCRIPT = """
-if [ -z "$KSP_INSTALL" ]; then
-  echo "::error::no pinned ksp source: regenerate this workflow with" \\
-    "ksp ci github --ksp-source URL --ksp-commit SHA (see the ksp README, Security model)"
-  exit 1
-fi
-python -m pip install "$KSP_INSTALL"
-"""
 
 
 def _setup_ksp() -> list[dict[str, Any]]:
@@ -188,47 +166,6 @@ def _gate_job(config: Config) -> dict[str, Any]:
                       _upload("evidence-${{ matrix.minor }}", "evidence/")]}
 
 
-COMMENT_SCRIPT = """
-const fs = require('fs');
-const path = require('path');
-const marker = process.env.MARKER;
-const parts = [];
-if (fs.existsSync('evidence')) {
-  for (const minor of fs.readdirSync('evidence').sort()) {
-    const file = path.join('evidence', minor, 'summary.md');
-    if (fs.existsSync(file)) parts.push(fs.readFileSync(file, 'utf8').trim());
-  }
-}
-const run = `${context.serverUrl}/${context.repo.owner}/${context.repo.repo}/actions/runs/${context.runId}`;
-let body = [marker, '## ksp gate', ...(parts.length ? parts : ['No gate summary was produced.']),
-            `Evidence, logs and JUnit: [workflow run](${run}) (artifacts \\`evidence-<minor>\\`).`].join('\\n\\n');
-if (body.length > 65000) body = body.slice(0, 65000) + `\\n\\n(truncated; see the [workflow run](${run}))`;
-const {owner, repo} = context.repo;
-const issue_number = context.issue.number;
-const comments = await github.paginate(github.rest.issues.listComments, {owner, repo, issue_number, per_page: 100});
-const mine = comments.find(c => c.body && c.body.includes(marker));
-if (mine) {
-  await github.rest.issues.updateComment({owner, repo, comment_id: mine.id, body});
-} else {
-  await github.rest.issues.createComment({owner, repo, issue_number, body});
-}
-"""
-
-ISSUE_SCRIPT = """
-const title = `ksp gate fails on the tip of ${process.env.BRANCH}`;
-const run = `${context.serverUrl}/${context.repo.owner}/${context.repo.repo}/actions/runs/${context.runId}`;
-const {owner, repo} = context.repo;
-const open = await github.paginate(github.rest.issues.listForRepo, {owner, repo, state: 'open', labels: 'ksp-gate', per_page: 100});
-const known = open.find(i => i.title === title);
-const body = `The scheduled gate for ${process.env.MINOR} failed against the latest ${process.env.BRANCH}: ${run}`;
-if (known) {
-  await github.rest.issues.createComment({owner, repo, issue_number: known.number, body});
-} else {
-  await github.rest.issues.create({owner, repo, title, body, labels: ['ksp-gate']});
-}
-"""
-
-
 def _report_job() -> dict[str, Any]:
     return {"needs": ["matrix", "gate"],
             "if": "${{ !cancelled() && github.event_name == 'pull_request' && "
@@ -267,25 +204,6 @@ mkdir -p bin && cp -L upstream/_output/bin/* bin/
     return f"""
 mkdir -p bin
 (cd upstream && go build -trimpath -o "$GITHUB_WORKSPACE/bin/" {packages})
-"""
-
-
-SCANNERS_SCRIPT = """
-fetch() {  # name url sha256: download, check, then unpack only the binary
-  curl -sSfL --proto '=https' -o "/tmp/$1.tar.gz" "$2"
-  echo "$3  /tmp/$1.tar.gz" | sha256sum --check --strict -
-  sudo tar -xzf "/tmp/$1.tar.gz" -C /usr/local/bin "$1"
-}
-fetch trivy "$TRIVY_URL" "$TRIVY_SHA256"
-fetch grype "$GRYPE_URL" "$GRYPE_SHA256"
-"""
-
-SCAN_SCRIPT = """
-mkdir -p reports
-trivy rootfs --scanners vuln --format json --output reports/trivy-plain.json bin/
-trivy rootfs --scanners vuln --vex vex.json --format json --output reports/trivy-vex.json bin/
-grype dir:bin -o json --file reports/grype-plain.json
-grype dir:bin --vex vex.json -o json --file reports/grype-vex.json
 """
 
 

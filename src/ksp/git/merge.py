@@ -14,7 +14,6 @@ temporary index holding only the paths the patch touches, so that it costs the s
 from __future__ import annotations
 
 import functools
-import os
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -110,17 +109,23 @@ def pick(shadow: Shadow, onto: str, commit: str, parent: str | None, *,
     if use_option and parent is not None:
         ours, theirs, extra = onto, commit, [f"--merge-base={parent}"]
     else:
-        # commit-tree peels `<rev>^{tree}` itself: no rev-parse process per tree.
-        base_tree = f"{parent}^{{tree}}" if parent else _empty_tree(shadow)
-        root = synthetic_commit(shadow, base_tree, message="ksp: merge base", memo=memo)
+        root, theirs = fix_commits(shadow, commit, parent, memo=memo)
         ours = synthetic_commit(shadow, f"{onto}^{{tree}}", [root], "ksp: target", memo=memo)
-        theirs = synthetic_commit(shadow, f"{commit}^{{tree}}", [root], "ksp: fix", memo=memo)
         extra = []
     proc = shadow.git(*_MERGE_CONFIG, "merge-tree", "--write-tree", "-z", "--messages", *extra,
                       ours, theirs, check=False)
     if proc.returncode not in (0, 1):
         shadow.git(*_MERGE_CONFIG, "merge-tree", "--write-tree", *extra, ours, theirs)
     return _parse(shadow, proc.stdout, proc.returncode == 0, ours, theirs)
+
+
+def fix_commits(shadow: Shadow, commit: str, parent: str | None, *,
+                memo: dict[str, str] | None = None) -> tuple[str, str]:
+    """The synthetic merge base (the fix's parent tree, parentless) and the fix on top of it."""
+    # commit-tree peels `<rev>^{tree}` itself: no rev-parse process per tree.
+    base_tree = f"{parent}^{{tree}}" if parent else _empty_tree(shadow)
+    root = synthetic_commit(shadow, base_tree, message="ksp: merge base", memo=memo)
+    return root, synthetic_commit(shadow, f"{commit}^{{tree}}", [root], "ksp: fix", memo=memo)
 
 
 def _empty_tree(shadow: Shadow) -> str:
@@ -263,60 +268,3 @@ def ref_map(upstream: Path) -> dict[str, str]:
         if len(parts) == 3:
             refs[parts[2]] = parts[1] or parts[0]
     return refs
-
-
-# --- ksp-owned worktrees (in the shadow) for conflicts left to a person -------------------
-
-def add_worktree(shadow: Shadow, path: Path, head: str, tree: str) -> None:
-    """A worktree at `path` whose HEAD is `head` and whose files are `tree` (index = HEAD)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    shadow.git("worktree", "add", "--detach", "-f", str(path), head)
-    update_worktree(path, head, tree)
-
-
-def update_worktree(path: Path, current: str, tree: str) -> None:
-    git(path, "read-tree", "-m", "-u", current, tree)
-    git(path, "reset", "-q")
-
-
-def snapshot_worktree(path: Path) -> str:
-    """The tree of everything in the worktree now (in its own, ksp-owned index)."""
-    git(path, "add", "-A")
-    return git(path, "write-tree").stdout.strip()
-
-
-def remove_worktree(shadow: Shadow, path: Path) -> None:
-    if path.exists():
-        shadow.git("worktree", "remove", "--force", str(path), check=False)
-    shadow.git("worktree", "prune", check=False)
-
-
-def files_with_markers(path: Path, head: str) -> list[str]:
-    """Files of the worktree (changed against `head`, or new) that still hold conflict markers."""
-    changed = split_z(git(path, "diff", "-z", "--name-only", head).stdout)
-    changed += split_z(git(path, "ls-files", "-z", "-o", "--exclude-standard").stdout)
-    found = []
-    for rel in sorted(set(changed)):
-        file = path / rel
-        if not file.is_file() or file.is_symlink():
-            continue
-        for line in file.read_bytes().split(b"\n"):
-            if line.startswith((b"<<<<<<< ", b">>>>>>> ")) or line.rstrip(b"\r") == b"=======":
-                found.append(rel)
-                break
-    return found
-
-
-def relabel_markers(path: Path, files: Iterable[str], labels: dict[str, str]) -> None:
-    """Replace the synthetic commit ids on conflict markers by names a person reads."""
-    for rel in files:
-        file = path / rel
-        if not file.is_file():
-            continue
-        data = file.read_bytes()
-        for old, new in labels.items():
-            for mark in (b"<<<<<<< ", b">>>>>>> "):
-                data = data.replace(mark + old.encode() + b"\n", mark + new.encode() + b"\n")
-        tmp = file.with_name(file.name + ".ksp-tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, file)
