@@ -487,7 +487,7 @@ def test_reports_show_the_toolchain_warning_short_commands_and_repo_relative_log
     assert "### 1.30: ❌ fail on `aaaaaaaaaaaa` (release-1.30)\n\n> ⚠️ tree wants go1.24.13, " \
            "not found; using go1.27.3 from PATH\n" in md
     assert "| `go build ./cmd/x` | `.ksp/evidence/1.30/logs/build.log` |" in md
-    steps = gate_json.data(result)["minors"][0]["steps"]
+    steps = json.loads(gate_json.render(result))["minors"][0]["steps"]
     assert steps[0]["command"] == "/opt/go/bin/go build ./cmd/x"  # JSON keeps it all
     assert steps[0]["log"] == str(tmp_path / ".ksp/evidence/1.30/logs/build.log")
 

@@ -117,3 +117,22 @@ def test_a_changed_toolchain_is_not_reused(capsys: pytest.CaptureFixture[str], r
     monkeypatch.setenv("PATH", f"{extra}:{Path(go).parent}:/usr/bin:/bin")
     rc, out = gate(capsys, repo, up, "--no-test")
     assert rc == 0 and json.loads(out)["minors"][0]["reused"] is None
+
+
+@pytest.mark.parametrize("corrupt", ["exit-code-text", "other-schema", "not-json"])
+def test_a_record_the_reader_refuses_is_not_reused_and_is_replaced(
+        capsys: pytest.CaptureFixture[str], repo: Path, up: Upstream, corrupt: str) -> None:
+    add_patch(repo, "1.30", 1, good_patch(up, "1.30"))
+    assert gate(capsys, repo, up, "--no-test")[0] == 0
+    path = repo / ".ksp/evidence/1.30/evidence.json"
+    data = record(repo)
+    if corrupt == "exit-code-text":
+        data["steps"][0]["exit_code"] = "0"  # type: ignore[index]
+    elif corrupt == "other-schema":
+        data["schema"] = "ksp-evidence/v2"
+    path.write_text("{" if corrupt == "not-json" else json.dumps(data))
+    rc, out = gate(capsys, repo, up, "--no-test")
+    assert rc == 0 and json.loads(out)["minors"][0]["reused"] is None
+    assert record(repo)["schema"] == "ksp-evidence/v1"  # a readable record again
+    rc, out = gate(capsys, repo, up, "--no-test")
+    assert rc == 0 and json.loads(out)["minors"][0]["reused"] is not None  # the new one stands

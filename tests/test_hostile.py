@@ -478,7 +478,9 @@ def evidence_record(content: bytes) -> Setup:
 
 def record_cases() -> list[Case]:
     bodies = {"list": b"[1, 2]", "digits": b'{"x": ' + DIGITS.encode() + b"}", "null": b"null",
-              "not-json": b"{", "string": b'"pass"', "deep": b"[" * 3000 + b"]" * 3000}
+              "not-json": b"{", "string": b'"pass"', "deep": b"[" * 3000 + b"]" * 3000,
+              "wrong-types": b'{"schema": "ksp-evidence/v1", "ksp": 1, "patches": "all"}',
+              "other-schema": b'{"schema": "ksp-evidence/v2", "result": "pass"}'}
     return [Case(f"evidence-record-{name}-lint", evidence_record(body), LINT, PATCH)
             for name, body in bodies.items()]
 

@@ -13,8 +13,8 @@ from ksp._files import atomic_write
 from ksp._yaml import load_yaml
 from ksp.errors import FormatError
 from ksp.model import Advisory, AdvisoryId, Minor, MinorState, PatchKind, Status
-from ksp.repo import index as index_mod
-from ksp.repo import patchfile
+from ksp.repo import index_edit, patchfile
+from ksp.repo.index import IndexDocument
 
 DIFF = (
     "diff --git a/pkg/a.go b/pkg/a.go\n"
@@ -107,21 +107,21 @@ def _write_index(tmp_path: Path) -> Path:
 
 def test_index_edit_keeps_comments_order_and_quotes(tmp_path: Path) -> None:
     path = _write_index(tmp_path)
-    with index_mod.edit(path) as doc:
+    with index_edit.edit(path) as doc:
         doc.set_state("CVE-2025-5187", Minor.parse("1.32"), MinorState(Status.NEEDS_TRIAGE))
     text = path.read_text()
     assert text.startswith("# top comment\nschema: ksp/v1\nadvisories:\n  # the newest first\n")
     assert "title: Nodes can delete themselves  # trailing comment" in text
     assert 'title: "Older one"' in text
     assert text.index("CVE-2025-5187") < text.index("CVE-2024-0001")
-    minors = index_mod.IndexDocument.load(path).advisories()[AdvisoryId("CVE-2025-5187")].minors
+    minors = IndexDocument.load(path).advisories()[AdvisoryId("CVE-2025-5187")].minors
     assert minors[Minor.parse("1.32")].status is Status.NEEDS_TRIAGE
     assert minors[Minor.parse("1.33")].status is Status.NEEDED
 
 
 def test_a_failed_edit_saves_nothing(tmp_path: Path) -> None:
     path = _write_index(tmp_path)
-    with pytest.raises(RuntimeError), index_mod.edit(path) as doc:
+    with pytest.raises(RuntimeError), index_edit.edit(path) as doc:
         doc.set_state("CVE-2025-5187", Minor.parse("1.32"), MinorState(Status.NEEDED))
         raise RuntimeError("boom")
     assert path.read_text() == INDEX
@@ -153,7 +153,7 @@ def test_atomic_write_replaces_and_sets_mode(tmp_path: Path) -> None:
 
 def _writer(path: str, prefix: str, count: int) -> None:
     for n in range(count):
-        with index_mod.edit(Path(path)) as doc:
+        with index_edit.edit(Path(path)) as doc:
             doc.upsert(Advisory(AdvisoryId(f"INFRA-{prefix}-{n}"), f"{prefix} {n}",
                                 kind=PatchKind.INFRASTRUCTURE))
 
@@ -167,7 +167,7 @@ def test_two_processes_editing_the_index_both_land(tmp_path: Path) -> None:
     for proc in procs:
         proc.join(120)
     assert [proc.exitcode for proc in procs] == [0, 0]
-    ids = set(index_mod.IndexDocument.load(path).advisories())
+    ids = set(IndexDocument.load(path).advisories())
     assert {f"INFRA-{p}-{n}" for p in "ab" for n in range(10)} <= ids
     assert "# top comment" in path.read_text()
 

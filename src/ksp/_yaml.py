@@ -18,6 +18,7 @@ import hashlib
 import io
 import json
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -207,7 +208,7 @@ def line_index(text: str) -> Any:
         return YAML(typ="safe", pure=True).compose(text)
 
 
-def block_line(text: str, path: list[Any]) -> int | None:
+def block_line(text: str, path: Sequence[str | int]) -> int | None:
     """The line of the deepest key of `path` found in `text`'s block mappings, by indentation
     alone (a few milliseconds where composing a large index takes a few hundred): each key is
     looked for inside its parent's block only. Keys inside a flow mapping (`{status: …}`) are
@@ -234,7 +235,7 @@ def block_line(text: str, path: list[Any]) -> int | None:
     return line
 
 
-def node_line(node: Any, path: list[Any]) -> int | None:
+def node_line(node: Any, path: Sequence[str | int]) -> int | None:
     """The line of the deepest node of `path` in a `line_index` tree (1-based)."""
     from ruamel.yaml.nodes import MappingNode, SequenceNode
 

@@ -24,8 +24,7 @@ from ksp.git._run import git, is_repo
 from ksp.git.diff import unsafe_path
 from ksp.headerfields import HeaderValues, Origin
 from ksp.model import ADVISORY_ID_RE, Advisory, AdvisoryId, Minor, MinorState, Status, Window
-from ksp.repo import PatchesRepo, patchfile, policy
-from ksp.repo import index as index_mod
+from ksp.repo import PatchesRepo, index_edit, patchfile, policy
 from ksp.repo.patchfile import parse_diff
 
 __all__ = ["NewRequest", "NewResult", "Source", "create", "from_diff", "from_mail",
@@ -81,7 +80,7 @@ def create(repo: PatchesRepo, request: NewRequest, source: Source, today: dt.dat
 
 def _write(repo: PatchesRepo, request: NewRequest, text: str, advisory: Advisory) -> NewResult:
     """The number is chosen, and the policy checked against the final name, under the lock."""
-    with index_mod.edit(repo.index_path) as doc:
+    with index_edit.edit(repo.index_path) as doc:
         _check_free(repo, doc, advisory.id, request.minor)
         raw = text.encode("utf-8", "surrogateescape")  # undecodable upstream bytes kept
         number = repo.next_number(request.minor)
@@ -97,7 +96,7 @@ def _write(repo: PatchesRepo, request: NewRequest, text: str, advisory: Advisory
                      Window.UNKNOWN)
 
 
-def _check_free(repo: PatchesRepo, doc: index_mod.IndexDocument, advisory: str,
+def _check_free(repo: PatchesRepo, doc: index_edit.IndexEdit, advisory: str,
                 minor: Minor) -> None:
     """Never two patches for one advisory on a minor: neither in the index nor in the folder."""
     state = doc.advisories().get(AdvisoryId(advisory))

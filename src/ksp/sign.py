@@ -23,8 +23,7 @@ from pathlib import Path
 
 from ksp.errors import KspError, UsageError
 from ksp.model import Minor
-from ksp.repo import PatchesRepo, patchfile
-from ksp.repo import index as index_mod
+from ksp.repo import PatchesRepo, index_edit, patchfile
 from ksp.repo.journal import transaction
 from ksp.review import attest, manifest, rules, sshsig
 from ksp.review import trust as trust_mod
@@ -79,7 +78,7 @@ def sign(repo: PatchesRepo, paths: list[Path], reviewer: str,
     texts = {path: text for _, path, text, _ in planned}
     minors = sorted({minor for *_, minor in planned}, key=str)
     out, files = [], []
-    with index_mod.edit(repo.index_path) as document:
+    with index_edit.edit(repo.index_path) as document:
         for rel, _, text, _ in planned:
             digest = hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
             out.append(Signed(rel, f"@{who}", digest, document.set_patch_sha(rel, digest)))

@@ -27,8 +27,8 @@ from ksp.model import (
     Window,
 )
 from ksp.repo import PatchesRepo
-from ksp.repo.index import IndexDocument
-from ksp.repo.index import edit as index_edit
+from ksp.repo.index_edit import IndexEdit
+from ksp.repo.index_edit import edit as index_edit
 
 _E = TypeVar("_E", Status, AdvisoryKind, Justification)
 STATUSES = (Status.NEEDS_TRIAGE, Status.NEEDED, Status.NOT_AFFECTED, Status.WONT_FIX)
@@ -125,7 +125,7 @@ def triage(repo: PatchesRepo, request: Request) -> Result:
     return result
 
 
-def _advisory(document: IndexDocument, ident: str) -> Advisory:
+def _advisory(document: IndexEdit, ident: str) -> Advisory:
     advisory = document.advisories().get(AdvisoryId(ident))
     if advisory is None:
         raise _fail(f"{ident} is not in index.yaml (`ksp advisories import` adds advisories)")
@@ -159,7 +159,7 @@ def _minors(repo: PatchesRepo, advisory: Advisory, request: Request,
     return list(dict.fromkeys(request.minors))
 
 
-def _state(document: IndexDocument, advisory: Advisory, minor: Minor, new: MinorState, *,
+def _state(document: IndexEdit, advisory: Advisory, minor: Minor, new: MinorState, *,
            request: Request, result: Result) -> None:
     old = advisory.minors.get(minor)
     if old and old.source is None and (old.status, old.reason, old.justification) == (
@@ -172,7 +172,7 @@ def _state(document: IndexDocument, advisory: Advisory, minor: Minor, new: Minor
     result.changes.append(decision)
 
 
-def _kind(document: IndexDocument, advisory: Advisory, kind: AdvisoryKind, request: Request,
+def _kind(document: IndexEdit, advisory: Advisory, kind: AdvisoryKind, request: Request,
           result: Result) -> None:
     project = request.project or (advisory.project if kind is not AdvisoryKind.PROJECT else None)
     if kind is not AdvisoryKind.PROJECT and not project:

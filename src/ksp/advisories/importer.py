@@ -16,11 +16,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TypeVar
 
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-
-from ksp._yaml import json_types
 from ksp.advisories import feed as feed_mod
 from ksp.advisories import osv as osv_mod
 from ksp.advisories.derive import Derived, derive, reference_version
@@ -38,11 +35,11 @@ from ksp.model import (
     Window,
 )
 from ksp.repo import PatchesRepo
-from ksp.repo.index import IndexDocument
-from ksp.repo.index import edit as index_edit
+from ksp.repo.index_edit import IndexEdit
+from ksp.repo.index_edit import edit as index_edit
 from ksp.versions import ZERO, Version
 
-_KINDS = frozenset(k.value for k in AdvisoryKind)
+_T = TypeVar("_T")
 _AFFECTED = {Status.NEEDED, Status.IN_PROGRESS, Status.PATCHED, Status.WONT_FIX}
 
 
@@ -127,7 +124,7 @@ def run(repo: PatchesRepo, records: list[Record], today: dt.date, *,
 
 
 def _advisory(ident: str, records: list[Record], warnings: list[str]) -> Advisory:
-    def first(values: Iterable[Any]) -> Any:
+    def first(values: Iterable[_T | None]) -> _T | None:
         return next((v for v in values if v), None)
 
     osv_first = sorted(records, key=lambda r: r.source != "osv")
@@ -167,87 +164,64 @@ def _version_key(text: str) -> Version:
     return Version.parse(text) or ZERO
 
 
-def _merge(document: IndexDocument, advisory: Advisory, derived: dict[Minor, Derived],
+def _merge(document: IndexEdit, advisory: Advisory, derived: dict[Minor, Derived],
            report: ImportReport) -> None:
-    entries = document.doc["advisories"]
-    before = json_types(entries.get(advisory.id))
-    had_minors = before is not None and "minors" in before
+    before = document.snapshot(advisory.id)
     created = document.upsert(advisory)
-    entry = entries[advisory.id]
-    _extend(entry, "aliases", advisory.aliases)
-    upstream = entry.get("upstream")
-    if isinstance(upstream, CommentedMap):
-        _extend(upstream, "fixed_in", advisory.fixed_in)
-        _extend(upstream, "fixes", advisory.fixes)
+    document.extend_lists(advisory)
     scope = _scope(document, advisory, report)
     for minor, result in derived.items():
         if scope is AdvisoryKind.PROJECT:
             _state(document, advisory.id, minor, result, report)
-        elif scope is AdvisoryKind.OTHER_PROJECT and (entry.get("minors") or {}).get(
-                str(minor), {}).get("source") == "import":
+        elif scope is AdvisoryKind.OTHER_PROJECT and _imported(document, advisory.id, minor):
             document.drop_state(advisory.id, minor)  # derived before the scope said otherwise
-    if not entry.get("minors") and not had_minors:
-        del entry["minors"]  # upsert adds an empty map; keep the entry as it was
-    after = json_types(entry)
+    if not before.had_minors:
+        document.drop_empty_minors(advisory.id)  # upsert adds an empty map; keep it as it was
+    changed = document.changes(before)
     if created:
         report.added.append(advisory.id)
-    elif after != before:
-        changed = sorted(k for k in set(before or {}) | set(after) if
-                         (before or {}).get(k) != after.get(k) and k != "minors")
-        was, now = (before or {}).get("minors") or {}, after.get("minors") or {}
-        changed += [f"minors.{m}" for m in sorted(set(was) | set(now)) if was.get(m) != now.get(m)]
+    elif changed is not None:
         report.updated.append(Update(advisory.id, changed))
 
 
-def _kind_of(document: IndexDocument, ident: str) -> AdvisoryKind:
-    kind = document.doc["advisories"][ident].get("kind")
-    return AdvisoryKind(kind) if kind in _KINDS else AdvisoryKind.PROJECT
+def _imported(document: IndexEdit, ident: str, minor: Minor) -> bool:
+    state = document.state(ident, minor)
+    return state is not None and state.source == "import"
 
 
-def _scope(document: IndexDocument, advisory: Advisory, report: ImportReport) -> AdvisoryKind:
+def _kind_of(document: IndexEdit, ident: str) -> AdvisoryKind:
+    return document.scope(ident).stated or AdvisoryKind.PROJECT
+
+
+def _scope(document: IndexEdit, advisory: Advisory, report: ImportReport) -> AdvisoryKind:
     """Write what the sources say of whose advisory it is, unless a person said it (a `kind:`
     without `source: import`); the kind in force is returned."""
-    entry = document.doc["advisories"][advisory.id]
-    person = entry.get("kind") in _KINDS and entry.get("source") != "import"
-    if person:
-        kind = AdvisoryKind(entry["kind"])
+    written = document.scope(advisory.id)
+    if written.stated is not None and written.by_person:
+        kind = written.stated
         if kind is not advisory.scope:
-            report.kept_kinds.append(Classified(advisory.id, kind, entry.get("project"),
+            report.kept_kinds.append(Classified(advisory.id, kind, written.project,
                                                 advisory.scope))
     else:
         kind = advisory.scope
         wanted = (None, None) if kind is AdvisoryKind.PROJECT else (kind.value, advisory.project)
-        if (entry.get("kind"), entry.get("project")) != wanted:
+        if (written.kind, written.project) != wanted:
             document.set_scope(advisory.id, kind, advisory.project, imported=True)
+            written = document.scope(advisory.id)
     if kind is not AdvisoryKind.PROJECT:
-        report.others.append(Classified(advisory.id, kind, entry.get("project")))
+        report.others.append(Classified(advisory.id, kind, written.project))
     return kind
 
 
-def _extend(mapping: CommentedMap, key: str, values: tuple[str, ...]) -> None:
-    current = mapping.get(key)
-    if current is None or not values:
-        return
-    for value in values:
-        if value not in current:
-            current.append(value)
-    if isinstance(current, CommentedSeq) and key == "fixed_in":
-        ordered = sorted(current, key=_version_key)
-        if list(current) != ordered:
-            current[:] = ordered
-
-
-def _state(document: IndexDocument, ident: str, minor: Minor, result: Derived,
+def _state(document: IndexEdit, ident: str, minor: Minor, result: Derived,
            report: ImportReport) -> None:
-    minors = document.doc["advisories"][ident].setdefault("minors", CommentedMap())
-    existing = minors.get(str(minor))
+    existing = document.state(ident, minor)
     new = MinorState(result.status, reason=result.reason, justification=result.justification,
                      source="import")
-    if existing is None or existing.get("source") == "import":
-        if existing is None or json_types(existing) != _wanted(new):
-            document.set_state(ident, minor, new)
+    if existing is None or existing.source == "import":
+        document.update_state(ident, minor, new)
         return
-    recorded = Status(existing["status"])
+    recorded = existing.status
     if result.status is Status.NEEDS_TRIAGE or recorded is result.status:
         return
     if _class(recorded) != _class(result.status):
@@ -259,13 +233,3 @@ def _class(status: Status) -> str:
     if status in _AFFECTED:
         return "affected"
     return "not-affected" if status is Status.NOT_AFFECTED else "unknown"
-
-
-def _wanted(state: MinorState) -> dict[str, Any]:
-    out: dict[str, Any] = {"status": state.status.value}
-    if state.reason:
-        out["reason"] = state.reason
-    out["source"] = "import"
-    if state.justification:
-        out["justification"] = state.justification.value
-    return out

@@ -22,8 +22,7 @@ from ksp.git import merge, worktrees
 from ksp.git.shadow import Shadow
 from ksp.headerfields import HeaderValues, Origin
 from ksp.model import Advisory, AdvisoryId, BackportClass, Minor, MinorState, PatchKind, Status
-from ksp.repo import index as index_mod
-from ksp.repo import patchfile, policy
+from ksp.repo import index_edit, patchfile, policy
 from ksp.repo.layout import PatchesRepo
 
 
@@ -71,7 +70,7 @@ def save_patches(repo: PatchesRepo, advisory: str, texts: dict[Minor, bytes],
     under the repo lock (numbers chosen and policy checked there); `entry` fills what the
     advisory's index entry lacks (it is created if missing)."""
     paths: dict[Minor, str] = {}
-    with index_mod.edit(repo.index_path) as doc:
+    with index_edit.edit(repo.index_path) as doc:
         _check_series(repo, advisory, list(texts))
         for minor in sorted(texts):
             rel = f"{minor.folder}/{repo.next_number(minor):04d}_{advisory}.patch"

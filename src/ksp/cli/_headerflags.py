@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ksp.headerfields import HeaderValues
+    from ksp.repo import PatchesRepo
 
 
 def add(parser: argparse.ArgumentParser) -> None:
@@ -35,7 +36,7 @@ def _csv(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.split(",") if part.strip())
 
 
-def values(args: argparse.Namespace, repo: Any, **extra: Any) -> HeaderValues:
+def values(args: argparse.Namespace, repo: PatchesRepo | None, **extra: Any) -> HeaderValues:
     """The flags as HeaderValues; the fixer defaults to the patches repo's git user.name."""
     from ksp.headerfields import HeaderValues, default_fixer
 

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ksp.cli import _common
+
+if TYPE_CHECKING:
+    from ksp.advisories.importer import ImportReport
+    from ksp.repo import PatchesRepo
 
 
 def register(sub: _common.Subcommands) -> None:
@@ -64,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _go(args: argparse.Namespace, repo: Any) -> int:
+def _go(args: argparse.Namespace, repo: PatchesRepo) -> int:
     """The Go lane; with --feed/--osv too, those are imported first (nothing written on error)."""
     from ksp.deps import importer as go_importer
     from ksp.report import deps_import
@@ -88,7 +92,7 @@ def _go(args: argparse.Namespace, repo: Any) -> int:
     return 0
 
 
-def _by_minor(repo: Any, minors: list[str]) -> str:
+def _by_minor(repo: PatchesRepo, minors: list[str]) -> str:
     """What the index now says of each extended-window minor, status by status."""
     from collections import Counter
 
@@ -105,7 +109,7 @@ def _by_minor(repo: Any, minors: list[str]) -> str:
             + "\n".join(lines)) if lines else ""
 
 
-def _text(report: Any) -> str:
+def _text(report: ImportReport) -> str:
     from ksp.report import _import_text
 
     lines = _import_text.opening(report, "records", "advisories")
@@ -117,7 +121,7 @@ def _text(report: Any) -> str:
     lines += [f"  {k.advisory}: kind {k.kind} set by a person kept; the sources say {k.derived}"
               for k in report.kept_kinds]
     lines += _import_text.disagreements(report.disagreements,
-                                        [d.reason for d in report.disagreements])
+                                        [d.reason or "" for d in report.disagreements])
     if not report.dry_run and not report.written:
         lines.append("index.yaml unchanged")
     return "\n".join(lines)

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ksp.cli import _common, _headerflags
+
+if TYPE_CHECKING:
+    from ksp.backport.model import BackportResult
+    from ksp.git.shadow import Shadow
+    from ksp.repo import PatchesRepo
 
 
 def register(sub: _common.Subcommands) -> None:
@@ -84,13 +89,14 @@ def run(args: argparse.Namespace) -> int:
         mirror_trailer=config.mirror_of.trailer if config.mirror_of else None,
     )
     result = workflow.triage(shadow, repo, config, lc, req=request, warn=_common.log)
-    if args.write:
+    if args.write and repo is not None:  # required above
         result = _write(repo, shadow, result, args)
     _render(result, args.format)
     return 0 if result.ok else 1
 
 
-def _write(repo: Any, shadow: Any, result: Any, args: argparse.Namespace) -> Any:
+def _write(repo: PatchesRepo, shadow: Shadow, result: BackportResult,
+           args: argparse.Namespace) -> BackportResult:
     from ksp.backport import write
 
     values = _headerflags.values(args, repo)
@@ -103,7 +109,7 @@ def _write(repo: Any, shadow: Any, result: Any, args: argparse.Namespace) -> Any
     return result._replace(targets=tuple(targets))
 
 
-def _render(result: Any, fmt: str) -> None:
+def _render(result: BackportResult, fmt: str) -> None:
     from ksp.report import backport as report
 
     if fmt == "json":

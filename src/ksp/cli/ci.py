@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ksp.cli import _common
+
+if TYPE_CHECKING:
+    from ksp.ci.source import Source
 
 
 def register(sub: _common.Subcommands) -> None:
@@ -66,7 +69,7 @@ def _add_source(parser: argparse.ArgumentParser) -> None:
                         help="the full 40-hex commit of --ksp-source that CI installs")
 
 
-def _source(args: argparse.Namespace) -> Any:
+def _source(args: argparse.Namespace) -> Source | None:
     from ksp.ci import source
 
     if args.ksp_source is None and args.ksp_commit is None:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ksp.cli import _common
 from ksp.errors import UsageError
 
 if TYPE_CHECKING:
+    from ksp.gate.model import GateResult
     from ksp.model import Minor
     from ksp.repo.layout import PatchesRepo
 
@@ -169,7 +170,7 @@ def _warn_named(repo: PatchesRepo, minors: list[Minor], today: dt.date) -> None:
             _common.log(warning)
 
 
-def _render(fmt: str, result: Any, *, color: bool) -> str:
+def _render(fmt: str, result: GateResult, *, color: bool) -> str:
     if fmt == "json":
         from ksp.report import gate_json
 

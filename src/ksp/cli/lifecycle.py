@@ -5,12 +5,15 @@ from __future__ import annotations
 import argparse
 import io
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ksp.cli import _common
 
 if TYPE_CHECKING:
+    import datetime as dt
+
     from ksp.lifecycle import Lifecycle
+    from ksp.model import Minor
     from ksp.repo import PatchesRepo
 
 DEFAULT_FILE = "lifecycle.yaml"
@@ -60,7 +63,7 @@ def _show(args: argparse.Namespace) -> int:
     return 0
 
 
-def _row(lc: Lifecycle, minor: Any, day: Any) -> dict[str, Any]:
+def _row(lc: Lifecycle, minor: Minor, day: dt.date) -> dict[str, object]:
     r = lc.releases[minor]
     return {"minor": str(minor), "window": lc.window(minor, day), "released": r.released,
             "eol_planned": r.eol_planned, "eol_actual": r.eol_actual, "eol": lc.eol(minor),
@@ -68,7 +71,7 @@ def _row(lc: Lifecycle, minor: Any, day: Any) -> dict[str, Any]:
             "latest_patch": r.latest_patch}
 
 
-def _table(lc: Lifecycle, day: Any, rows: list[dict[str, Any]]) -> str:
+def _table(lc: Lifecycle, day: dt.date, rows: list[dict[str, object]]) -> str:
     from rich.console import Console
     from rich.table import Table
 

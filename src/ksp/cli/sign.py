@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ksp.cli import _common
+
+if TYPE_CHECKING:
+    from ksp.repo import PatchesRepo
+    from ksp.sign import SignedFile
 
 
 def register(sub: _common.Subcommands) -> None:
@@ -36,7 +40,7 @@ def register(sub: _common.Subcommands) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ksp.sign import Signed, SignedFile, SignOptions, sign, sign_attestation
+    from ksp.sign import Signed, SignOptions, sign, sign_attestation
 
     repo = _common.repo_required(args)
     _common.require(bool(args.patches) or args.attestation is not None,
@@ -66,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _still_needed(repo: Any, files: list[Any]) -> None:
+def _still_needed(repo: PatchesRepo, files: list[SignedFile]) -> None:
     """On stderr: what the minors just signed still lack (another approver, a stale signature,
     the attestation), so that the next step is plain."""
     from ksp.model import Minor

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ksp.cli import _common
+
+if TYPE_CHECKING:
+    import datetime as dt
+    from collections.abc import Callable
+
+    from ksp.model import Minor
+    from ksp.repo import PatchesRepo
 
 DEFAULT_OUT = Path("_site")
 
@@ -50,14 +57,15 @@ def _missing_action(_args: argparse.Namespace) -> int:
     raise UsageError("ksp site needs an action: build or serve", hint="ksp site build --help")
 
 
-def _vex_provider(repo: Any, today: Any) -> Any:
+def _vex_provider(repo: PatchesRepo, today: dt.date
+                  ) -> Callable[[Minor], tuple[bytes | None, str | None]]:
     """The broad OpenVEX document of each minor: the site knows no build digests, so it offers
     the module-level form and says (in the document) that it also matches unpatched builds."""
     from ksp import vex
     from ksp.errors import KspError
     from ksp.report import openvex
 
-    def provide(minor: Any) -> tuple[bytes | None, str | None]:
+    def provide(minor: Minor) -> tuple[bytes | None, str | None]:
         try:
             result = vex.build(repo, minor, broad=True, today=today)
             return openvex.render(result).encode("utf-8"), None

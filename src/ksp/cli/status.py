@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ksp.cli import _common
+
+if TYPE_CHECKING:
+    from ksp.repo import PatchesRepo
 
 
 def register(sub: _common.Subcommands) -> None:
@@ -28,7 +31,7 @@ def register(sub: _common.Subcommands) -> None:
     parser.set_defaults(func=run)
 
 
-def _upstream(args: argparse.Namespace, repo: Any) -> Path | None:
+def _upstream(args: argparse.Namespace, repo: PatchesRepo) -> Path | None:
     path = _common.upstream_dir(args, repo)
     return path if path.is_dir() else None
 

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ksp.cli import _common
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from ksp.model import Minor
+    from ksp.repo import PatchesRepo
 
 
 def register(sub: _common.Subcommands) -> None:
@@ -76,14 +82,14 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _emit(args: argparse.Namespace, data: Any, text: Any) -> None:
+def _emit(args: argparse.Namespace, data: object, text: Callable[[], str]) -> None:
     if args.format == "json":
         _common.emit_json(data)
     else:
         _common.emit(text())
 
 
-def _minor(text: str) -> Any:
+def _minor(text: str) -> Minor:
     from ksp.errors import TriageError
     from ksp.model import Minor
 
@@ -93,7 +99,7 @@ def _minor(text: str) -> Any:
         raise TriageError(f"--minor: {exc}") from None
 
 
-def _default_by(repo: Any) -> str:
+def _default_by(repo: PatchesRepo) -> str:
     from ksp.errors import TriageError
     from ksp.headerfields import default_fixer
 

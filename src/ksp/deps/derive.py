@@ -17,7 +17,7 @@ from ksp.deps.match import Finding
 from ksp.deps.vulndb import STDLIB, TOOLCHAIN, GoRecord
 from ksp.errors import KspError
 from ksp.model import Justification, MinorState, ModuleVersion, PatchRef, Status
-from ksp.repo import patchfile
+from ksp.repo import patchfile, testing_line
 from ksp.repo.layout import PatchesRepo
 
 
@@ -102,7 +102,7 @@ def _bumping_patch(repo: PatchesRepo, lane: MinorLane, before: Finding
         except KspError:
             continue
         if _bumps(loaded.diff, before):
-            found = (ref, (loaded.header.get("Testing") or "").startswith("ksp gate pass"))
+            found = (ref, testing_line.claims_pass(loaded.header.get("Testing") or ""))
     return found
 
 

@@ -12,18 +12,16 @@ something changed.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
-from ruamel.yaml.comments import CommentedMap
-
-from ksp._yaml import json_types
 from ksp.deps import derive
 from ksp.deps.lane import MinorLane
 from ksp.deps.vulndb import GoRecord
 from ksp.model import Advisory, AdvisoryId, AdvisoryKind, MinorState, Status
-from ksp.repo.index import IndexDocument, _state_map
-from ksp.repo.index import edit as index_edit
+from ksp.repo.index_edit import IndexEdit
+from ksp.repo.index_edit import edit as index_edit
 from ksp.repo.layout import PatchesRepo
+
+_GO_KINDS = (AdvisoryKind.DEPENDENCY, AdvisoryKind.TOOLCHAIN)
 
 
 @dataclass(frozen=True)
@@ -52,21 +50,18 @@ def store(repo: PatchesRepo, lanes: list[MinorLane], groups: dict[str, list[GoRe
           report: StoreReport) -> StoreReport:
     hit = sorted({i for lane in lanes for i in (*lane.findings, *lane.base_findings)})
     with index_edit(repo.index_path, save=False) as document:
-        entries = document.doc["advisories"]
         for ident in hit:
-            existing = entries.get(ident)
-            if existing is not None and existing.get("kind") not in ("dependency", "toolchain"):
+            if document.has(ident) and document.scope(ident).stated not in _GO_KINDS:
                 report.warnings.append(f"{ident} is already an advisory of the project itself; "
                                        "its dependency findings are not merged")
                 continue
-            before = json_types(existing)
+            before = document.snapshot(ident)
             document.upsert(_advisory(ident, groups[ident], lanes))
             for lane in lanes:
                 _set(document, ident, lane, derive.state(repo, lane, ident, groups[ident]), report)
-            after = json_types(entries[ident])
-            if existing is None:
+            if not before.existed:
                 report.added.append(ident)
-            elif after != before:
+            elif document.changes(before) is not None:
                 report.updated.append(ident)
         if (report.added or report.updated) and not report.dry_run:
             document.stage(repo.index_path, document.render())
@@ -90,15 +85,13 @@ def _advisory(ident: str, records: list[GoRecord], lanes: list[MinorLane]) -> Ad
     )
 
 
-def _set(document: IndexDocument, ident: str, lane: MinorLane, new: MinorState,
+def _set(document: IndexEdit, ident: str, lane: MinorLane, new: MinorState,
          report: StoreReport) -> None:
-    minors = document.doc["advisories"][ident].setdefault("minors", CommentedMap())
-    existing = minors.get(str(lane.minor))
-    if existing is None or existing.get("source") == "import":
-        if existing is None or json_types(existing) != json_types(_state_map(new)):
-            document.set_state(ident, lane.minor, new)
+    existing = document.state(ident, lane.minor)
+    if existing is None or existing.source == "import":
+        document.update_state(ident, lane.minor, new)
         return
-    recorded = Status(existing["status"])
+    recorded = existing.status
     if _affected(recorded) != _affected(new.status):
         report.disagreements.append(Disagreement(ident, str(lane.minor), recorded.value,
                                                  new.status.value, new.reason))
@@ -110,7 +103,7 @@ def _affected(status: Status) -> bool | None:
     return status is not Status.NOT_AFFECTED
 
 
-def as_json(report: StoreReport) -> dict[str, Any]:
+def as_json(report: StoreReport) -> dict[str, object]:
     from dataclasses import asdict
 
     return asdict(report)

@@ -12,44 +12,40 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ksp import __version__
 from ksp._files import atomic_write
 from ksp.errors import UsageError
+from ksp.repo import evidence_record as rec
+from ksp.repo import testing_line as testing_line_mod
 from ksp.review import attest
 
 if TYPE_CHECKING:
     from ksp.gate.model import GateRequest, GateResult, MinorResult
-    from ksp.repo.index import IndexDocument
+    from ksp.repo.index_edit import IndexEdit
     from ksp.repo.layout import PatchesRepo
-
-SCHEMA = "ksp-evidence/v1"
-RECORD = "evidence.json"
 
 
 def build(request: GateRequest, result: MinorResult, now: dt.datetime | None = None
-          ) -> dict[str, Any]:
-    from ksp.gate.model import patch_record, step_record
+          ) -> rec.EvidenceRecord:
+    """The minor's evidence record (repo/evidence_record.py holds its types and JSON)."""
+    from ksp.gate.model import patch_entry, step_entry
 
     series = result.series
-    patches = [patch_record(planned, outcome) for planned, outcome in result.patch_results()]
-    steps = [step_record(s) for s in result.steps]
-    return {
-        "schema": SCHEMA, "ksp": __version__,
-        "date": (now or dt.datetime.now(dt.UTC)).replace(microsecond=0).isoformat(),
-        "minor": str(result.minor), "result": "pass" if result.ok else "fail",
-        "upstream": {"url": request.repo.config.upstream, "base_ref": result.base_ref,
-                     "base": result.base, "head": series.head if series else None},
-        "patches": patches, "steps": steps, "go": toolchains(result),
-        "go_setup": result.setup, "warnings": result.toolchain_notes,
-        "error": result.error,
-        "worktree": str(result.worktree) if result.worktree else None,
-        "reuse_key": result.reuse_key or None,  # gate/reuse.py; only a pass is ever reused
-    }
+    return rec.EvidenceRecord(
+        ksp=__version__, date=(now or dt.datetime.now(dt.UTC)).replace(microsecond=0),
+        minor=result.minor, result="pass" if result.ok else "fail",
+        upstream=rec.Upstream(request.repo.config.upstream, result.base_ref, result.base,
+                              series.head if series else None),
+        patches=tuple(patch_entry(p, o) for p, o in result.patch_results()),
+        steps=tuple(step_entry(s) for s in result.steps), go=tuple(toolchains(result)),
+        go_setup=result.setup, warnings=tuple(result.toolchain_notes), error=result.error,
+        worktree=str(result.worktree) if result.worktree else None,
+        reuse_key=result.reuse_key or None,  # gate/reuse.py; only a pass is ever reused
+    )
 
 
 def toolchains(result: MinorResult) -> list[str]:
@@ -60,19 +56,19 @@ def write(request: GateRequest, result: MinorResult) -> tuple[Path, str]:
     """Write the minor's record atomically; returns its path and sha256."""
     from ksp.gate.model import evidence_dir
 
-    data = (json.dumps(build(request, result), indent=2, ensure_ascii=False) + "\n").encode()
-    path = evidence_dir(request, result.minor) / RECORD
+    record = build(request, result)
+    data = rec.dumps(record)
+    path = evidence_dir(request, result.minor) / rec.RECORD
     atomic_write(path, data)
-    attest.write(path.parent, data)  # the same record as an in-toto Statement, for `ksp sign`
-    return path, hashlib.sha256(data).hexdigest()
+    digest = hashlib.sha256(data).hexdigest()
+    attest.write(path.parent, record, digest)  # the record as an in-toto Statement, for `sign`
+    return path, digest
 
 
 def testing_line(result: MinorResult, today: dt.date) -> str:
-    """E.g. `ksp gate pass on 1a2b3c4d5e6f (release-1.30), go1.22.12, 2026-11-22, evidence
-    sha256:…`."""
-    parts = [f"ksp gate pass on {(result.base or '')[:12]} ({result.base_ref})",
-             *toolchains(result), today.isoformat(), f"evidence sha256:{result.evidence_sha256}"]
-    return ", ".join(parts)
+    """The minor's `Testing:` value (repo/testing_line.py)."""
+    return testing_line_mod.render(result.base or "", result.base_ref, toolchains(result),
+                                   today, result.evidence_sha256 or "")
 
 
 def record(repo: PatchesRepo, gate: GateResult, today: dt.date) -> list[Path]:
@@ -84,8 +80,7 @@ def record(repo: PatchesRepo, gate: GateResult, today: dt.date) -> list[Path]:
     Everything is computed first; the patch files and index.yaml are then written as one
     journalled operation under the repo lock (repo/journal.py): both change, or neither.
     """
-    from ksp.repo import index as index_mod
-    from ksp.repo import patchfile
+    from ksp.repo import index_edit, patchfile
 
     if not gate.ok:
         raise UsageError("--record needs a passing gate", hint="fix the failures first")
@@ -100,7 +95,7 @@ def record(repo: PatchesRepo, gate: GateResult, today: dt.date) -> list[Path]:
             updates[planned.path] = _Update(minor, planned.file, text)
     if not updates:
         return []
-    with index_mod.edit(repo.index_path) as document:
+    with index_edit.edit(repo.index_path) as document:
         for update in updates.values():
             digest = hashlib.sha256(update.text.encode("utf-8", "surrogateescape")).hexdigest()
             document.set_patch_sha(update.file, digest)
@@ -132,7 +127,7 @@ def keep(minor: MinorResult) -> Path:
     return kept
 
 
-def _set_patched(document: IndexDocument, update: _Update, digest: str, today: dt.date) -> None:
+def _set_patched(document: IndexEdit, update: _Update, digest: str, today: dt.date) -> None:
     """The patch's advisory is `patched` on the minor (DESIGN: a patch exists here and passed
     the gate). An infrastructure patch changes the index only when it has an entry there."""
     from ksp.model import PATCH_NAME_RE, Advisory, AdvisoryId, MinorState, PatchKind, Status
@@ -143,13 +138,12 @@ def _set_patched(document: IndexDocument, update: _Update, digest: str, today: d
     if folder != minor.folder or match is None:
         return  # outside the minor's folder: the index cannot name it
     advisory = match["id"]
-    entries = document.doc["advisories"]
-    if advisory not in entries:
+    if not document.has(advisory):
         if PatchKind.of(advisory) is PatchKind.INFRASTRUCTURE:
             return
         document.upsert(Advisory(AdvisoryId(advisory), title=advisory,
                                  kind=PatchKind.of(advisory)))
-    old = (entries[advisory].get("minors") or {}).get(str(minor)) or {}
+    old = document.state(advisory, minor)
     document.set_state(advisory, minor, MinorState(
-        Status.PATCHED, patch=update.file, sha256=digest, link=old.get("link"),
+        Status.PATCHED, patch=update.file, sha256=digest, link=old.link if old else None,
         patched_on=today))

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from ksp.gate.select import MinorPlan, PlannedPatch
 from ksp.gate.types import StepOutcome, StepResult
 from ksp.git.series import Outcome, PatchResult, SeriesResult
 from ksp.model import Minor
+from ksp.repo import evidence_record as rec
 from ksp.repo.layout import PatchesRepo
 
 
@@ -89,33 +89,26 @@ class GateResult:
 
 
 def evidence_dir(request: GateRequest, minor: Minor) -> Path:
-    root = request.evidence_dir or request.repo.root / ".ksp" / "evidence"
-    return root / str(minor)
+    return rec.folder(request.evidence_dir or rec.default_root(request.repo.root), minor)
 
 
 def outcome_of(result: PatchResult | None) -> str:
     return result.result.value if result else Outcome.SKIPPED.value
 
 
-def patch_record(planned: PlannedPatch, outcome: PatchResult | None,
-                 missing: str = "") -> dict[str, Any]:
-    """One patch's verdict as JSON: the evidence record and the JSON report both write this."""
-    return {
-        "file": planned.file, "sha256": planned.sha256, "diff_sha256": planned.diff_sha256,
-        "new": planned.new, "result": outcome_of(outcome),
-        "detail": outcome.detail if outcome else missing,
-        "commit": outcome.commit if outcome else None,
-        "failed_hunks": [{"path": h.path, "hunk": h.hunk, "line": h.line}
-                         for h in (outcome.failed_hunks if outcome else ())],
-    }
+def patch_entry(planned: PlannedPatch, outcome: PatchResult | None,
+                missing: str = "") -> rec.PatchEntry:
+    """One patch's verdict: the evidence record and the JSON report both write this."""
+    return rec.PatchEntry(
+        planned.file, planned.sha256, planned.diff_sha256, planned.new, outcome_of(outcome),
+        outcome.detail if outcome else missing, outcome.commit if outcome else None,
+        tuple(rec.FailedHunk(h.path, h.hunk, h.line)
+              for h in (outcome.failed_hunks if outcome else ())))
 
 
-def step_record(step: StepResult) -> dict[str, Any]:
-    """One step as JSON, for the evidence record and the JSON report alike."""
-    return {
-        "name": step.name.value, "result": step.result.value, "command": step.command,
-        "exit_code": step.exit_code, "duration": round(step.duration, 3), "log": step.log,
-        "toolchain": step.toolchain, "detail": step.detail,
-        "failures": [{"package": f.package, "test": f.test, "kind": f.kind.value,
-                      "detail": f.detail} for f in step.failures],
-    }
+def step_entry(step: StepResult) -> rec.StepEntry:
+    """One step, for the evidence record and the JSON report alike."""
+    return rec.StepEntry(
+        step.name.value, step.result.value, step.command, step.exit_code, round(step.duration, 3),
+        step.log, step.toolchain, step.detail,
+        tuple(rec.Failure(f.package, f.test, f.kind.value, f.detail) for f in step.failures))

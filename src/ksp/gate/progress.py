@@ -10,9 +10,13 @@ import os
 import sys
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ksp.model import Minor
+
+if TYPE_CHECKING:  # rich is imported only for a live table on a terminal (start-up)
+    from rich.live import Live
+    from rich.table import Table
 
 PAUSE_AT = "KSP_TEST_PAUSE_AT"  # series | after-series | steps | evidence
 PAUSE_FILE = "KSP_TEST_PAUSE_FILE"  # the run goes on once this file exists
@@ -30,7 +34,7 @@ class Progress:
         self.cancel = threading.Event()
         self._lock = threading.Lock()
         self._phases: dict[Minor, str] = dict.fromkeys(minors, "waiting")
-        self._live: Any = None
+        self._live: Live | None = None
         if live if live is not None else sys.stderr.isatty():
             from rich.console import Console
             from rich.live import Live
@@ -59,7 +63,7 @@ class Progress:
                 print(f"ksp gate: {minor}: {phase}", file=sys.stderr, flush=True)
         pause(phase, self.cancel)
 
-    def _table(self) -> Any:
+    def _table(self) -> Table:
         from rich.table import Table
 
         table = Table(box=None, show_header=False, pad_edge=False)

@@ -16,7 +16,7 @@ import hashlib
 import json
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ksp import __version__
 
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from ksp.gate.model import GateRequest, MinorResult
     from ksp.gate.select import MinorPlan
     from ksp.repo.config import Config
+    from ksp.repo.evidence_record import EvidenceRecord
 
 GO_ENV = ("GOFLAGS", "GOPROXY", "KSP_GOPROXY", "GOTOOLCHAIN", "CGO_ENABLED", "GOOS", "GOARCH",
           "GOPATH", "GOMODCACHE", "GOEXPERIMENT", "KSP_GO_TOOLCHAINS", "CC")
@@ -68,50 +69,45 @@ def toolchain_fingerprint(config: Config) -> list[str]:
 def find(request: GateRequest, plan: MinorPlan, base_ref: str, base: str,
          reuse_key: str) -> MinorResult | None:
     """The minor's latest record as a result, when it is a pass with this very key."""
-    from ksp.gate.evidence import RECORD, SCHEMA
-    from ksp.gate.model import evidence_dir
+    from dataclasses import replace
 
-    path = evidence_dir(request, plan.minor) / RECORD
+    from ksp.errors import FormatError
+    from ksp.gate.model import evidence_dir
+    from ksp.repo import evidence_record as rec
+
+    path = evidence_dir(request, plan.minor) / rec.RECORD
     try:
-        data = path.read_bytes()
-        record = json.loads(data)
-    except (OSError, ValueError):
-        return None
-    if not (isinstance(record, dict) and record.get("schema") == SCHEMA
-            and record.get("reuse_key") == reuse_key and record.get("result") == "pass"
-            and record.get("upstream", {}).get("base") == base):
+        data = rec.read_bytes(path)
+        record = rec.parse(data, path)
+    except (OSError, FormatError):
+        return None  # no record, or one this version cannot read: run again
+    if not (record.reuse_key == reuse_key and record.passed and record.upstream.base == base):
         return None
     try:
         result = _result(record, plan, base_ref, base, request.allow_drift)
-    except (KeyError, TypeError, ValueError):
-        return None  # a record this version cannot read: run again
-    from dataclasses import replace
-
+    except ValueError:
+        return None  # a value this version does not know (an outcome, a step name): run again
     if not result.ok:
         return None  # never a failing record as a pass, whatever its `result` says
     return replace(result, evidence=path, evidence_sha256=hashlib.sha256(data).hexdigest(),
-                   reuse_key=reuse_key, reused=str(record["date"]))
+                   reuse_key=reuse_key, reused=record.date.isoformat())
 
 
-def _result(record: dict[str, Any], plan: MinorPlan, base_ref: str, base: str,
+def _result(record: EvidenceRecord, plan: MinorPlan, base_ref: str, base: str,
             allow_drift: bool) -> MinorResult:
     from ksp.gate.model import MinorResult
     from ksp.gate.types import FailureKind, StepName, StepOutcome, StepResult, TestFailure
     from ksp.git.series import Outcome, PatchResult, SeriesResult
 
-    patches = [PatchResult(p["file"], Outcome(p["result"]), p["detail"], ())
-               for p in record["patches"]]
+    patches = [PatchResult(p.file, Outcome(p.result), p.detail, ()) for p in record.patches]
     if [p.name for p in patches] != [p.file for p in plan.patches]:
         raise ValueError("the record names other patches")
-    notes = tuple(record.get("warnings") or ())
     steps = tuple(StepResult(
-        StepName(s["name"]), StepOutcome(s["result"]), s["command"], s["log"], s["exit_code"],
-        float(s["duration"]), s["toolchain"],
-        tuple(TestFailure(f["package"], f["test"], FailureKind(f["kind"]))
-              for f in s["failures"]),
-        s["detail"], notes if i == 0 else ()) for i, s in enumerate(record["steps"]))
+        StepName(s.name), StepOutcome(s.result), s.command, s.log, s.exit_code, s.duration,
+        s.toolchain, tuple(TestFailure(f.package, f.test, FailureKind(f.kind), f.detail)
+                           for f in s.failures),
+        s.detail, record.warnings if i == 0 else ()) for i, s in enumerate(record.steps))
     if not steps or all(s.result is StepOutcome.SKIPPED for s in steps):
         raise ValueError("nothing was built or tested")
-    series = SeriesResult(base, patches, record["upstream"]["head"], allow_drift=allow_drift)
-    return MinorResult(plan.minor, base_ref, base, plan, series, steps,
-                       setup=str(record.get("go_setup") or ""))
+    series = SeriesResult(base, patches, record.upstream.head, allow_drift=allow_drift)
+    return MinorResult(plan.minor, base_ref, base, plan, series, steps, setup=record.go_setup)

@@ -9,61 +9,55 @@ without a record it is silent.
 from __future__ import annotations
 
 import hashlib
-import json
-import re
 from collections.abc import Iterator
 
 from ksp._files import MAX_FILE_BYTES
+from ksp.errors import FormatError
 from ksp.lint.context import LintContext
 from ksp.lint.findings import Finding
+from ksp.repo import evidence_record as rec
+from ksp.repo import testing_line
 from ksp.repo.patchfile import split
 
 CODE = "KSP190"
-CLAIM_RE = re.compile(
-    r"ksp gate pass on (?P<base>[0-9a-f]{12}) .*evidence sha256:(?P<sha>[0-9a-f]{64})")
 
 
 def check_evidence(ctx: LintContext) -> Iterator[Finding]:
     for entry in ctx.entries():
         patch = ctx.patch(entry) if ctx.in_scope(entry.rel) else None
-        claim = CLAIM_RE.search((patch.header.get("Testing") or "") if patch else "")
+        claim = testing_line.claim((patch.header.get("Testing") or "") if patch else "")
         if claim is None:
             continue
-        folder = ctx.root / ".ksp" / "evidence" / str(entry.minor)
-        record_path = folder / f"{claim['sha']}.json"  # kept by --record
+        folder = rec.folder(rec.default_root(ctx.root), entry.minor)
+        record_path = folder / f"{claim.record_sha256}.json"  # kept by --record
         if not record_path.is_file():
-            record_path = folder / "evidence.json"  # the latest run's
+            record_path = folder / rec.RECORD  # the latest run's
         if not record_path.is_file():
             continue
         if record_path.stat().st_size > MAX_FILE_BYTES:
             continue  # not a record ksp wrote; its sha256 cannot match either
         data = record_path.read_bytes()
-        if hashlib.sha256(data).hexdigest() != claim["sha"]:
+        if hashlib.sha256(data).hexdigest() != claim.record_sha256:
             yield Finding.warning(CODE, entry.rel, "Testing: names evidence that is not the "
                                   "local record (a later gate run replaced it?)",
                                   hint="rerun `ksp gate --record` to refresh the line")
             continue
         try:
-            record = json.loads(data)
-        except (ValueError, RecursionError):  # not JSON, thousands of digits, too deep
-            record = None
-        if not isinstance(record, dict):
-            yield Finding.error(CODE, entry.rel, "Testing: names an evidence record that is not "
-                                "a JSON object", hint="run `ksp gate --record` again")
+            record = rec.parse(data, record_path)
+        except FormatError as exc:
+            yield Finding.error(CODE, entry.rel, f"Testing: names an evidence record that ksp "
+                                f"cannot read ({exc})", hint="run `ksp gate --record` again")
             continue
-        yield from _against(entry.rel, entry.path.read_bytes(), record, claim["base"])
+        yield from _against(entry.rel, entry.path.read_bytes(), record, claim.base)
 
 
-def _against(rel: str, raw: bytes, record: dict[str, object], base: str) -> Iterator[Finding]:
+def _against(rel: str, raw: bytes, record: rec.EvidenceRecord, base: str
+             ) -> Iterator[Finding]:
     diff_sha = hashlib.sha256(split(raw)[1]).hexdigest()
-    patches = record.get("patches")
-    gated = [p for p in patches if isinstance(p, dict) and p.get("file") == rel] \
-        if isinstance(patches, list) else []
-    upstream = record.get("upstream")
-    recorded_base = str(upstream.get("base") or "") if isinstance(upstream, dict) else ""
-    if record.get("result") != "pass" or not recorded_base.startswith(base):
+    gated = [p for p in record.patches if p.file == rel]
+    if not record.passed or not (record.upstream.base or "").startswith(base):
         yield Finding.error(CODE, rel, "Testing: claims a pass that the evidence record does "
                             "not show", hint="run `ksp gate --record` again")
-    elif not gated or gated[0].get("diff_sha256") != diff_sha:
+    elif not gated or gated[0].diff_sha256 != diff_sha:
         yield Finding.error(CODE, rel, "the diff changed after the gate run named in Testing:",
                             hint="run `ksp gate --record` on the patch as it is now")

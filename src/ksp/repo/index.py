@@ -1,7 +1,9 @@
-"""index.yaml: one entry per advisory, a state per minor; round-trip edits keep comments and order.
+"""index.yaml read: one entry per advisory, a state per minor, validated and typed.
 
-The document stays a ruamel round-trip tree so that edits touch only the keys they change; the
-typed view (`advisories()`) is built from it after validating against the shipped JSON Schema.
+`IndexDocument.load` validates the file against the shipped JSON Schema and keeps the parsed
+tree; `advisories()` is the typed view every reader uses. Editors load the same document as a
+ruamel round-trip tree (comments and order kept) through `repo/index_edit.py`, whose typed
+operations are the only code that changes the tree.
 """
 
 from __future__ import annotations
@@ -9,17 +11,15 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
-import re
-from collections.abc import Iterator
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ksp._files import fault, read_text
+from ksp._files import read_text
 from ksp._yaml import (
     block_line,
     checked,
-    dump_yaml,
     json_types,
     line_index,
     load_yaml,
@@ -43,7 +43,6 @@ from ksp.model import (
     Severity,
     Status,
 )
-from ksp.repo.journal import Transaction, transaction
 from ksp.repo.schema import index_schema
 
 EMPTY = "# ksp index: one entry per advisory, a status per minor. See README.md.\n" \
@@ -51,7 +50,6 @@ EMPTY = "# ksp index: one entry per advisory, a status per minor. See README.md.
 
 if TYPE_CHECKING:
     import jsonschema
-    from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 # The round-trip types (ruamel) are imported where an edit needs them: readers load through the
 # content cache and never import the YAML library (~10 ms at every start).
@@ -83,7 +81,7 @@ def _schema_check() -> str:
     return f"index-schema {hashlib.sha256(schema).hexdigest()[:16]}"
 
 
-def _line_of(doc: Any, path: list[Any]) -> int | None:
+def _line_of(doc: object, path: Sequence[str | int]) -> int | None:
     """The line of the deepest node on `path` that ruamel kept a position for."""
     from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
@@ -110,7 +108,6 @@ class IndexDocument:
     text: str | None = None  # the file's text when loaded for reading: lines come from it
     _lines: Any = field(default=None, repr=False, compare=False)
     _typed: dict[AdvisoryId, Advisory] | None = field(default=None, repr=False, compare=False)
-    txn: Transaction | None = None  # the operation an edit() belongs to
 
     @classmethod
     def load(cls, path: Path, *, roundtrip: bool = True) -> IndexDocument:
@@ -144,7 +141,7 @@ class IndexDocument:
                               line=self._line(list(err.absolute_path)),
                               hint="`ksp schema index` prints the schema")
 
-    def _line(self, path: list[Any]) -> int | None:
+    def _line(self, path: Sequence[str | int]) -> int | None:
         if self.text is None:
             return _line_of(self.doc, path)
         line = block_line(self.text, path)  # ksp writes index.yaml in block style: fast
@@ -165,193 +162,11 @@ class IndexDocument:
             self._typed = typed
         return typed
 
-    def line_of(self, *path: Any) -> int | None:
+    def line_of(self, *path: str | int) -> int | None:
         return self._line(["advisories", *path])
-
-    def upsert(self, advisory: Advisory) -> bool:
-        """Add an advisory, or fill the fields it lacks; never overwrites what is there."""
-        from ruamel.yaml.comments import CommentedMap
-
-        entries = self.doc["advisories"]
-        entry = entries.get(advisory.id)
-        created = entry is None
-        if created:
-            entry = CommentedMap()
-            entries[advisory.id] = entry
-        for key, value in _fields(advisory).items():
-            if key in _SCOPE_KEYS and not created:
-                continue  # whose advisory it is: decided together, by set_scope
-            if key not in entry and value not in (None, [], {}):
-                entry[key] = value
-        entry.setdefault("minors", CommentedMap())
-        return created
-
-    def set_state(self, advisory: str, minor: Minor, state: MinorState) -> None:
-        from ruamel.yaml.comments import CommentedMap
-
-        entry = self.doc["advisories"][advisory]
-        minors = entry.setdefault("minors", CommentedMap())
-        minors[str(minor)] = _state_map(state)
-
-    def set_scope(self, advisory: str, scope: AdvisoryKind, project: str | None, *,
-                  imported: bool) -> None:
-        """Whose advisory it is. What the importer finds to be the project's own leaves no keys
-        (the default); what a person decides is written even when it is `project`, and without
-        `source: import`, so that no later import changes it."""
-        entry = self.doc["advisories"][advisory]
-        for key in ("kind", "project", "source"):
-            entry.pop(key, None)
-        if scope is AdvisoryKind.PROJECT and imported:
-            return
-        _insert_after(entry, "title", "kind", scope.value)
-        if project:
-            _insert_after(entry, "kind", "project", _scalar(project))
-        if imported:
-            _insert_after(entry, "project" if project else "kind", "source", "import")
-
-    def drop_state(self, advisory: str, minor: Minor) -> None:
-        minors = self.doc["advisories"][advisory].get("minors")
-        if minors is not None and str(minor) in minors:
-            del minors[str(minor)]
-
-    def add_history(self, advisory: str, decision: Decision) -> None:
-        from ruamel.yaml.comments import CommentedMap, CommentedSeq
-        from ruamel.yaml.scalarstring import DoubleQuotedScalarString
-
-        entry = self.doc["advisories"][advisory]
-        history = entry.setdefault("history", CommentedSeq())
-        # A fresh date object each time: ruamel writes one object met twice as &anchor/*alias,
-        # which our loader refuses.
-        day = dt.date.fromordinal(decision.date.toordinal())
-        item = CommentedMap(date=day, by=_scalar(decision.by))
-        if decision.minor is not None:
-            item["minor"] = DoubleQuotedScalarString(str(decision.minor))
-        if decision.before is not None:
-            item["from"] = decision.before
-        item["to"] = decision.after
-        if decision.why:
-            item["why"] = _scalar(decision.why)
-        history.append(item)
-
-    def set_patch_sha(self, patch: str, digest: str) -> int:
-        """Set the sha256 of every minor state that names `patch`; how many there were."""
-        count = 0
-        for entry in (self.doc.get("advisories") or {}).values():
-            for state in (entry.get("minors") or {}).values():
-                if state.get("patch") == patch:
-                    state["sha256"] = digest
-                    count += 1
-        return count
-
-    def render(self) -> str:
-        return dump_yaml(self.doc)
-
-    def stage(self, path: Path, data: str | bytes) -> None:
-        """Write another file of the repo as part of this edit's operation (repo/journal.py)."""
-        if self.txn is None:
-            raise RuntimeError("stage() outside edit()")
-        self.txn.write(path, data)
-
-
-@contextlib.contextmanager
-def edit(path: Path, *, save: bool = True) -> Iterator[IndexDocument]:
-    """Lock the repo, load, let the caller edit (and stage other files), then write the index
-    and the staged files as one operation, only if the block succeeded."""
-    with transaction(path.parent) as txn:
-        document = IndexDocument.load(path)
-        document.txn = txn
-        fault("locked")
-        yield document
-        if save:
-            txn.write(path, document.render())
 
 
 _PATCH_KINDS = frozenset(k.value for k in PatchKind)
-_SCOPE_KEYS = frozenset({"kind", "project", "source"})
-
-
-def _insert_after(entry: CommentedMap, after: str, key: str, value: Any) -> None:
-    keys = list(entry)
-    entry.insert(keys.index(after) + 1 if after in keys else len(keys), key, value)
-
-
-def _fields(adv: Advisory) -> dict[str, Any]:
-    from ruamel.yaml.comments import CommentedMap
-
-    severity = None
-    if adv.severity:
-        severity = CommentedMap(rating=adv.severity.rating.value)
-        if adv.severity.score is not None:
-            severity["score"] = adv.severity.score
-        if adv.severity.vector:
-            severity["vector"] = _scalar(adv.severity.vector)
-        severity.fa.set_flow_style()
-    upstream = CommentedMap()
-    if adv.fixes:
-        upstream["fixes"] = _flow(list(adv.fixes))
-    if adv.fixed_in:
-        upstream["fixed_in"] = _flow(list(adv.fixed_in))
-    return {
-        "title": adv.title,
-        "kind": adv.kind.value if adv.kind is PatchKind.INFRASTRUCTURE else (
-            adv.scope.value if adv.scope is not AdvisoryKind.PROJECT else None),
-        "project": adv.project,
-        "source": adv.scope_source if adv.scope is not AdvisoryKind.PROJECT else None,
-        "issue": adv.issue,
-        "published": adv.published,
-        "severity": severity,
-        "components": _flow(list(adv.components)) if adv.components else None,
-        "aliases": _flow(list(adv.aliases)) if adv.aliases else None,
-        "reason": adv.reason,
-        "upstream": upstream or None,
-    }
-
-
-_SPECIAL = re.compile(r"[:,\[\]{}#&*!|>'\"%@`]|^[\s?-]|\s$")
-
-
-def _scalar(value: Any) -> Any:
-    """Quote strings that a YAML 1.1 parser (libyaml, PyYAML, editors) would misread in flow."""
-    from ruamel.yaml.scalarstring import DoubleQuotedScalarString
-
-    if isinstance(value, str) and _SPECIAL.search(value):
-        return DoubleQuotedScalarString(value)
-    return value
-
-
-def _flow(items: list[Any]) -> CommentedSeq:
-    from ruamel.yaml.comments import CommentedSeq
-
-    seq = CommentedSeq([_scalar(i) for i in items])
-    seq.fa.set_flow_style()
-    return seq
-
-
-def _state_map(state: MinorState) -> CommentedMap:
-    from ruamel.yaml.comments import CommentedMap
-
-    out = CommentedMap(status=state.status.value)
-    for key in ("patch", "sha256", "reason", "link", "source", "module", "version",
-                "fixed_version"):
-        if getattr(state, key):
-            out[key] = _scalar(getattr(state, key))
-    if state.justification:
-        out["justification"] = state.justification.value
-    if state.patched_on:
-        out["patched_on"] = state.patched_on
-    if state.also:
-        out["also"] = CommentedMap(
-            (m.module, CommentedMap(version=m.version, **(
-                {"fixed_version": m.fixed_version} if m.fixed_version else {})))
-            for m in state.also)
-    if state.binaries:  # a binary that does not link the package: its reach alone (the state's
-        # reason names the packages), so that a tree with many binaries keeps a small index
-        out["binaries"] = CommentedMap(
-            (b.binary, b.reach.value if b.reach is Reach.NOT_IMPORTED else
-             CommentedMap(reach=b.reach.value, evidence=_scalar(b.evidence)))
-            for b in state.binaries)
-    out.fa.set_flow_style()
-    return out
 
 
 def _date(value: Any) -> dt.date | None:
@@ -381,7 +196,8 @@ def _advisory(key: str, entry: dict[str, Any]) -> Advisory:
         fixed_in=tuple(upstream.get("fixed_in") or ()),
         aliases=tuple(entry.get("aliases") or ()),
         reason=entry.get("reason"),
-        minors={Minor.parse(str(m)): _state(s) for m, s in (entry.get("minors") or {}).items()},
+        minors={Minor.parse(str(m)): parse_state(s)
+                for m, s in (entry.get("minors") or {}).items()},
     )
 
 
@@ -393,7 +209,8 @@ def _decision(d: dict[str, Any]) -> Decision:
                     before=d.get("from"), why=d.get("why"))
 
 
-def _state(s: dict[str, Any]) -> MinorState:
+def parse_state(s: dict[str, Any]) -> MinorState:
+    """A minor's state as read from a validated index (the editor reads states through it)."""
     return MinorState(
         status=Status(s["status"]),
         patch=s.get("patch"),
@@ -410,9 +227,6 @@ def _state(s: dict[str, Any]) -> MinorState:
                    for name, m in (s.get("also") or {}).items()),
         binaries=tuple(_binary(str(name), b) for name, b in (s.get("binaries") or {}).items()),
     )
-
-
-_ADVISORY_KINDS = {k.value for k in AdvisoryKind}
 
 
 def _binary(name: str, value: Any) -> BinaryState:

@@ -6,8 +6,6 @@ validates with the same schema, so the two never disagree.
 
 from __future__ import annotations
 
-from typing import Any
-
 from ksp.model import (
     ADVISORY_ID_RE,
     AdvisoryKind,
@@ -23,7 +21,7 @@ DATE = {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
 URL_LIST = {"type": "array", "items": {"type": "string", "minLength": 1}}
 
 
-def _minor_state() -> dict[str, Any]:
+def _minor_state() -> dict[str, object]:
     return {
         "type": "object",
         "additionalProperties": False,
@@ -71,7 +69,7 @@ def _minor_state() -> dict[str, Any]:
     }
 
 
-def _history() -> dict[str, Any]:
+def _history() -> dict[str, object]:
     """`ksp triage`'s record: who changed what, when, from what to what, and why."""
     one_line = {"type": "string", "minLength": 1, "pattern": r"^[^\n\r]*$"}
     return {
@@ -92,7 +90,7 @@ def _history() -> dict[str, Any]:
     }
 
 
-def index_schema() -> dict[str, Any]:
+def index_schema() -> dict[str, object]:
     advisory = {
         "type": "object",
         "additionalProperties": False,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ksp.backport.model import (
     BackportResult,
@@ -21,7 +21,7 @@ _STYLE = {"already-applied": "green", "clean": "green", "adjusted": "yellow", "c
           "error": "magenta", "skipped": "dim"}
 
 
-def to_json(result: BackportResult) -> dict[str, Any]:
+def to_json(result: BackportResult) -> dict[str, object]:
     """`{"advisory", "targets": [{"minor", "branch", "result", "commits", "prerequisites",
     "patch", …}]}`: the documented contract, plus fields that only add."""
     return {
@@ -35,7 +35,7 @@ def to_json(result: BackportResult) -> dict[str, Any]:
     }
 
 
-def _target(t: TargetResult) -> dict[str, Any]:
+def _target(t: TargetResult) -> dict[str, object]:
     return {
         "minor": str(t.minor),
         "branch": t.branch,
@@ -58,7 +58,7 @@ def _target(t: TargetResult) -> dict[str, Any]:
     }
 
 
-def _commit(c: CommitResult) -> dict[str, Any]:
+def _commit(c: CommitResult) -> dict[str, object]:
     return {
         "sha": c.sha,
         "result": c.result.value,
@@ -72,10 +72,10 @@ def _commit(c: CommitResult) -> dict[str, Any]:
     }
 
 
-def _evidence(evidence: Evidence | None) -> dict[str, Any] | None:
+def _evidence(evidence: Evidence | None) -> dict[str, object] | None:
     if evidence is None:
         return None
-    out: dict[str, Any] = {"by": evidence.by}
+    out: dict[str, object] = {"by": evidence.by}
     if evidence.commit:
         out["commit"] = evidence.commit
     if evidence.patch:
@@ -85,7 +85,7 @@ def _evidence(evidence: Evidence | None) -> dict[str, Any] | None:
     return out
 
 
-def _bump(bump: DependencyBump | None) -> dict[str, Any] | None:
+def _bump(bump: DependencyBump | None) -> object:
     return plain(bump) if bump else None
 
 
@@ -176,7 +176,7 @@ def _said(e: Evidence) -> str:
     return f"{where}: {what}" if where else what
 
 
-def continued_json(done: Continued) -> dict[str, Any]:
+def continued_json(done: Continued) -> dict[str, object]:
     return {"advisory": done.advisory, "minor": str(done.minor), "patch": done.patch,
             "worktree": done.worktree, "conflicts": list(done.conflicts), "note": done.note}
 

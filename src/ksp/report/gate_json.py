@@ -4,13 +4,13 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
-from ksp.gate.model import GateResult, MinorResult, patch_record, step_record
+from ksp.gate.model import GateResult, MinorResult, patch_entry, step_entry
+from ksp.repo.evidence_record import patch_json, step_json
 
 
-def data(result: GateResult) -> dict[str, Any]:
-    out: dict[str, Any] = {"result": "pass" if result.ok else "fail",
+def data(result: GateResult) -> dict[str, object]:
+    out: dict[str, object] = {"result": "pass" if result.ok else "fail",
                            "upstream": result.upstream,
                            "minors": [_minor(m) for m in result.minors]}
     if result.note:
@@ -18,11 +18,11 @@ def data(result: GateResult) -> dict[str, Any]:
     return out
 
 
-def _minor(m: MinorResult) -> dict[str, Any]:
+def _minor(m: MinorResult) -> dict[str, object]:
     series = m.series
-    patches = [patch_record(planned, outcome, m.error or "")
+    patches = [patch_json(patch_entry(planned, outcome, m.error or ""))
                for planned, outcome in m.patch_results()]
-    steps = [step_record(s) for s in m.steps]
+    steps = [step_json(step_entry(s)) for s in m.steps]
     return {
         "minor": str(m.minor), "base_ref": m.base_ref, "base": m.base,
         "warnings": m.toolchain_notes, "go_setup": m.setup,

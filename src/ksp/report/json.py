@@ -7,10 +7,9 @@ import datetime as dt
 import enum
 import json
 from pathlib import Path
-from typing import Any
 
 
-def plain(value: Any) -> Any:
+def plain(value: object) -> object:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, tuple) and hasattr(value, "_fields"):  # a NamedTuple record
@@ -28,5 +27,5 @@ def plain(value: Any) -> Any:
     return value
 
 
-def dumps(value: Any) -> str:
+def dumps(value: object) -> str:
     return json.dumps(plain(value), indent=2, ensure_ascii=False) + "\n"

@@ -11,7 +11,6 @@ import json
 import uuid
 from functools import cache
 from importlib import resources
-from typing import Any
 
 import jsonschema
 
@@ -21,8 +20,8 @@ from ksp.vex import Product, Statement, VexResult
 CONTEXT = "https://openvex.dev/ns/v0.2.0"
 
 
-def _product(product: Product) -> dict[str, Any]:
-    out: dict[str, Any] = {"@id": product.id, "identifiers": {"purl": product.id}}
+def _product(product: Product) -> dict[str, object]:
+    out: dict[str, object] = {"@id": product.id, "identifiers": {"purl": product.id}}
     if product.sha256:
         out["hashes"] = {"sha-256": product.sha256}
     if product.subcomponents:
@@ -31,13 +30,13 @@ def _product(product: Product) -> dict[str, Any]:
     return out
 
 
-def _statement(stmt: Statement) -> dict[str, Any]:
-    vulnerability: dict[str, Any] = {"name": stmt.advisory}
+def _statement(stmt: Statement) -> dict[str, object]:
+    vulnerability: dict[str, object] = {"name": stmt.advisory}
     if stmt.advisory.startswith("CVE-"):
         vulnerability["@id"] = f"https://www.cve.org/CVERecord?id={stmt.advisory}"
     if stmt.aliases:
         vulnerability["aliases"] = list(dict.fromkeys(stmt.aliases))
-    out: dict[str, Any] = {"vulnerability": vulnerability, "products": [_product(stmt.product)],
+    out: dict[str, object] = {"vulnerability": vulnerability, "products": [_product(stmt.product)],
                            "status": stmt.status}
     for key in ("justification", "impact_statement", "action_statement", "status_notes"):
         if getattr(stmt, key):
@@ -45,7 +44,7 @@ def _statement(stmt: Statement) -> dict[str, Any]:
     return out
 
 
-def document(result: VexResult) -> dict[str, Any]:
+def document(result: VexResult) -> dict[str, object]:
     statements = [_statement(s) for s in result.statements]
     scope = "broad" if result.broad else "pinned"
     digest = hashlib.sha256(json.dumps(
@@ -66,13 +65,13 @@ def document(result: VexResult) -> dict[str, Any]:
 
 
 @cache
-def schema() -> dict[str, Any]:
+def schema() -> dict[str, object]:
     text = (resources.files("ksp") / "data" / "openvex-0.2.0.schema.json").read_text("utf-8")
-    data: dict[str, Any] = json.loads(text)
+    data: dict[str, object] = json.loads(text)
     return data
 
 
-def errors(doc: dict[str, Any]) -> list[str]:
+def errors(doc: dict[str, object]) -> list[str]:
     validator = jsonschema.Draft202012Validator(schema(),
                                                 format_checker=jsonschema.FormatChecker())
     return [f"{'.'.join(str(p) for p in e.absolute_path) or '(top)'}: {e.message}"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -12,9 +11,9 @@ from ksp.model import Advisory, Decision
 from ksp.triage import Result
 
 
-def decision(d: Decision) -> dict[str, Any]:
+def decision(d: Decision) -> dict[str, object]:
     """One history entry as index.yaml spells it (`from`/`to`, the minor as "1.32")."""
-    out: dict[str, Any] = {"date": d.date.isoformat(), "by": d.by}
+    out: dict[str, object] = {"date": d.date.isoformat(), "by": d.by}
     if d.minor is not None:
         out["minor"] = str(d.minor)
     out["from"] = d.before
@@ -23,7 +22,7 @@ def decision(d: Decision) -> dict[str, Any]:
     return out
 
 
-def result_json(result: Result) -> dict[str, Any]:
+def result_json(result: Result) -> dict[str, object]:
     return {"advisory": result.advisory, "written": result.written,
             "changes": [decision(d) for d in result.changes],
             "skipped": [{"minor": str(s.minor), "why": s.why} for s in result.skipped]}
@@ -44,7 +43,7 @@ def result_text(result: Result) -> str:
     return "\n".join(lines)
 
 
-def history_json(advisory: Advisory) -> dict[str, Any]:
+def history_json(advisory: Advisory) -> dict[str, object]:
     return {"advisory": advisory.id, "kind": advisory.scope.value, "project": advisory.project,
             "history": [decision(d) for d in advisory.history]}
 

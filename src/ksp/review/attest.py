@@ -17,15 +17,14 @@ diff, so an attestation matches a series by base commit and each patch's diff di
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from ksp._files import atomic_write
 from ksp.errors import FormatError
 from ksp.model import Minor
+from ksp.repo.evidence_record import RECORD, EvidenceRecord
 from ksp.review.manifest import Entry, Manifest
 
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
@@ -34,17 +33,16 @@ LOCAL = "attestation.intoto.json"  # next to the gate's evidence.json
 COMMITTED = "GATE.intoto.json"  # in the minor's folder
 
 
-def statement(record: dict[str, Any], record_sha256: str) -> dict[str, Any] | None:
+def statement(record: EvidenceRecord, record_sha256: str) -> dict[str, object] | None:
     """The Statement for one minor's evidence record; None when the record has no base."""
-    upstream = record.get("upstream") or {}
-    if not upstream.get("base"):
+    upstream = record.upstream
+    if not upstream.base:
         return None
-    minor = Minor.parse(str(record["minor"]))
-    patches = [p for p in record.get("patches") or [] if isinstance(p, dict)]
-    entries = tuple(Entry(str(p["file"]).rsplit("/", 1)[-1], str(p["sha256"]),
-                          str(p["diff_sha256"])) for p in patches)
-    manifest = Manifest(minor, str(upstream.get("base_ref")), str(upstream["base"]), entries)
-    subject: list[dict[str, Any]] = [{"name": f"{minor.folder}/SERIES",
+    minor = record.minor
+    entries = tuple(Entry(p.file.rsplit("/", 1)[-1], p.sha256, p.diff_sha256)
+                    for p in record.patches)
+    manifest = Manifest(minor, upstream.base_ref, upstream.base, entries)
+    subject: list[dict[str, object]] = [{"name": f"{minor.folder}/SERIES",
                                       "digest": {"sha256": manifest.sha256}}]
     subject += [{"name": f"{minor.folder}/{e.name}", "digest": {"sha256": e.sha256},
                  "annotations": {"diff_sha256": e.diff_sha256, "position": i}}
@@ -53,35 +51,34 @@ def statement(record: dict[str, Any], record_sha256: str) -> dict[str, Any] | No
             "predicate": _predicate(record, record_sha256, manifest)}
 
 
-def _predicate(record: dict[str, Any], record_sha256: str, manifest: Manifest
-               ) -> dict[str, Any]:
-    upstream = record.get("upstream") or {}
+def _predicate(record: EvidenceRecord, record_sha256: str, manifest: Manifest
+               ) -> dict[str, object]:
     passed, warned, failed = [], [], []
-    for step in record.get("steps") or []:
-        name = " ".join(str(x) for x in (step.get("name"), step.get("toolchain")) if x)
-        kinds = {f.get("kind") for f in step.get("failures") or []}
-        if step.get("result") == "fail":
+    for step in record.steps:
+        name = " ".join(x for x in (step.name, step.toolchain) if x)
+        kinds = {f.kind for f in step.failures}
+        if step.result == "fail":
             failed.append(name)
-        elif step.get("result") == "pass" and kinds:
-            warned.append(f"{name} ({', '.join(sorted(str(k) for k in kinds))} failures)")
-        elif step.get("result") == "pass":
+        elif step.result == "pass" and kinds:
+            warned.append(f"{name} ({', '.join(sorted(kinds))} failures)")
+        elif step.result == "pass":
             passed.append(name)
     configuration = [
-        {"name": f"upstream {manifest.base_ref}", "uri": str(upstream.get("url") or ""),
+        {"name": f"upstream {manifest.base_ref}", "uri": record.upstream.url,
          "digest": {"gitCommit": manifest.base_commit}},
-        {"name": f".ksp/evidence/{manifest.minor}/evidence.json",
+        {"name": f".ksp/evidence/{manifest.minor}/{RECORD}",
          "digest": {"sha256": record_sha256},
-         "annotations": {"ksp": str(record.get("ksp")), "date": str(record.get("date"))}},
-        *({"name": "toolchain", "uri": f"go:{go}"} for go in record.get("go") or []),
+         "annotations": {"ksp": record.ksp, "date": record.date.isoformat()}},
+        *({"name": "toolchain", "uri": f"go:{go}"} for go in record.go),
     ]
-    return {"result": "PASSED" if record.get("result") == "pass" else "FAILED",
+    return {"result": "PASSED" if record.passed else "FAILED",
             "configuration": configuration, "passedTests": passed, "warnedTests": warned,
             "failedTests": failed}
 
 
-def write(folder: Path, record_bytes: bytes) -> Path | None:
+def write(folder: Path, record: EvidenceRecord, record_sha256: str) -> Path | None:
     """Called by the gate's evidence writer: the Statement next to the record."""
-    data = statement(json.loads(record_bytes), hashlib.sha256(record_bytes).hexdigest())
+    data = statement(record, record_sha256)
     if data is None:
         return None
     path = folder / LOCAL

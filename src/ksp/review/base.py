@@ -14,6 +14,7 @@ from ksp.errors import KspError, UsageError
 from ksp.git._run import git, is_repo
 from ksp.model import Minor
 from ksp.repo import PatchesRepo
+from ksp.repo import evidence_record as evidence
 from ksp.review import attest
 from ksp.review import manifest as manifest_mod
 from ksp.review.manifest import Entry
@@ -24,7 +25,7 @@ def resolve_base(repo: PatchesRepo, minor: Minor, entries: tuple[Entry, ...],
     if upstream is not None:
         return _from_clone(repo, minor, upstream)
     tested = tuple((e.name, e.diff_sha256) for e in entries)
-    for path in (repo.root / ".ksp" / "evidence" / str(minor) / attest.LOCAL,
+    for path in (evidence.folder(evidence.default_root(repo.root), minor) / attest.LOCAL,
                  repo.root / minor.folder / attest.COMMITTED):
         if path.is_file():
             try:
