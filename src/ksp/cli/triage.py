@@ -6,6 +6,8 @@ import argparse
 from typing import TYPE_CHECKING
 
 from ksp.cli import _common
+from ksp.errors import TriageError
+from ksp.model import Minor
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -59,15 +61,13 @@ def register(sub: _common.Subcommands) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ksp import triage
-    from ksp.report import triage as report
+    from ksp import triage  # lazy: 21.6 ms of start-up
+    from ksp.report import triage as report  # lazy: 41.2 ms of start-up
 
     repo = _common.repo_required(args)
     if args.history:
         if any((args.status, args.kind, args.minor, args.all_minors, args.note,
                 args.justification)):
-            from ksp.errors import TriageError
-
             raise TriageError("--history shows decisions; it takes no decision options")
         advisory = triage.history(repo, args.advisory)
         _emit(args, report.history_json(advisory), lambda: report.history_text(advisory))
@@ -90,9 +90,6 @@ def _emit(args: argparse.Namespace, data: object, text: Callable[[], str]) -> No
 
 
 def _minor(text: str) -> Minor:
-    from ksp.errors import TriageError
-    from ksp.model import Minor
-
     try:
         return Minor.parse(text)
     except ValueError as exc:
@@ -100,8 +97,7 @@ def _minor(text: str) -> Minor:
 
 
 def _default_by(repo: PatchesRepo) -> str:
-    from ksp.errors import TriageError
-    from ksp.headerfields import default_fixer
+    from ksp.headerfields import default_fixer  # lazy: 21.3 ms of start-up
 
     by = default_fixer(repo.root)
     if not by:

@@ -41,13 +41,13 @@ def register(sub: _common.Subcommands) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ksp import vex
-    from ksp._files import atomic_write
-    from ksp.report import openvex
+    from ksp import vex  # lazy: 23.5 ms of start-up
+    from ksp._files import atomic_write  # lazy: 0.9 ms of start-up
+    from ksp.report import openvex  # lazy: 66.8 ms of start-up
 
     repo = _common.repo_required(args)
     if args.out:
-        from ksp.repo.outputs import check_out
+        from ksp.repo.outputs import check_out  # lazy: 12.4 ms of start-up
 
         check_out(args.out, repo.root)  # before any work: nothing is written on refusal
     result = vex.build(repo, args.minor, base=args.base, artifacts=tuple(args.artifact),

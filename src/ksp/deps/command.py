@@ -14,7 +14,7 @@ from pathlib import Path
 import semver
 
 from ksp.deps import fix as fix_mod
-from ksp.deps import gopolicy
+from ksp.deps import gopolicy, vulndb
 from ksp.deps.inventory import Inventory, ModuleUse
 from ksp.deps.lane import inventories
 from ksp.deps.match import vulnerable
@@ -79,8 +79,6 @@ def run(repo: PatchesRepo, upstream: Path, minors: list[Minor], today: dt.date, 
         log: Callable[[str], None] | None = None) -> DepsResult:
     records = None
     if vulndb_source:
-        from ksp.deps import vulndb
-
         records = vulndb.join(vulndb.load(vulndb_source))
     shadow = Shadow.open(upstream)
     advisories = [a for a in repo.advisories().values() if a.scope.is_go]

@@ -11,7 +11,7 @@ that fixes it, proposed as an `INFRA-go-<version>` toolchain bump that the gate 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import semver
 
@@ -133,6 +133,4 @@ class Finder:
 
 
 def _with(fix: Fix, **changes: object) -> Fix:
-    from dataclasses import replace
-
     return replace(fix, **changes)  # type: ignore[arg-type]

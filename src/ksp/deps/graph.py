@@ -10,6 +10,7 @@ library, not necessarily the minor's (its import structure changes little betwee
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -41,7 +42,6 @@ def tree_graph(shadow: Shadow, config: Config, minor: Minor, commit: str) -> goi
 
 def std_graph() -> dict[str, tuple[str, ...]]:
     """Standard-library package -> its imports, from the Go on PATH (cached by version)."""
-    import shutil
 
     go = shutil.which("go")
     if go is None:

@@ -19,6 +19,7 @@ from ksp.deps.match import Finding, match
 from ksp.deps.vulndb import GoRecord
 from ksp.errors import KspError
 from ksp.gate import goimports
+from ksp.gate.run import _base_ref
 from ksp.git._run import split_z
 from ksp.git.shadow import ObjectReader, Shadow
 from ksp.model import BinaryState, Minor
@@ -46,8 +47,6 @@ class MinorLane:
 
 def point(repo: PatchesRepo, shadow: Shadow, minor: Minor, base_mode: str | None = None
           ) -> Point:
-    from ksp.gate.run import _base_ref
-
     base_ref = _base_ref(shadow, repo.config, minor, base_mode or repo.config.base)
     base = shadow.resolve(base_ref)
     head, count = series_head(repo, shadow, minor, base)

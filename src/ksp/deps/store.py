@@ -11,7 +11,7 @@ something changed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 from ksp.deps import derive
 from ksp.deps.lane import MinorLane
@@ -104,6 +104,4 @@ def _affected(status: Status) -> bool | None:
 
 
 def as_json(report: StoreReport) -> dict[str, object]:
-    from dataclasses import asdict
-
     return asdict(report)

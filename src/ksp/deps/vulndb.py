@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ksp._files import read_text
+from ksp._files import atomic_write, cache_dir, read_text
 from ksp.advisories import _json
 from ksp.advisories.osv import validate
 from ksp.advisories.records import parse_timestamp
@@ -72,8 +72,6 @@ def load(source: str) -> list[GoRecord]:
 
 
 def _cache_file() -> Path:
-    from ksp._files import cache_dir
-
     return cache_dir() / "vulndb" / "validated.json"
 
 
@@ -85,8 +83,6 @@ def _validated() -> set[str]:
 
 
 def _remember(digests: set[str]) -> None:
-    from ksp._files import atomic_write
-
     path = _cache_file()
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(path, json.dumps(sorted(digests)))

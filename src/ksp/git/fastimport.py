@@ -7,9 +7,11 @@ that the same series on the same base gives the same shas (evidence and worktree
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 from contextlib import AbstractContextManager
 
+from ksp._files import cache_dir, flock
 from ksp.git.shadow import Shadow
 
 COMMITTER = "ksp <ksp@localhost>"
@@ -26,9 +28,6 @@ def _quote(path: str) -> bytes:
 def _one_at_a_time(shadow: Shadow) -> AbstractContextManager[None]:
     """Two runs writing the same series (parallel backports or gates of one minor) make the same
     pack, and the second fast-import dies on the first one's `.keep` file: one at a time."""
-    import hashlib
-
-    from ksp._files import cache_dir, flock
 
     # In ksp's cache, not the repository: `ksp apply` writes into a consumer's, and leaves no file.
     key = hashlib.sha256(str(shadow.path.resolve()).encode()).hexdigest()[:24]

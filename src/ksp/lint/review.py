@@ -12,6 +12,7 @@ import datetime as dt
 from collections.abc import Iterator
 
 from ksp.errors import KspError
+from ksp.git._run import git, split_z
 from ksp.lint.context import LintContext
 from ksp.lint.findings import Finding, from_error
 from ksp.review import sshsig
@@ -53,8 +54,6 @@ def _finding(ctx: LintContext, p: Problem) -> Finding:
 
 
 def _since(ctx: LintContext, base: str, trust: trust_mod.Trust) -> Iterator[Finding]:
-    from ksp.git._run import git, split_z
-
     listed = git(ctx.root, "ls-tree", "-r", "-z", "--name-only", base).stdout
     for rel in split_z(listed):
         folder, _, name = rel.rpartition("/")

@@ -17,6 +17,7 @@ from ksp.coverage import Cell, Coverage
 from ksp.model import Status, Window
 from ksp.report import _table
 from ksp.report._table import CellValue
+from ksp.report.json import dumps
 
 DISCLAIMER = ("Community maintained, not officially supported, provided without warranty; "
               "upgrading to a supported version is strongly recommended.")
@@ -41,8 +42,6 @@ def render(result: Coverage, fmt: Format, *, color: bool = False) -> str:
     if fmt is Format.TEXT:
         return text(result, color=color)
     if fmt is Format.JSON:
-        from ksp.report.json import dumps
-
         return dumps(result)
     if fmt is Format.MARKDOWN:
         return markdown(result)

@@ -82,7 +82,7 @@ def parse(data: bytes, path: Path) -> Envelope:
 
 def default_key(root: Path) -> Path:
     """git's `user.signingkey` for the patches repo (the key git signs commits with)."""
-    from ksp.git._run import git
+    from ksp.git._run import git  # lazy: 2.5 ms of start-up
 
     proc = git(root, "config", "--get", "user.signingkey", check=False)
     value = proc.stdout.strip()

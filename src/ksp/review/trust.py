@@ -17,10 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ksp._files import read_text
+from ksp._yaml import load_yaml
 from ksp.errors import FormatError
 from ksp.git._run import git
 from ksp.repo import config as config_mod
 from ksp.repo.config import Review
+from ksp.repo.trusted import read_trusted
 from ksp.review import owners as owners_mod
 from ksp.review.owners import OWNERS, OWNERS_ALIASES, Owners
 
@@ -70,8 +72,6 @@ def load(root: Path, base: str | None = None, allowed_signers: Path | None = Non
     if base is None:
         review = config_mod.load(root / "ksp.yaml").review
     else:
-        from ksp._yaml import load_yaml
-
         text = read("ksp.yaml")
         review = config_mod.parse(load_yaml(root / "ksp.yaml", text=text),
                                   root / "ksp.yaml").review if text else Review()
@@ -131,6 +131,5 @@ def merge_base(root: Path, ref: str) -> str:
 def _read_base(root: Path, relpath: str, base: str) -> bytes | None:
     """`relpath` as committed in `base`; None when absent there (one reader of trusted files,
     with its size limit: `ksp.repo.trusted`)."""
-    from ksp.repo.trusted import read_trusted
 
     return read_trusted(root, relpath, base)

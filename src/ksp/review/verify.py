@@ -16,6 +16,7 @@ from ksp.errors import KspError
 from ksp.model import Minor
 from ksp.repo import PatchesRepo, patchfile
 from ksp.review import attest, manifest, rules, sshsig
+from ksp.review import trust as trust_mod
 from ksp.review.manifest import SERIES, Manifest
 from ksp.review.owners import handles
 from ksp.review.trust import Trust
@@ -236,7 +237,6 @@ def require_signed(repo: PatchesRepo, minor: Minor, allowed_signers: Path | None
                    ) -> MinorReview:
     """The minor's review, or UnsignedSeries naming the first problem and who signed what.
     Here an unsigned series and an unsigned attestation are errors too."""
-    from ksp.review import trust as trust_mod
 
     result = review_minor(repo, minor, trust_mod.load(repo.root, None, allowed_signers))
     strict = {"KSP614", "KSP621"}
