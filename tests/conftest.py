@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,21 @@ import _realparts
 _GOCACHE = os.environ.get("GOCACHE") or str(
     Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "go-build"
 )
+
+
+GIT_IDENTITY = {"GIT_AUTHOR_NAME": "Test Fixer", "GIT_AUTHOR_EMAIL": "fixer@example.com",
+                "GIT_COMMITTER_NAME": "Test Fixer", "GIT_COMMITTER_EMAIL": "fixer@example.com"}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Module- and session-scoped fixtures run before the per-test isolation below: git gets an
+    identity and no user or system configuration for the whole run (in every xdist worker), so a
+    machine without a global git identity (a fresh CI runner) builds them the same way."""
+    home = Path(tempfile.mkdtemp(prefix="ksp-tests-git-"))
+    (home / ".gitconfig").write_text("[init]\n\tdefaultBranch = main\n")
+    os.environ.update(GIT_IDENTITY, GIT_CONFIG_NOSYSTEM="1",
+                      GIT_CONFIG_GLOBAL=str(home / ".gitconfig"))
+    config.add_cleanup(lambda: shutil.rmtree(home, ignore_errors=True))
 
 
 @pytest.fixture(autouse=True)
@@ -28,8 +45,7 @@ def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(home / ".gitconfig"))
     for key, value in {
-        "GIT_AUTHOR_NAME": "Test Fixer", "GIT_AUTHOR_EMAIL": "fixer@example.com",
-        "GIT_COMMITTER_NAME": "Test Fixer", "GIT_COMMITTER_EMAIL": "fixer@example.com",
+        **GIT_IDENTITY,
         "GIT_AUTHOR_DATE": "2026-01-01T00:00:00Z", "GIT_COMMITTER_DATE": "2026-01-01T00:00:00Z",
     }.items():
         monkeypatch.setenv(key, value)
