@@ -6,8 +6,16 @@ from __future__ import annotations
 import hashlib
 import subprocess
 from pathlib import Path
+from typing import Any
 
-from ksp.model import PatchKind
+import pytest
+
+from ksp.cli.main import main
+from ksp.gate.steps import run_steps
+from ksp.gate.types import StepsOutcome, StepsRequest
+from ksp.git.series import PatchInput, apply_series
+from ksp.git.shadow import Shadow
+from ksp.model import Minor, PatchKind
 from ksp.repo import profile_text
 from ksp.repo.index import EMPTY
 from ksp.repo.patchfile import new_header
@@ -94,3 +102,25 @@ def dirty(repo: Path, hotspot: str) -> None:
     git(repo, "add", "staged.txt")
     (repo / hotspot).write_text((repo / hotspot).read_text() + "// local edit\n")
     git(repo, "worktree", "add", "-q", "--detach", str(repo.parent / "linked"), "HEAD")
+
+
+def gate_cli(capsys: pytest.CaptureFixture[str], repo: Path, upstream: Path, *args: str,
+             fmt: str = "json") -> tuple[int, str]:
+    """`ksp gate` in-process on the patches repo and upstream: its exit code and stdout."""
+    capsys.readouterr()
+    rc = main(["gate", "--repo", str(repo), "--upstream", str(upstream), "--format", fmt,
+               *args])
+    return rc, capsys.readouterr().out
+
+
+def steps_on(upstream: Path, branch: str, minor: str, patches: list[str], logs: Path,
+             config: Any, **options: Any) -> StepsOutcome:
+    """The gate's steps on the branch + `patches` (written by the series engine, which must
+    apply them), without the CLI: what a steps test looks at."""
+    shadow = Shadow.open(upstream)
+    base = shadow.resolve(branch)
+    series = apply_series(shadow, base, [PatchInput(f"{i:04d}.patch", p.encode())
+                                         for i, p in enumerate(patches, 1)])
+    assert series.ok and series.head
+    return run_steps(StepsRequest(shadow, Minor.parse(minor), config, base, series.head,
+                                  series.changed, logs, **options))

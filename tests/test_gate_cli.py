@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from _gatekit import add_patch, commit_all, git, make_patches_repo
+from _gatekit import add_patch, commit_all, gate_cli, git, make_patches_repo
 from factories.goupstream import (
     Upstream,
     good_patch,
@@ -35,9 +35,7 @@ def repo(tmp_path: Path) -> Path:
 
 def gate(capsys: pytest.CaptureFixture[str], repo: Path, up: Upstream, *args: str,
          fmt: str = "json") -> tuple[int, str]:
-    capsys.readouterr()
-    rc = main(["gate", "--repo", str(repo), "--upstream", str(up.path), "--format", fmt, *args])
-    return rc, capsys.readouterr().out
+    return gate_cli(capsys, repo, up.path, *args, fmt=fmt)
 
 
 def bad_context(up: Upstream, minor: str) -> str:

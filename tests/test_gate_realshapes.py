@@ -14,13 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from _gatekit import steps_on
 from factories.gitenv import _user_gocache
 from factories.goupstream import Upstream, make_go_upstream
 from ksp.gate import diagnose
-from ksp.gate.steps import run_steps
-from ksp.gate.types import StepName, StepOutcome, StepResult, StepsOutcome, StepsRequest
-from ksp.git.series import PatchInput, apply_series
-from ksp.git.shadow import Shadow
+from ksp.gate.types import StepName, StepOutcome, StepResult, StepsOutcome
 from ksp.model import Minor
 from ksp.repo.config import Config, MinorSettings, default_commands
 
@@ -49,14 +47,8 @@ def go_caches(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 def gate(up: Upstream, minor: str, patch: str, tmp_path: Path, cfg: Config | None = None,
          **kw: object) -> StepsOutcome:
-    shadow = Shadow.open(up.path)
-    base = shadow.resolve(up.branch(minor))
-    series = apply_series(shadow, base, [PatchInput("0001.patch", patch.encode())])
-    assert series.ok and series.head
-    request = StepsRequest(shadow, Minor.parse(minor), cfg or config(), base, series.head,
-                           series.changed, tmp_path / "logs", retries=1,
-                           **kw)  # type: ignore[arg-type]
-    return run_steps(request)
+    return steps_on(up.path, up.branch(minor), minor, [patch], tmp_path / "logs", cfg or config(),
+                    retries=1, **kw)
 
 
 def steps(out: StepsOutcome) -> dict[StepName, StepResult]:

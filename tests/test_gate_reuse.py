@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from _gatekit import add_patch, make_patches_repo
+from _gatekit import add_patch, gate_cli, make_patches_repo
 from factories.goupstream import (
     Upstream,
     good_patch,
@@ -16,7 +16,6 @@ from factories.goupstream import (
     make_go_upstream,
     patch_that_breaks_test,
 )
-from ksp.cli.main import main
 
 
 @pytest.fixture(scope="module")
@@ -31,10 +30,7 @@ def repo(tmp_path: Path) -> Path:
 
 def gate(capsys: pytest.CaptureFixture[str], repo: Path, up: Upstream, *args: str,
          fmt: str = "json") -> tuple[int, str]:
-    capsys.readouterr()
-    rc = main(["gate", "--repo", str(repo), "--upstream", str(up.path), "--format", fmt,
-               "--minor", "1.30", *args])
-    return rc, capsys.readouterr().out
+    return gate_cli(capsys, repo, up.path, "--minor", "1.30", *args, fmt=fmt)
 
 
 def record(repo: Path) -> dict[str, object]:

@@ -14,6 +14,7 @@ from typing import TypedDict, Unpack
 
 import pytest
 
+from _gatekit import steps_on
 from factories.gitenv import _user_gocache
 from factories.goupstream import (
     Upstream,
@@ -25,10 +26,7 @@ from factories.goupstream import (
 from ksp import versions
 from ksp.errors import KspError
 from ksp.gate import toolchains
-from ksp.gate.steps import run_steps
-from ksp.gate.types import FailureKind, StepName, StepOutcome, StepsOutcome, StepsRequest
-from ksp.git.series import PatchInput, apply_series
-from ksp.git.shadow import Shadow
+from ksp.gate.types import FailureKind, StepName, StepOutcome, StepsOutcome
 from ksp.model import Minor
 from ksp.repo.config import Commands, Config, KnownFailure, default_commands
 
@@ -105,14 +103,7 @@ class StepsOptions(TypedDict, total=False):
 
 def gate(up: Upstream, minor: str, patches: list[str], tmp_path: Path, *,
          config: Config = GO_CONFIG, **kw: Unpack[StepsOptions]) -> StepsOutcome:
-    shadow = Shadow.open(up.path)
-    base = shadow.resolve(up.branch(minor))
-    series = apply_series(shadow, base, [PatchInput(f"{i:04d}.patch", p.encode())
-                                         for i, p in enumerate(patches, 1)])
-    assert series.ok and series.head
-    request = StepsRequest(shadow, Minor.parse(minor), config, base, series.head, series.changed,
-                           tmp_path / "logs", **kw)
-    return run_steps(request)
+    return steps_on(up.path, up.branch(minor), minor, patches, tmp_path / "logs", config, **kw)
 
 
 def step(outcome: StepsOutcome, name: StepName) -> StepOutcome:
