@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from ksp.advisories.importer import Disagreement
 from ksp.deps import derive
 from ksp.deps.lane import MinorLane
 from ksp.deps.vulndb import GoRecord
@@ -22,15 +23,6 @@ from ksp.repo.index_edit import edit as index_edit
 from ksp.repo.layout import PatchesRepo
 
 _GO_KINDS = (AdvisoryKind.DEPENDENCY, AdvisoryKind.TOOLCHAIN)
-
-
-@dataclass(frozen=True)
-class Disagreement:
-    advisory: str
-    minor: str
-    recorded: str
-    derived: str
-    reason: str | None
 
 
 @dataclass
@@ -93,8 +85,8 @@ def _set(document: IndexEdit, ident: str, lane: MinorLane, new: MinorState,
         return
     recorded = existing.status
     if _affected(recorded) != _affected(new.status):
-        report.disagreements.append(Disagreement(ident, str(lane.minor), recorded.value,
-                                                 new.status.value, new.reason))
+        report.disagreements.append(Disagreement(ident, str(lane.minor), recorded, new.status,
+                                                 new.reason))
 
 
 def _affected(status: Status) -> bool | None:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Iterable, Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from ksp.advisories.importer import Disagreement
 
 
 class _Report(Protocol):
@@ -16,17 +19,6 @@ class _Report(Protocol):
 
     @property
     def updated(self) -> Sequence[object]: ...
-
-
-class _Disagreement(Protocol):
-    @property
-    def advisory(self) -> str: ...
-    @property
-    def minor(self) -> str: ...
-    @property
-    def recorded(self) -> object: ...  # a Status, or its value
-    @property
-    def derived(self) -> object: ...
 
 
 def opening(report: _Report, records: str, added: str) -> list[str]:
@@ -42,7 +34,7 @@ def opening(report: _Report, records: str, added: str) -> list[str]:
     ]
 
 
-def disagreements(found: Sequence[_Disagreement], reasons: Iterable[str] | None = None
+def disagreements(found: Sequence[Disagreement], reasons: Iterable[str] | None = None
                   ) -> list[str]:
     """Statuses a person set that the sources would derive otherwise (kept as they are)."""
     if not found:
