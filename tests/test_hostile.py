@@ -610,6 +610,7 @@ def test_hostile_test_output_is_text_not_a_crash(tmp_path: Path) -> None:
     log = tmp_path / "test.log"
     log.write_text("[" * 3000 + "]" * 3000 + "\n" + "9" * 5000 + "\n[1]\n"
                    '{"Action": "fail", "Package": "example.com/x", "Test": "TestY"}\n')
-    failed, text = gotest.parse_json(log)
+    parsed = gotest.parse_stream(log)
+    failed, text = parsed.failed, parsed.text
     assert [(f.package, f.test) for f in failed] == [("example.com/x", "TestY")]
     assert text.startswith("[[[")

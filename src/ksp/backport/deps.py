@@ -52,11 +52,6 @@ def parse_modules_txt(text: str) -> dict[str, str]:
     return {path: vendored.version for path, vendored in gomod.parse_modules_txt(text).items()}
 
 
-def module_versions(reader: ObjectReader, rev: str | None) -> dict[str, str]:
-    """go.mod's requirements, completed by vendor/modules.txt, at `rev`."""
-    return _go_mod(reader, rev)[0]
-
-
 def _go_mod(reader: ObjectReader, rev: str | None) -> tuple[dict[str, str], set[str]]:
     """(module -> version, modules replaced by a local path) at `rev`."""
     if rev is None:

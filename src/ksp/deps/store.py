@@ -11,7 +11,7 @@ something changed.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 from ksp.advisories.importer import Disagreement
 from ksp.deps import derive
@@ -93,7 +93,3 @@ def _affected(status: Status) -> bool | None:
     if status is Status.NEEDS_TRIAGE:
         return None
     return status is not Status.NOT_AFFECTED
-
-
-def as_json(report: StoreReport) -> dict[str, object]:
-    return asdict(report)

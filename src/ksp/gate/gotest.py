@@ -39,12 +39,6 @@ class Parsed:
     packages: frozenset[str]  # packages the stream reports on
 
 
-def parse_json(path: Path) -> tuple[list[Failed], str]:
-    """Failing top-level tests of a `go test -json` stream, and its text output."""
-    parsed = parse_stream(path)
-    return parsed.failed, parsed.text
-
-
 def parse_stream(path: Path) -> Parsed:
     with path.open(encoding="utf-8", errors="replace") as lines:
         return _parse_lines(lines)
