@@ -23,7 +23,8 @@ def render(fleet: FleetStatus, sites: Mapping[str, Mapping[str, str | bytes]],
                     and path.endswith(".html")}
              for name, site_files in sites.items()}
     files["index.html"] = environment().get_template("fleet.html").render(
-        fleet=fleet, pages=pages, shown=shown, site={"extended_months": extended_months})
+        fleet=fleet, pages=pages, shown=shown, site={"extended_months": extended_months},
+        root="")
     static = resources.files("ksp.report.site") / "static"
     for name in STATIC:
         files[f"static/{name}"] = (static / name).read_text("utf-8")
