@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 
 import _realparts
+from factories.gitenv import _user_gocache
 
-# Go's build cache is content-addressed and safe to share: keep the real one, or every test that
-# runs `go` under the temporary HOME below would rebuild the standard library first.
-_GOCACHE = os.environ.get("GOCACHE") or str(
-    Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "go-build"
-)
+# Go's build cache is content-addressed and safe to share: keep the real one (found before HOME
+# is pointed elsewhere), or every test that runs `go` under the temporary HOME below would
+# rebuild the standard library first.
+_GOCACHE = _user_gocache()
 
 
 GIT_IDENTITY = {"GIT_AUTHOR_NAME": "Test Fixer", "GIT_AUTHOR_EMAIL": "fixer@example.com",
@@ -90,3 +90,16 @@ def repo(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
     assert main(["init", str(root)]) == 0
     capsys.readouterr()
     return root
+
+
+@pytest.fixture(scope="module")
+def _module_ksp_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("ksp-cache")
+
+
+@pytest.fixture
+def shared_ksp_cache(_module_ksp_cache: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """One ksp cache for a whole test module (`pytestmark = pytest.mark.usefixtures(...)`): its
+    tests reuse the shadow repository, worktrees and import graphs instead of rebuilding them."""
+    monkeypatch.setenv("KSP_CACHE_DIR", str(_module_ksp_cache))
+    return _module_ksp_cache

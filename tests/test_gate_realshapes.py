@@ -15,34 +15,19 @@ from pathlib import Path
 import pytest
 
 from _gatekit import steps_on
-from factories.gitenv import _user_gocache
 from factories.goupstream import Upstream, make_go_upstream
 from ksp.gate import diagnose
 from ksp.gate.types import StepName, StepOutcome, StepResult, StepsOutcome
 from ksp.model import Minor
 from ksp.repo.config import Config, MinorSettings, default_commands
 
-pytestmark = pytest.mark.go
-GOCACHE = _user_gocache()
+pytestmark = [pytest.mark.go, pytest.mark.usefixtures("shared_ksp_cache")]
 MODULE = "example.com/demo"
 
 
 def config(module: str = MODULE, minors: dict[str, MinorSettings] | None = None) -> Config:
     return Config(project="go", module=module, components={}, commands=default_commands("go"),
                   minors={Minor.parse(k): v for k, v in (minors or {}).items()})
-
-
-@pytest.fixture(scope="module")
-def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("ksp-cache")
-
-
-@pytest.fixture(autouse=True)
-def go_caches(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("KSP_CACHE_DIR", str(cache))
-    monkeypatch.setenv("GOCACHE", GOCACHE)
-    monkeypatch.delenv("KSP_GO_TOOLCHAINS", raising=False)
-    monkeypatch.delenv("KSP_GOPROXY", raising=False)
 
 
 def gate(up: Upstream, minor: str, patch: str, tmp_path: Path, cfg: Config | None = None,

@@ -15,7 +15,6 @@ from typing import TypedDict, Unpack
 import pytest
 
 from _gatekit import steps_on
-from factories.gitenv import _user_gocache
 from factories.goupstream import (
     Upstream,
     good_patch,
@@ -30,9 +29,8 @@ from ksp.gate.types import FailureKind, StepName, StepOutcome, StepsOutcome
 from ksp.model import Minor
 from ksp.repo.config import Commands, Config, KnownFailure, default_commands
 
-pytestmark = pytest.mark.go
+pytestmark = [pytest.mark.go, pytest.mark.usefixtures("shared_ksp_cache")]
 # Found now, at collection, while HOME is still the developer's: tests then share a warm cache.
-GOCACHE = _user_gocache()
 
 MODULE = "example.com/demo"
 GO_CONFIG = Config(project="go", module=MODULE, components={},
@@ -62,18 +60,6 @@ func TestFlaky(t *testing.T) {
 	}
 }
 """
-
-
-@pytest.fixture(scope="module")
-def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("ksp-cache")
-
-
-@pytest.fixture(autouse=True)
-def go_caches(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("KSP_CACHE_DIR", str(cache))
-    monkeypatch.setenv("GOCACHE", GOCACHE)
-    monkeypatch.delenv("KSP_GO_TOOLCHAINS", raising=False)
 
 
 @pytest.fixture(scope="module")
@@ -187,10 +173,10 @@ def test_known_failures_count_only_until_they_expire(
 
 
 def test_worktree_is_reused_in_the_cache_and_not_in_the_clone(
-        demo: Upstream, tmp_path: Path, cache: Path) -> None:
+        demo: Upstream, tmp_path: Path, shared_ksp_cache: Path) -> None:
     before = demo.git("worktree", "list", "--porcelain"), demo.git("status", "--porcelain")
     first = gate(demo, "1.33", [touch_util(demo, "1.33")], tmp_path / "a", build=False)
-    [wt] = [p for p in (cache / "worktrees").glob("*/1.33") if p.is_dir()]
+    [wt] = [p for p in (shared_ksp_cache / "worktrees").glob("*/1.33") if p.is_dir()]
     readme = (wt / "README.md").stat()
     (wt / "stray.txt").write_text("left by a build\n")
     second = gate(demo, "1.33", [good_patch(demo, "1.33")], tmp_path / "b", build=False)
