@@ -36,6 +36,7 @@ class Classifier:
     shadow: Shadow
     merge_base_option: bool | None = None
     _diffs: dict[tuple[str, int], bytes] = field(default_factory=dict)
+    _parsed: dict[str, list[diffmod.FileDiff]] = field(default_factory=dict)
     _memo: dict[str, str] = field(default_factory=dict)
     _local: threading.local = field(default_factory=threading.local)
     _readers: list[ObjectReader] = field(default_factory=list)
@@ -80,7 +81,10 @@ class Classifier:
         return self._diffs[key]
 
     def files(self, commit: FixCommit) -> list[diffmod.FileDiff]:
-        return diffmod.parse(self.diff(commit))
+        """The commit's diff parsed once per run (read only: shared by the targets' threads)."""
+        if commit.apply not in self._parsed:
+            self._parsed[commit.apply] = diffmod.parse(self.diff(commit))
+        return self._parsed[commit.apply]
 
     def paths(self, commit: FixCommit) -> list[str]:
         return sorted({p for f in self.files(commit) for p in (f.old_path, f.new_path) if p})
@@ -145,7 +149,7 @@ class Classifier:
                                 already_applied=True, detail="already on the target: the "
                                 "merge changes nothing"), head, pick
         check = merge.apply_check(self.shadow, onto, self.diff(commit), self.paths(commit),
-                                  reader=self.reader())
+                                  reader=self.reader(), files=self.files(commit))
         if check.ok:
             offsets = tuple(Offset(p, h, o) for p, h, o in check.offsets)
             return CommitResult(commit.sha, Result.CLEAN, offsets=offsets,

@@ -168,16 +168,19 @@ def count_markers(shadow: Shadow, tree: str, paths: list[str]) -> dict[str, int]
 
 
 def apply_check(shadow: Shadow, onto: str, patch: bytes, paths: Iterable[str], *,
-                reverse: bool = False, reader: ObjectReader | None = None) -> ApplyCheck:
+                reverse: bool = False, reader: ObjectReader | None = None,
+                files: list[diffmod.FileDiff] | None = None) -> ApplyCheck:
     """Does `patch` apply to `onto` exactly (no fuzz, no 3-way)? Offsets are reported.
 
     A text diff is matched in memory (ksp.git.patchtree) on the blobs it touches, read through
     `reader` (or one opened here); a binary one, or one the parser refuses, is asked of
-    `git apply --cached --check` on a temporary index of the touched paths."""
-    try:
-        files = diffmod.parse(patch)
-    except KspError:
-        files = []
+    `git apply --cached --check` on a temporary index of the touched paths. `files`: the patch
+    already parsed, when the caller has it."""
+    if files is None:
+        try:
+            files = diffmod.parse(patch)
+        except KspError:
+            files = []
     if files and not any(f.binary for f in files):
         if reader is not None:
             return patchtree.check(shadow, reader, onto, files, reverse=reverse)

@@ -88,9 +88,7 @@ def _line(value: str, style: str) -> Text:
 
 
 def build(headers: Sequence[CellValue], rows: Sequence[Sequence[CellValue]], *,
-          right: Sequence[int] = (), title: str = "", caption: str = "", **_layout: str
-          ) -> Grid:
-    """A table of `rows` under `headers`; `right` names the right-justified columns. Titles and
-    captions are left-justified (`title_justify`/`caption_justify` are accepted for the callers
-    that name them)."""
+          right: Sequence[int] = (), title: str = "", caption: str = "") -> Grid:
+    """A table of `rows` under `headers`; `right` names the right-justified columns. The title
+    and caption are left-justified."""
     return Grid(headers, rows, right=right, title=title, caption=caption)

@@ -71,14 +71,13 @@ def text(result: Coverage, *, color: bool = False) -> str:
         cells = [(_cell_text(c), STATUS_STYLE[c.status]) if c.status else _cell_text(c)
                  for c in row.cells]
         rows.append([row.advisory, f"{row.rating}{score}", row.published or "-", *cells])
-    table = _table.build(headers, rows, title=f"Coverage on {result.date} (gaps first)",
-                         title_justify="left")
+    table = _table.build(headers, rows, title=f"Coverage on {result.date} (gaps first)")
     summary = _table.build(
         ["minor", "window", "patches", "gaps", "median days to patch"],
         [[s.minor, (str(s.window), WINDOW_STYLE[s.window]), str(s.patches), str(s.gaps),
           "-" if s.median_days_to_patch is None else f"{s.median_days_to_patch:g}"]
          for s in result.summary],
-        title="Per minor", title_justify="left")
+        title="Per minor")
     buf = io.StringIO()
     console = Console(file=buf, width=160, force_terminal=color, no_color=not color)
     console.print(table if result.rows else "no advisories match", crop=False)
@@ -134,8 +133,7 @@ def _others_table(result: Coverage) -> _table.Grid:
          f"{o.rating}{f' {o.score:.1f}' if o.score is not None else ''}", o.published or "-"]
         for o in result.others]
     return _table.build(["advisory", "kind", "package", "severity", "published"], rows,
-                        title=f"{result.others_title} (not counted as gaps)",
-                        title_justify="left")
+                        title=f"{result.others_title} (not counted as gaps)")
 
 
 def _md(value: str) -> str:

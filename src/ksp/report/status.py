@@ -51,7 +51,6 @@ def text(result: StatusResult, *, color: bool = False) -> str:
     right = [*range(5, 9), *([len(headers) - 1] if with_lane else [])]
     table = _table.build(
         headers, rows, right=right, title=f"{result.project} minors on {result.date}",
-        title_justify="left", caption_justify="left",
         caption=f"extended window: end of life + {result.extended_months} months")
     buf = io.StringIO()
     Console(file=buf, width=170 if with_go or with_lane else 140, force_terminal=color,
