@@ -6,12 +6,15 @@ alternating A/B pairs (so that the machine's load hits both sides alike):
   (a) baseline: in a clone, `git checkout -B test release-1.30`, then `git apply --index` and
       `git commit` per patch (what tools/apply-and-test-patch-on-release.sh does before building);
   (b) ksp: `ksp gate --no-build --no-test` as a subprocess (the installed script, else
-      `python -m ksp`; Python start-up and imports included).
+      `python -m ksp`; Python start-up and imports included), first as a plain command
+      (KSP_DAEMON=off), then with `ksp daemon start` run once before the pairs (the script's
+      own interpreter still starts for every run; ksp's imports are the daemon's).
 Then ksp against the floor, also alternating: the irreducible git work of the same series, i.e.
 one `git cat-file --batch` of the blobs the series touches and one `git fast-import` of the 20
 resulting commits (their new blobs inline), with no interpreter and no diff logic at all.
-Prints medians with min-max, a gate run with one more patch, and last `min pair ratio: N` then
-`ratio: N` (the medians').   Usage: python bench/gate_series.py [files] [pairs]
+Prints medians with min-max, a gate run with one more patch, the plain command's ratios, and
+last, for the command with the daemon, `min pair ratio: N` then `ratio: N` (the medians').
+Usage: python bench/gate_series.py [files] [pairs]
 """
 
 from __future__ import annotations
@@ -74,6 +77,11 @@ def ksp_command() -> list[str]:
     """The `ksp` script beside this Python, as users run it; else `python -m ksp`."""
     script = Path(sys.executable).parent / "ksp"
     return [str(script)] if script.is_file() else [sys.executable, "-m", "ksp"]
+
+
+def daemon(action: str, env: dict[str, str]) -> None:
+    subprocess.run([*ksp_command(), "daemon", action], env=env, check=True,
+                   stdout=subprocess.DEVNULL)
 
 
 def ksp(repo: Path, upstream: Path, env: dict[str, str], *extra: str) -> float:
@@ -158,25 +166,39 @@ def main(argv: list[str]) -> int:
         for m in synth.minors:
             subprocess.run(["git", "-C", str(clone), "branch", "-q", "-f", f"release-{m}",
                             f"origin/release-{m}"], env=env, check=True)
-        first = ksp(repo, synth.path, env)  # creates the shadow repository
+        plain = dict(env, KSP_DAEMON="off")
+        first = ksp(repo, synth.path, plain)  # creates the shadow repository
         print(f"ksp gate, first run (creates the shadow): {first * 1000:.0f} ms")
         base, fast = pairs("baseline (checkout + git apply/commit x20)",
-                           "ksp gate --no-build --no-test", runs,
-                           lambda: baseline(clone, series, env), lambda: ksp(repo, synth.path, env))
-        blobs, stream = floor_inputs(clone, env)
-        ours, least = pairs("ksp gate --no-build --no-test (again)",
-                            "floor (git cat-file --batch + one git fast-import)", runs,
-                            lambda: ksp(repo, synth.path, env),
-                            lambda: floor(clone, env, blobs, stream))
-        print(f"ksp / floor: {statistics.median(ours) / statistics.median(least):.1f}x "
-              f"(target within 3x)")
-        name, diff = synth.new_patch()
-        extra = write_patch(repo / f"v{MINOR}", name, diff)
-        more = [ksp(repo, synth.path, env, "--patch", str(extra)) for _ in range(max(3, runs // 2))]
-        print(f"ksp gate with one added patch (--patch): median "
-              f"{statistics.median(more) * 1000:.0f} ms")
+                           "ksp gate --no-build --no-test (plain command)", runs,
+                           lambda: baseline(clone, series, env),
+                           lambda: ksp(repo, synth.path, plain))
+        plain_ratios = [b / k for b, k in zip(base, fast, strict=True)]
+        print(f"plain command: min pair ratio {min(plain_ratios):.1f}, ratio "
+              f"{statistics.median(base) / statistics.median(fast):.1f}")
+        daemon("start", env)
+        try:
+            base, fast = pairs("baseline (checkout + git apply/commit x20)",
+                               "ksp gate --no-build --no-test (with ksp daemon)", runs,
+                               lambda: baseline(clone, series, env),
+                               lambda: ksp(repo, synth.path, env))
+            blobs, stream = floor_inputs(clone, env)
+            ours, least = pairs("ksp gate --no-build --no-test (with ksp daemon, again)",
+                                "floor (git cat-file --batch + one git fast-import)", runs,
+                                lambda: ksp(repo, synth.path, env),
+                                lambda: floor(clone, env, blobs, stream))
+            print(f"ksp / floor: {statistics.median(ours) / statistics.median(least):.1f}x "
+                  f"(target within 3x)")
+            name, diff = synth.new_patch()
+            extra = write_patch(repo / f"v{MINOR}", name, diff)
+            more = [ksp(repo, synth.path, env, "--patch", str(extra))
+                    for _ in range(max(3, runs // 2))]
+            print(f"ksp gate with one added patch (--patch, with ksp daemon): median "
+                  f"{statistics.median(more) * 1000:.0f} ms")
+        finally:
+            daemon("stop", env)
         ratios = [b / k for b, k in zip(base, fast, strict=True)]
-        print(f"pair ratios: {' '.join(f'{r:.1f}' for r in ratios)} (load "
+        print(f"pair ratios with ksp daemon: {' '.join(f'{r:.1f}' for r in ratios)} (load "
               f"{os.getloadavg()[0]:.2f})")
         print(f"min pair ratio: {min(ratios):.1f}")
         print(f"ratio: {statistics.median(base) / statistics.median(fast):.1f}")

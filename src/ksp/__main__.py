@@ -1,8 +1,8 @@
-"""`python -m ksp`: the same entry point as the `ksp` script."""
+"""`python -m ksp`: the same entry point as the `ksp` script (a running `ksp daemon`, else here)."""
 
 from __future__ import annotations
 
-from ksp.cli.main import entry
+from ksp.cli._client import entry
 
 if __name__ == "__main__":
     entry()

@@ -14,6 +14,7 @@ import signal
 from collections.abc import Iterator
 from pathlib import Path
 
+from ksp._cachedir import cache_root
 from ksp.errors import FormatError
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
@@ -21,10 +22,7 @@ MAX_FILE_BYTES = 10 * 1024 * 1024
 
 def cache_dir() -> Path:
     """KSP_CACHE_DIR, else $XDG_CACHE_HOME/ksp, else ~/.cache/ksp."""
-    if os.environ.get("KSP_CACHE_DIR"):
-        return Path(os.environ["KSP_CACHE_DIR"])
-    base = os.environ.get("XDG_CACHE_HOME")
-    return (Path(base) if base else Path.home() / ".cache") / "ksp"
+    return Path(cache_root())
 
 
 def read_text(path: Path, *, limit: int = MAX_FILE_BYTES, what: str = "file",

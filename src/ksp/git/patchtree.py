@@ -31,13 +31,11 @@ class TouchedTree:
     def preload(self, paths: list[str]) -> None:
         missing = [p for p in paths if p not in self.files]
         entries = self.reader.entries(self.base, missing)
+        blobs = dict(zip(entries, self.reader.read_many([e[1] for e in entries.values()]),
+                         strict=True))
         for path in missing:
-            entry = entries.get(path)
-            if entry is None:
-                self.files[path] = None
-                continue
-            got = self.reader.read(entry[1])
-            self.files[path] = (entry[0], got[1] if got else b"")
+            entry, got = entries.get(path), blobs.get(path)
+            self.files[path] = None if entry is None else (entry[0], got[1] if got else b"")
 
     def get(self, path: str) -> tuple[str, bytes] | None:
         return self.files.get(path)
