@@ -32,6 +32,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _bytecode import compile_ksp
 from _synth import Synth, make_fix_commit_on_main, make_synthetic_upstream
 
 EXPECT = {"clean": "clean", "3way": "adjusted", "conflict": "conflict"}
@@ -132,6 +133,7 @@ def timed(fn: object, runs: int) -> tuple[list[float], object]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    compile_ksp()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=30000)
     parser.add_argument("--runs", type=int, default=9, help="ksp/careful pairs")

@@ -29,6 +29,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _bytecode import compile_ksp
 from _synth import Synth, make_synthetic_upstream
 
 MINOR = "1.30"
@@ -148,6 +149,7 @@ def pairs(label_a: str, label_b: str, runs: int, a: Callable[[], float],
 
 
 def main(argv: list[str]) -> int:
+    compile_ksp()
     files = int(argv[0]) if argv else 30000
     runs = int(argv[1]) if len(argv) > 1 else 11
     with tempfile.TemporaryDirectory(prefix="ksp-bench-") as tmp:

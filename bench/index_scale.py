@@ -22,6 +22,9 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _bytecode import compile_ksp
+
 ADVISORIES, PATCHES = 500, 300
 MINORS = [f"1.{n}" for n in range(25, 35)]  # 1.25 … 1.34
 EXTENDED = ("1.32", "1.33", "1.34")
@@ -114,6 +117,7 @@ def _time(argv: list[str], cwd: Path, expect: int) -> float:
 
 
 def main(argv: list[str]) -> int:
+    compile_ksp()
     runs = int(argv[1]) if len(argv) > 1 else 7
     ksp = _ksp()
     with tempfile.TemporaryDirectory(prefix="ksp-index-scale-") as tmp:

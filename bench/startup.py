@@ -7,6 +7,10 @@ not load stay out of it (the YAML library, jsonschema and the lint registry on t
 rich on `--format json` paths): the start-up tricks are guarded by these figures rather than by
 comments. Import times vary with the machine's load: the best of N runs is compared.
 
+With `ksp daemon` running, the gate path is measured once more, through the installed `ksp`
+script: it then imports only its client, and the command's imports are the daemon's, done once
+(docs/daemon.md).
+
 Last line: `startup: N/M within budget`.     Usage: python bench/startup.py [runs]
 """
 
@@ -19,16 +23,24 @@ import tempfile
 from collections import defaultdict
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _bytecode import compile_ksp
+
 # Budgets in milliseconds of import time (self times summed): this script's best of 5 on the
 # 2-core machine on 2026-12-02 (load 1.3: gate 67, backport 93, status 86, JSON 64 ms) plus about
 # 12 %, so that a path that grows prints "over". (The first budgets, 60/60/70/45 ms, were wishes
 # that no run met; they guarded nothing.)
-BUDGET_MS = {"gate": 75.0, "backport": 105.0, "status": 96.0, "status --format json": 72.0}
+BUDGET_MS = {"gate": 75.0, "backport": 105.0, "status": 96.0, "status --format json": 72.0,
+             "gate, with ksp daemon": 8.0}
+# With a daemon running, the script imports only its client (C modules, no enum): the rest of
+# the figure is the interpreter's own start (site, encodings), ~4 ms here.
 FORBIDDEN = {
     "gate": ("ruamel", "jsonschema", "referencing", "ksp.lint", "rich.table"),
     "backport": ("jsonschema", "referencing", "ksp.lint"),
     "status": ("jsonschema", "referencing", "ksp.lint", "ruamel"),
     "status --format json": ("jsonschema", "referencing", "ksp.lint", "ruamel", "rich"),
+    "gate, with ksp daemon": ("ksp.cli.main", "ksp.gate", "argparse", "pathlib", "enum",
+                              "subprocess", "socket", "signal", "json"),
 }
 ENV = {"GIT_AUTHOR_NAME": "B", "GIT_AUTHOR_EMAIL": "b@example.invalid", "GIT_COMMITTER_NAME": "B",
        "GIT_COMMITTER_EMAIL": "b@example.invalid", "GIT_CONFIG_GLOBAL": "/dev/null",
@@ -72,11 +84,13 @@ def build(root: Path) -> tuple[Path, Path, str]:
     return up, patches, fix
 
 
-def import_profile(argv: list[str], cwd: Path) -> dict[str, float]:
-    """Self import time per module (ms) of one run of `ksp argv`."""
-    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "ksp", *argv], cwd=cwd,
-                          capture_output=True, text=True, check=False,
-                          env={**os.environ, **ENV})
+def import_profile(argv: list[str], cwd: Path, *, script: bool = False) -> dict[str, float]:
+    """Self import time per module (ms) of one run of `ksp argv` (`python -m ksp`, or the
+    installed `ksp` script as users run it)."""
+    path = Path(sys.executable).parent / "ksp"
+    command = [str(path)] if script and path.is_file() else [sys.executable, "-m", "ksp"]
+    proc = subprocess.run([*command, *argv], cwd=cwd, capture_output=True, text=True,
+                          check=False, env={**os.environ, **ENV, "PYTHONPROFILEIMPORTTIME": "1"})
     times: dict[str, float] = {}
     for line in proc.stderr.splitlines():
         if line.startswith("import time:") and "|" in line and "self [us]" not in line:
@@ -85,7 +99,13 @@ def import_profile(argv: list[str], cwd: Path) -> dict[str, float]:
     return times
 
 
+def _daemon(action: str, cwd: Path) -> None:
+    subprocess.run([sys.executable, "-m", "ksp", "daemon", action], cwd=cwd, check=True,
+                   capture_output=True, env={**os.environ, **ENV})
+
+
 def main(argv: list[str]) -> int:
+    compile_ksp()
     runs = int(argv[1]) if len(argv) > 1 else 5
     with tempfile.TemporaryDirectory(prefix="ksp-startup-") as tmp:
         os.environ["KSP_CACHE_DIR"] = str(Path(tmp) / "cache")
@@ -97,9 +117,17 @@ def main(argv: list[str]) -> int:
             "status": ["status", "--date", "2026-12-02"],
             "status --format json": ["status", "--date", "2026-12-02", "--format", "json"],
         }
+        commands["gate, with ksp daemon"] = commands["gate"]
         within = 0
         for name, args in commands.items():
-            profiles = [import_profile(args, patches) for _ in range(runs)]
+            if name.endswith("with ksp daemon"):
+                _daemon("start", patches)
+            try:
+                profiles = [import_profile(args, patches, script=name.endswith("daemon"))
+                            for _ in range(runs)]
+            finally:
+                if name.endswith("with ksp daemon"):
+                    _daemon("stop", patches)
             best = min(profiles, key=lambda p: sum(p.values()))
             total = sum(best.values())
             loaded = [m for m in FORBIDDEN[name]

@@ -39,10 +39,11 @@ def socket_path() -> str:
 
 
 def identity() -> str:
-    """What a daemon must share with a client to run its commands: this ksp, this Python and
-    the encoding it decodes file names and locale text with."""
-    return "\n".join((os.path.dirname(ksp.__file__), sys.executable, ksp.__version__,
-                      sys.getfilesystemencoding(), str(sys.flags.utf8_mode)))
+    """What a daemon must share with a client to run its commands: this ksp, this environment
+    (venv) and interpreter (`python` and `python3` of one venv are the same), and the encoding
+    it decodes file names and locale text with."""
+    return "\n".join((os.path.dirname(ksp.__file__), sys.prefix, os.path.realpath(sys.executable),
+                      ksp.__version__, sys.getfilesystemencoding(), str(sys.flags.utf8_mode)))
 
 
 def frame(fields: list[str]) -> bytes:
