@@ -252,3 +252,49 @@ def test_go_specs_resolve_paths_versions_and_folders(tmp_path: Path,
     monkeypatch.setenv("PATH", "/usr/bin:/bin")  # only the configured folder has Go now
     monkeypatch.setenv("KSP_GO_TOOLCHAINS", str(real.goroot.parent))
     assert toolchains.resolve(minor).goroot == real.goroot
+
+
+VET_FINDING_TEST = """package util
+
+import (
+	"fmt"
+	"testing"
+)
+
+// A vet finding (printf: %d of a string) that the branch has always had; the test passes.
+func TestFormatted(t *testing.T) {
+	if fmt.Sprintf("%d", "x") == "" {
+		t.Fatal("empty")
+	}
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def vetdemo(tmp_path_factory: pytest.TempPathFactory) -> Upstream:
+    """The demo upstream; release-1.30 has a test file with a vet finding."""
+    up = make_go_upstream(tmp_path_factory.mktemp("vetdemo") / "demo")
+    up.commit(up.branch("1.30"), {"pkg/util/vet_test.go": VET_FINDING_TEST}, "A vet finding")
+    return up
+
+
+def test_go_test_skips_its_vet_when_the_typecheck_step_vetted_the_packages(
+        vetdemo: Upstream, tmp_path: Path) -> None:
+    """`go test` runs a subset of go vet's analyzers by default. After ksp's own `go vet` of the
+    same packages it runs with -vet=off: the analysis is not done twice, and a finding the
+    base already had (judged by the typecheck step) does not stop the tests from running."""
+    out = gate(vetdemo, "1.30", [touch_util(vetdemo, "1.30")], tmp_path)
+    typecheck = next(s for s in out.steps if s.name is StepName.TYPECHECK)
+    tests = next(s for s in out.steps if s.name is StepName.TEST)
+    assert typecheck.result is StepOutcome.PASS, typecheck.detail
+    assert "1 pre-existing vet finding" in typecheck.detail
+    assert tests.result is StepOutcome.PASS, tests.detail
+    assert "-vet=off" in tests.command
+    # Without the build (and so without the typecheck step), go test keeps its own vet, which
+    # fails the package on the base as well: the tests could not run.
+    alone = gate(vetdemo, "1.30", [touch_util(vetdemo, "1.30")], tmp_path / "alone",
+                 build=False)
+    [only] = alone.steps
+    assert "-vet=off" not in only.command
+    assert only.result is StepOutcome.ERROR, only.detail
+    assert "cannot be tested on the base either" in only.detail

@@ -25,7 +25,7 @@ from ksp.gate.goimports import TestPackage
 from ksp.gate.stepctx import Ctx, why
 from ksp.gate.teststep import test
 from ksp.gate.toolchains import Toolchain
-from ksp.gate.typecheck import typecheck
+from ksp.gate.typecheck import typecheck, vets
 from ksp.gate.types import StepName, StepOutcome, StepResult, StepsOutcome, StepsRequest
 from ksp.gate.worktree import Worktree, worktree
 
@@ -55,7 +55,7 @@ def run_steps(request: StepsRequest) -> StepsOutcome:
             if request.build:
                 steps += [_build(ctx, targets, packages), typecheck(ctx, packages)]
             if request.test:
-                steps.append(test(ctx, packages))
+                steps.append(test(ctx, packages, vetted=request.build and vets(ctx, packages)))
         failed = any(s.result in (StepOutcome.FAIL, StepOutcome.ERROR) for s in steps)
         return StepsOutcome(steps, tree.path if failed else None, targets,
                             tuple(p.path for p in packages), first.layout.describe())

@@ -78,6 +78,13 @@ def typecheck(ctx: Ctx, packages: Sequence[TestPackage]) -> StepResult:
                       duration=took, detail=detail)
 
 
+def vets(ctx: Ctx, packages: Sequence[TestPackage]) -> bool:
+    """Whether this step runs `go vet` (all its analyzers) on `packages`: then the test step
+    need not run again the subset of them that `go test` runs by default."""
+    return bool(ctx.settings.vet and packages and
+                _exec.is_go(ctx.argv(ctx.commands.typecheck, {"packages": ["."]}), "vet"))
+
+
 def _vet(ctx: Ctx, root: str, args: list[str], log: Path
          ) -> tuple[_exec.Ran, Counter[tuple[str, str]]]:
     env = ctx.env
