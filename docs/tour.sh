@@ -120,4 +120,11 @@ run 27-backport-write ksp backport CVE-2099-0002 --upstream ../bp --commit "$BPF
     --cvss-vector CVSS:3.1/AV:N/AC:L/PR:L/UI:N/S:U/C:H/I:N/A:N \
     --components auth --fixer @dee --tests kept
 cp v1.33/0001_CVE-2099-0002.patch "$OUT/27-backport-write.patch"
+
+# --- the daemon: the same commands without Python's start-up -----------------------------------
+cd "$T"
+run 28-daemon-start ksp daemon start
+run 28b-daemon-status-cmd ksp status --date $DATE --format json
+run 28c-daemon-status ksp daemon status
+run 28d-daemon-stop ksp daemon stop
 echo "outputs in $OUT" >&2

@@ -82,8 +82,9 @@ def run(args: argparse.Namespace) -> int:
     elif state is None:
         _common.emit("ksp daemon: not running")
     else:
-        _common.emit(f"ksp daemon: running, pid {state['pid']}, {state['served']} commands "
-                     f"served, socket {state['socket']}")
+        served = state["served"]
+        _common.emit(f"ksp daemon: running, pid {state['pid']}, {served} "
+                     f"command{'' if served == 1 else 's'} served, socket {state['socket']}")
     return 0 if state is not None else 1
 
 
