@@ -115,8 +115,8 @@ class Daemon:
     commands run (not pings) as the size of a file each worker appends a byte to."""
 
     def __init__(self, directory: Path, idle: float) -> None:
-        self.directory, self.idle = directory, idle
-        self.path = directory / "sock"
+        self.directory, self.idle = directory.absolute(), idle
+        self.path = self.directory / "sock"
         self.me = identity()
         self.files: dict[str, int] = {}
         self.pid, self.started = os.getpid(), time.time()
@@ -128,6 +128,7 @@ class Daemon:
         gc.collect()
         gc.freeze()
         with only_daemon(self.directory) as self.lock, self._listener() as listener:
+            os.chdir("/")  # not to hold the folder it was started in; workers take the client's
             signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
             signal.signal(signal.SIGHUP, signal.SIG_IGN)
             if ready is not None:
