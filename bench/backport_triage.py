@@ -29,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -186,8 +187,24 @@ def main(argv: list[str] | None = None) -> int:
               f"no checkout): median {careful_median:.3f} s (min {min(careful_times):.3f} - max "
               f"{max(careful_times):.3f}) over {len(careful_times)} runs, ratio "
               f"{careful_median / ksp_median:.1f}")
+        resident = with_daemon(lambda: ksp_once(synth, fix.sha), want, args.runs)
+        print(f"ksp backport with `ksp daemon` running: median {resident:.3f} s, ratio "
+              f"{careful_median / resident:.1f} against the careful baseline (the plain command's "
+              "ratio is the last line)")
         print(f"ratio: {careful_median / ksp_median:.1f}")
     return 0
+
+
+def with_daemon(run: Callable[[], dict[str, str]], want: dict[str, str], runs: int) -> float:
+    """The median of `runs` runs of the same command with a daemon (same results required)."""
+    subprocess.run([*ksp_command(), "daemon", "start"], check=True, capture_output=True)
+    try:
+        took, result = timed(run, runs)
+    finally:
+        subprocess.run([*ksp_command(), "daemon", "stop"], check=True, capture_output=True)
+    if result != want:
+        raise SystemExit(f"MISMATCH with the daemon: {result}, expected {want}")
+    return statistics.median(took)
 
 
 if __name__ == "__main__":

@@ -206,17 +206,60 @@ def test_a_socket_left_by_a_dead_daemon_is_ignored(cache: Path) -> None:
         ksp("daemon", "stop", env=env)
 
 
-def test_start_twice_stop_and_idle(env: dict[str, str], cache: Path) -> None:
+def _processes_of(cache: Path) -> list[int]:
+    """The daemon's processes (itself, its spare, its workers) for this cache folder."""
+    mark = f"KSP_CACHE_DIR={cache}".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                environ = (entry / "environ").read_bytes().split(b"\0")
+                cmdline = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if mark in environ and b"daemon\0run" in cmdline and _alive(int(entry.name)):
+                found.append(int(entry.name))
+    return found
+
+
+def _until_gone(cache: Path) -> list[int]:
+    deadline = time.monotonic() + 20
+    while _processes_of(cache) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return _processes_of(cache)
+
+
+def test_start_twice_stop_and_idle_leave_no_process(env: dict[str, str], cache: Path) -> None:
     again = ksp("daemon", "start", env=env)
     assert again.returncode == 0 and "already running" in again.stdout
+    deadline = time.monotonic() + 10
+    while len(_processes_of(cache)) != 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(_processes_of(cache)) == 2  # the daemon and its spare
+    for _ in range(3):  # spares consumed and forked again
+        assert ksp("daemon", "status", env=env).returncode == 0
     assert ksp("daemon", "stop", env=env).stdout.startswith("ksp daemon: stopped, pid ")
     assert not (cache / "daemon" / "sock").exists()
+    assert _until_gone(cache) == []
     assert ksp("daemon", "status", env=env).returncode == 1
     assert ksp("daemon", "start", "--idle", "1", env=env).returncode == 0
     deadline = time.monotonic() + 20
     while (cache / "daemon" / "sock").exists() and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not (cache / "daemon" / "sock").exists()
+    assert _until_gone(cache) == []
+
+
+def test_a_killed_daemon_takes_its_spare_and_commands_run_here(env: dict[str, str],
+                                                              cache: Path) -> None:
+    state = json.loads(ksp("daemon", "status", "--format", "json", env=env).stdout)
+    os.kill(int(state["pid"]), signal.SIGKILL)
+    assert _until_gone(cache) == []  # the spare saw its lifeline close
+    assert (cache / "daemon" / "sock").exists()  # left behind; nobody listens
+    proc = ksp("status", "--format", "json", env=env)
+    assert proc.returncode == 0 and json.loads(proc.stdout)["minors"]
+    started = ksp("daemon", "start", env=env)  # the lock died with the daemon
+    assert started.returncode == 0, started.stderr
 
 
 def test_an_unsafe_folder_is_refused(cache: Path) -> None:

@@ -108,9 +108,9 @@ def run_in_daemon(argv: list[str]) -> int | None:
             return None
         replies = Lines(sock)
         first = replies.next()
-        if first is None or not first.startswith("run "):
+        if first is None or not first.startswith("run ") or not first[4:].isdigit():
             return None  # "no …": another installation, or its code changed on disk
-        worker = int(first.split()[1])
+        worker = int(first[4:])
         previous = {signum: _signal.signal(signum, lambda signum, frame: _forward(worker, signum))
                     for signum in FORWARDED}
         try:
@@ -120,11 +120,11 @@ def run_in_daemon(argv: list[str]) -> int | None:
                 _signal.signal(signum, handler)
     finally:
         sock.close()
-    if last is None or not last.startswith("exit "):
+    if last is None or not last.startswith("exit ") or not last[5:].lstrip("-").isdigit():
         print(f"ksp: internal error: the daemon's worker {worker} ended without an exit code",
               file=sys.stderr)
         return EXIT_INTERNAL
-    return int(last.split()[1])
+    return int(last[5:])
 
 
 def _forward(worker: int, signum: int) -> None:
@@ -138,7 +138,11 @@ def entry() -> None:
     """The `ksp` script. `KSP_DAEMON=off` runs every command here; `ksp daemon …` always does."""
     argv = sys.argv[1:]
     if os.environ.get("KSP_DAEMON") != "off" and argv[:1] != ["daemon"]:
-        code = run_in_daemon(argv)
+        try:
+            code = run_in_daemon(argv)
+        except KeyboardInterrupt:  # before the worker was known: closing the socket stops it
+            print("ksp: interrupted", file=sys.stderr)
+            os._exit(130)
         if code is not None:
             for stream in (sys.stdout, sys.stderr):
                 try:

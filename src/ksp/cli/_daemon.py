@@ -120,7 +120,7 @@ class Daemon:
         self.me = identity()
         self.files: dict[str, int] = {}
         self.pid, self.started = os.getpid(), time.time()
-        self.lock = self.notify = self.served = -1
+        self.lock = self.notify = self.served = self.lifeline = self.alive = -1
 
     def serve(self, ready: int | None = None) -> int:
         """Listen until stopped, idle or stale. `ready`: a pipe to close once listening."""
@@ -134,6 +134,9 @@ class Daemon:
             if ready is not None:
                 os.close(ready)  # before any fork: a worker holding it would keep it open
             taken, self.notify = os.pipe()
+            # Spares wait on the read end; only the daemon keeps the write end, so however the
+            # daemon ends (stopped, idle, killed), a spare sees end-of-file and leaves.
+            self.lifeline, self.alive = os.pipe()
             # One byte appended per command run: O_APPEND makes each worker's write atomic.
             self.served = os.open(self.directory / "served",
                                   os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o600)
@@ -153,26 +156,46 @@ class Daemon:
                     if _reap(spare) or news:
                         spare = self._spare(listener)
             finally:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(spare, signal.SIGTERM)
+                os.close(self.alive)  # the spare leaves (see above)
 
     def _spare(self, listener: socket.socket) -> int:
+        # Blocked until the child has its own handlers: a SIGTERM for it in between would run
+        # the daemon's handler in the child (or be lost).
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGHUP})
         pid = os.fork()
-        if pid == 0:
-            code = 0
-            try:
-                os.close(self.lock)
-                for signum in (signal.SIGTERM, signal.SIGHUP):
-                    signal.signal(signum, signal.SIG_DFL)
-                conn, _ = listener.accept()
+        if pid:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+            return pid
+        code = 0
+        try:
+            for fd in (self.lock, self.alive):
+                os.close(fd)
+            for signum in (signal.SIGTERM, signal.SIGHUP):
+                signal.signal(signum, signal.SIG_DFL)
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+            conn = self._accept(listener)
+            if conn is not None:
                 os.write(self.notify, b".")
                 with conn:
                     if self.handle(conn, listener) == "stop":
                         os.write(self.notify, b"s")
-            except BaseException:  # a spare never returns into the daemon
-                code = EXIT_INTERNAL
-            os._exit(code)
-        return pid
+        except BaseException:  # a spare never returns into the daemon
+            code = EXIT_INTERNAL
+        os._exit(code)
+
+    def _accept(self, listener: socket.socket) -> socket.socket | None:
+        """The next connection; None when the daemon is gone (its lifeline closed first)."""
+        listener.setblocking(False)  # another spare (of a daemon going away) may take it
+        while True:
+            ready, _, _ = select.select([self.lifeline, listener.fileno()], [], [])
+            if self.lifeline in ready:
+                return None
+            try:
+                conn, _ = listener.accept()
+            except BlockingIOError:
+                continue
+            conn.setblocking(True)
+            return conn
 
     @contextlib.contextmanager
     def _listener(self) -> Iterator[socket.socket]:
