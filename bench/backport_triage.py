@@ -187,7 +187,8 @@ def main(argv: list[str] | None = None) -> int:
               f"no checkout): median {careful_median:.3f} s (min {min(careful_times):.3f} - max "
               f"{max(careful_times):.3f}) over {len(careful_times)} runs, ratio "
               f"{careful_median / ksp_median:.1f}")
-        resident = with_daemon(lambda: ksp_once(synth, fix.sha), want, args.runs)
+        resident = with_daemon(lambda: ksp_once(synth, fix.sha), want, args.runs,
+                               {**os.environ, **synth.env})
         print(f"ksp backport with `ksp daemon` running: median {resident:.3f} s, ratio "
               f"{careful_median / resident:.1f} against the careful baseline (the plain command's "
               "ratio is the last line)")
@@ -195,13 +196,16 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def with_daemon(run: Callable[[], dict[str, str]], want: dict[str, str], runs: int) -> float:
-    """The median of `runs` runs of the same command with a daemon (same results required)."""
-    subprocess.run([*ksp_command(), "daemon", "start"], check=True, capture_output=True)
+def with_daemon(run: Callable[[], dict[str, str]], want: dict[str, str], runs: int,
+                env: dict[str, str]) -> float:
+    """The median of `runs` runs of the same command with a daemon (same results required),
+    started in the commands' environment (its locale decides whether it may serve them)."""
+    subprocess.run([*ksp_command(), "daemon", "start"], check=True, capture_output=True, env=env)
     try:
         took, result = timed(run, runs)
     finally:
-        subprocess.run([*ksp_command(), "daemon", "stop"], check=True, capture_output=True)
+        subprocess.run([*ksp_command(), "daemon", "stop"], check=True, capture_output=True,
+                       env=env)
     if result != want:
         raise SystemExit(f"MISMATCH with the daemon: {result}, expected {want}")
     return statistics.median(took)
