@@ -48,7 +48,8 @@ EXIT_INTERNAL, EXIT_CANNOT_RUN = 3, 4
 
 
 def preload() -> dict[str, int]:
-    """Import all of ksp and what its functions import; the code's files and their mtimes."""
+    """Import all of ksp and what its functions import; the mtimes of ksp's files and of the
+    folders on sys.path (installing or upgrading a dependency changes its site-packages)."""
     import ast  # lazy: 2.2 ms, the daemon only
     import pkgutil  # lazy: 0.7 ms, the daemon only
 
@@ -65,13 +66,15 @@ def preload() -> dict[str, int]:
             for name in names:
                 with contextlib.suppress(ImportError):  # an optional dependency not installed
                     importlib.import_module(name)
-    return {path: Path(path).stat().st_mtime_ns for path in files if path is not None}
+    folders = {entry for entry in sys.path if entry and Path(entry).is_dir()}
+    return {path: Path(path).stat().st_mtime_ns for path in [*files, *folders] if path is not None}
 
 
 def changed(files: dict[str, int]) -> bool:
     for path, mtime in files.items():
         try:
-            if Path(path).stat().st_mtime_ns != mtime:
+            # os.stat, not Path.stat: 0.2 ms against 0.9 ms for the ~200 paths, every command
+            if os.stat(path).st_mtime_ns != mtime:  # noqa: PTH116
                 return True
         except OSError:
             return True
