@@ -247,9 +247,11 @@ class Daemon:
         return "served"
 
     def status(self) -> dict[str, object]:
+        forever = self.idle == float("inf")
         return {"pid": self.pid, "socket": str(self.path), "started": self.started,
-                "served": os.fstat(self.served).st_size, "idle_seconds": self.idle,
-                "python": sys.executable, "modules": len(sys.modules)}
+                "served": os.fstat(self.served).st_size,
+                "idle_seconds": None if forever else self.idle, "python": sys.executable,
+                "modules": len(sys.modules)}
 
 
 def _same_user(conn: socket.socket) -> bool:

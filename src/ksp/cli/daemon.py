@@ -21,7 +21,7 @@ from pathlib import Path
 from ksp.cli import _client, _common
 from ksp.errors import KspError
 
-DEFAULT_IDLE = 1800.0
+DEFAULT_IDLE = 1800
 START_TIMEOUT = 60.0
 
 
@@ -43,9 +43,10 @@ def register(sub: _common.Subcommands) -> None:
     ):
         action = _common.add_command(actions, name, help, example)
         if name in ("start", "run"):
-            action.add_argument("--idle", type=_seconds, default=DEFAULT_IDLE, metavar="SECONDS",
+            action.add_argument("--idle", type=_common.at_least(0, "a number of seconds"),
+                                default=DEFAULT_IDLE, metavar="SECONDS",
                                 help="stop after this long without a command; 0: never "
-                                     f"(default: {DEFAULT_IDLE:.0f})")
+                                     f"(default: {DEFAULT_IDLE})")
         if name == "run":
             action.add_argument("--ready-fd", type=int, default=None, help=argparse.SUPPRESS)
         if name == "status":
@@ -53,27 +54,18 @@ def register(sub: _common.Subcommands) -> None:
         action.set_defaults(func=run)
 
 
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}")
-    return value or float("inf")
-
-
 def run(args: argparse.Namespace) -> int:
     path = _client.socket_path()
     _common.require(len(os.fsencode(path)) <= _client.SOCKET_PATH_MAX,
                     f"the daemon's socket path is too long for a Unix socket: {path}",
                     "set KSP_CACHE_DIR to a shorter folder")
+    idle = float(getattr(args, "idle", 0) or "inf")  # 0: never
     if args.action == "run":
         from ksp.cli._daemon import Daemon, private_dir  # lazy: 3.2 ms, `ksp daemon run` only
 
-        return Daemon(private_dir(Path(_client.daemon_dir())), args.idle).serve(args.ready_fd)
+        return Daemon(private_dir(Path(_client.daemon_dir())), idle).serve(args.ready_fd)
     if args.action == "start":
-        return _start(args.idle)
+        return _start(idle)
     if args.action == "stop":
         return _stop()
     state = ask("ping")
@@ -116,7 +108,8 @@ def _start(idle: float) -> int:
     read, write = os.pipe()
     with (directory / "log").open("wb") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "ksp", "daemon", "run", "--idle", str(idle),
+            [sys.executable, "-m", "ksp", "daemon", "run", "--idle",
+             "0" if idle == float("inf") else str(int(idle)),
              "--ready-fd", str(write)],
             stdin=subprocess.DEVNULL, stdout=log, stderr=log, pass_fds=(write,),
             start_new_session=True, env={**os.environ, "KSP_DAEMON": "off"})

@@ -45,28 +45,18 @@ def register(sub: _common.Subcommands) -> None:
              "and configuration exists (default: reuse it and say so)")
     add("--allow-drift", action="store_true",
         help="accept patches that apply only with offsets or a 3-way merge")
-    add("--jobs", type=_positive, default=0, help="minors in parallel (default: cores)")
+    add("--jobs", type=_common.at_least(1), default=0, help="minors in parallel (default: cores)")
     add("--go", action="append", default=[], metavar="X",
         help="a Go toolchain (path or version) to build and test with (repeatable)")
     add("--goproxy", metavar="URL", default=None,
         help="let Go fetch modules the module cache lacks from this proxy (also "
              "$KSP_GOPROXY; default: offline, the module cache only; a file:// folder works)")
-    add("--timeout", type=_positive, default=None, metavar="S", help="seconds per step")
+    add("--timeout", type=_common.at_least(1), default=None, metavar="S", help="seconds per step")
     add("--evidence-dir", type=Path, default=None, metavar="DIR",
         help="where evidence records and logs go (default: <repo>/.ksp/evidence)")
     add("--record", action="store_true",
         help="on a pass, write the new patches' Testing: line and their sha256 in index.yaml")
     parser.set_defaults(func=run)
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
 
 
 def run(args: argparse.Namespace) -> int:
