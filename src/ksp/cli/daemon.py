@@ -1,10 +1,11 @@
 """ksp daemon: keep ksp loaded so that every command starts in a few milliseconds.
 
 `ksp daemon start` runs `ksp daemon run` in the background and returns once it listens. From
-then on, the `ksp` script of the same installation, user and cache hands each command to it
-(see `_client`), and the daemon forks a fresh worker for it: output, exit codes and files are
-the same as without the daemon. `ksp daemon stop` ends it; it also leaves by itself after
-`--idle` seconds without a command, or at the first command after ksp's code changed on disk.
+then on, `ksp` commands of the same installation, user and cache are handed to it, and it forks
+a fresh worker for each: output, exit codes and files are the same as without the daemon, in
+tens of milliseconds less. KSP_DAEMON=off runs a command without it. `ksp daemon stop` ends
+it; it also leaves by itself after `--idle` seconds without a command, or at the first command
+after ksp's code changed on disk. How it works and its security: docs/daemon.md.
 """
 
 from __future__ import annotations
