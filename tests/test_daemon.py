@@ -326,3 +326,38 @@ def test_code_changed_on_disk_is_noticed(tmp_path: Path) -> None:
     assert changed(files)
     source.unlink()
     assert changed(files)
+
+
+def _on_a_terminal(args: list[str], env: dict[str, str]) -> tuple[int, bytes]:
+    """`ksp args` with stdout and stderr on a pseudo-terminal: its exit code and what it drew."""
+    import pty
+
+    leader, follower = pty.openpty()
+    try:
+        proc = subprocess.Popen([*KSP, *args], env={**env, "COLUMNS": "100", "TERM": "xterm"},
+                                stdin=subprocess.DEVNULL, stdout=follower, stderr=follower)
+        os.close(follower)
+        drawn = b""
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # EIO: every writer closed the terminal
+                break
+            if not chunk:
+                break
+            drawn += chunk
+        return proc.wait(timeout=60), drawn
+    finally:
+        os.close(leader)
+
+
+def test_a_terminal_is_still_a_terminal_through_the_daemon(env: dict[str, str]) -> None:
+    """The worker writes to the client's own terminal (its descriptors were passed): rich sees
+    a terminal and draws the same colours as a plain command."""
+    args = ["status", "--date", "2026-01-01"]
+    before = served(env)
+    there = _on_a_terminal(args, env)
+    here = _on_a_terminal(args, dict(env, KSP_DAEMON="off"))
+    assert served(env) == before + 1
+    assert there == here
+    assert b"\x1b[" in there[1]  # styled: a terminal was seen
