@@ -614,3 +614,23 @@ def test_hostile_test_output_is_text_not_a_crash(tmp_path: Path) -> None:
     failed, text = parsed.failed, parsed.text
     assert [(f.package, f.test) for f in failed] == [("example.com/x", "TestY")]
     assert text.startswith("[[[")
+
+
+@pytest.mark.parametrize("command", [["ksp"], ["python", "-m", "ksp"]])
+def test_a_module_in_the_current_folder_is_never_imported(tmp_path: Path,
+                                                          command: list[str]) -> None:
+    """ksp runs in checkouts of pull requests. A `rich.py` there (rich is imported lazily, by
+    the first text table) must not run: `python -m` puts the current folder first on sys.path,
+    and ksp's __main__ takes it off before anything is imported."""
+    import subprocess
+    import sys
+
+    marker = tmp_path / "ran"
+    (tmp_path / "rich.py").write_text(f"open({str(marker)!r}, 'w').write('x')\n")
+    script = Path(sys.executable).parent / "ksp"
+    argv = [str(script)] if command == ["ksp"] else [sys.executable, "-m", "ksp"]
+    proc = subprocess.run([*argv, "status", "--date", "2026-01-01"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert "minors on 2026-01-01" in proc.stdout  # the table was drawn: rich was imported
+    assert not marker.exists()

@@ -66,7 +66,9 @@ def preload() -> dict[str, int]:
             for name in names:
                 with contextlib.suppress(ImportError):  # an optional dependency not installed
                     importlib.import_module(name)
-    folders = {entry for entry in sys.path if entry and Path(entry).is_dir()}
+    loaded = [m.__file__ for m in list(sys.modules.values()) if getattr(m, "__file__", None)]
+    folders = {entry for entry in sys.path if entry and Path(entry).is_dir() and
+               any(f.startswith(entry + os.sep) for f in loaded if f)}
     return {path: Path(path).stat().st_mtime_ns for path in [*files, *folders] if path is not None}
 
 
