@@ -361,3 +361,19 @@ def test_a_terminal_is_still_a_terminal_through_the_daemon(env: dict[str, str]) 
     assert served(env) == before + 1
     assert there == here
     assert b"\x1b[" in there[1]  # styled: a terminal was seen
+
+
+def test_files_created_where_the_daemon_started_do_not_stop_it(cache: Path,
+                                                               tmp_path: Path) -> None:
+    """Only ksp's files and the folders its modules come from are watched for a change of
+    code, not the folder `ksp daemon start` ran in (which `python -m` put on sys.path)."""
+    env = dict(os.environ, KSP_CACHE_DIR=str(cache))
+    assert ksp("daemon", "start", env=env, cwd=tmp_path).returncode == 0
+    try:
+        (tmp_path / "new.txt").write_text("x\n")
+        (tmp_path / "json.py").write_text("raise SystemExit('imported from the start folder')\n")
+        proc = ksp("status", "--format", "json", "--date", "2026-01-01", env=env, cwd=tmp_path)
+        assert proc.returncode == 0, proc.stderr
+        assert served(env) == 1
+    finally:
+        ksp("daemon", "stop", env=env)
