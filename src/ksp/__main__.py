@@ -18,7 +18,7 @@ except OSError:  # the folder is gone: nothing can be imported from it either
 if not sys.flags.safe_path and sys.path and sys.path[0] in ("", here):
     del sys.path[0]
 
-from ksp.cli._client import entry  # noqa: E402 — after the lines above, on purpose
+from ksp.cli._client import entry  # after the lines above, on purpose
 
 if __name__ == "__main__":
     entry()

@@ -3,17 +3,17 @@
 The daemon imports every module of ksp and every module those import inside functions, then
 freezes that state (`gc.freeze`, so workers share its pages) and listens on a Unix socket in a
 private folder of the cache (`<cache>/daemon/sock`, mode 0700, the same user only: the peer's
-uid is checked). For each request it forks: the worker takes the client's standard streams,
-working directory, umask and environment, and runs the command through `ksp.cli.main.main`,
-as the client would have. Nothing a command does (its configuration, a hostile patch, a crash)
-outlives its worker, and every worker starts from the same state, loaded from the installed
-package before any request. A worker whose client goes away is sent SIGTERM (the same clean-up
-path as Ctrl-C).
+uid is checked). A spare worker, forked ahead, takes each request: it takes the client's
+standard streams, working directory, umask and environment, and runs the command through
+`ksp.cli.main.main`, as the client would have. Nothing a command does (its configuration, a
+hostile patch, a crash) outlives its worker, and every worker starts from the same state,
+loaded from the installed package before any request. A worker whose client goes away is sent
+SIGTERM (the same clean-up path as Ctrl-C).
 
 The daemon answers `no` instead of running (so the client runs the command itself) when the
 client is another installation of ksp or Python, or uses another file-system encoding, and it
 leaves when its own code changed on disk, when it is told to stop, or after `idle` seconds
-without a request.
+without a request. docs/daemon.md has the whole design.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ from ksp.errors import KspError
 
 MAX_REQUEST_BYTES = 16 * 1024 * 1024
 REQUEST_TIMEOUT = 5.0
-EXIT_INTERNAL, EXIT_CANNOT_RUN = 3, 4
+EXIT_INTERNAL = 3
 
 
 def preload() -> dict[str, int]:
