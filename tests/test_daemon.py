@@ -161,17 +161,9 @@ def test_a_client_killed_takes_its_worker_with_it(env: dict[str, str], upstream:
 
 def _worker_of(tmp_path: Path) -> int:
     """The paused worker: the process whose environment names this test's pause file."""
-    mark = f"KSP_TEST_PAUSE_FILE={tmp_path / 'never'}".encode()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit() and entry.name != str(os.getpid()):
-            try:
-                environ = (entry / "environ").read_bytes()
-                cmdline = (entry / "cmdline").read_bytes()
-            except OSError:
-                continue
-            if mark in environ.split(b"\0") and b"daemon" in cmdline:
-                return int(entry.name)
-    raise AssertionError("no worker found")
+    found = _processes(f"KSP_TEST_PAUSE_FILE={tmp_path / 'never'}", b"daemon")
+    assert found, "no worker found"
+    return found[0]
 
 
 def _alive(pid: int) -> bool:
@@ -206,20 +198,26 @@ def test_a_socket_left_by_a_dead_daemon_is_ignored(cache: Path) -> None:
         ksp("daemon", "stop", env=env)
 
 
-def _processes_of(cache: Path) -> list[int]:
-    """The daemon's processes (itself, its spare, its workers) for this cache folder."""
-    mark = f"KSP_CACHE_DIR={cache}".encode()
+def _processes(variable: str, command: bytes) -> list[int]:
+    """Live processes (not this one) with `variable` in their environment and `command` in
+    their command line."""
+    mark = variable.encode()
     found = []
     for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
+        if entry.name.isdigit() and entry.name != str(os.getpid()):
             try:
                 environ = (entry / "environ").read_bytes().split(b"\0")
                 cmdline = (entry / "cmdline").read_bytes()
             except OSError:
                 continue
-            if mark in environ and b"daemon\0run" in cmdline and _alive(int(entry.name)):
+            if mark in environ and command in cmdline and _alive(int(entry.name)):
                 found.append(int(entry.name))
     return found
+
+
+def _processes_of(cache: Path) -> list[int]:
+    """The daemon's processes (itself, its spare, its workers) for this cache folder."""
+    return _processes(f"KSP_CACHE_DIR={cache}", b"daemon\0run")
 
 
 def _until_gone(cache: Path) -> list[int]:

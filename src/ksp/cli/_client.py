@@ -27,7 +27,7 @@ from ksp._cachedir import cache_root
 MAGIC = b"ksp-daemon/1\n"
 SOCKET_PATH_MAX = 107  # sun_path holds 108 bytes, its NUL included
 FORWARDED = (_signal.SIGINT, _signal.SIGTERM, _signal.SIGHUP)
-EXIT_INTERNAL = 3
+EXIT_INTERNAL, EXIT_INTERRUPTED = 3, 130  # ksp.cli.main's, which this module must not import
 
 
 def daemon_dir() -> str:
@@ -142,7 +142,7 @@ def entry() -> None:
             code = run_in_daemon(argv)
         except KeyboardInterrupt:  # before the worker was known: closing the socket stops it
             print("ksp: interrupted", file=sys.stderr)
-            os._exit(130)
+            os._exit(EXIT_INTERRUPTED)
         if code is not None:
             for stream in (sys.stdout, sys.stderr):
                 try:

@@ -39,12 +39,11 @@ from typing import NoReturn
 
 import ksp
 from ksp.cli._client import MAGIC, identity
-from ksp.cli.main import main
+from ksp.cli.main import EXIT_INTERNAL, EXIT_INTERRUPTED, main
 from ksp.errors import KspError
 
 MAX_REQUEST_BYTES = 16 * 1024 * 1024
 REQUEST_TIMEOUT = 5.0
-EXIT_INTERNAL = 3
 
 
 def preload() -> dict[str, int]:
@@ -350,7 +349,7 @@ def work(conn: socket.socket, listener: socket.socket, fds: list[int],
         threading.Thread(target=_watch, args=(conn,), daemon=True).start()
         code = main(argv)
     except KeyboardInterrupt:
-        code = 130
+        code = EXIT_INTERRUPTED
     except BaseException as exc:  # the worker answers whatever happened
         with contextlib.suppress(Exception):
             print(f"ksp: internal error in the daemon's worker: {type(exc).__name__}: {exc}",

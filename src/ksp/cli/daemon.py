@@ -118,9 +118,10 @@ def _start(idle: float) -> int:
     deadline = time.monotonic() + START_TIMEOUT
     with os.fdopen(read, "rb") as ready:
         ready.read()  # EOF once the daemon listens (or has exited)
-    while proc.poll() is None and ask("ping") is None and time.monotonic() < deadline:
-        time.sleep(0.05)
     state = ask("ping")
+    while state is None and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+        state = ask("ping")
     if state is None:
         lines = (directory / "log").read_text(encoding="utf-8", errors="replace").split("\n")
         said = [line.strip() for line in lines if line.strip()]

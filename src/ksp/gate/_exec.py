@@ -102,13 +102,18 @@ def is_go(argv: Sequence[str], sub: str) -> bool:
 
 
 def with_go_flags(argv: list[str], env: Mapping[str, str], *, vendor: bool,
-                  extra: Sequence[str] = ()) -> list[str]:
-    """`go <sub>` gets -mod=vendor where the tree vendors (unless the template chose) + extra."""
-    flags = list(extra)
-    chosen = any(a.startswith("-mod") for a in argv) or "-mod=" in env.get("GOFLAGS", "")
-    if vendor and not chosen and env.get("GO111MODULE") != "off":
-        flags.append("-mod=vendor")
+                  extra: Sequence[str] = (), defaults: Sequence[str] = ()) -> list[str]:
+    """`go <sub>` gets `extra`, and each of `defaults` (`-name=value`) unless the template or
+    GOFLAGS set that flag already; -mod=vendor is one of them where the tree vendors."""
+    vendoring = ["-mod=vendor"] if vendor and env.get("GO111MODULE") != "off" else []
+    goflags = env.get("GOFLAGS", "")
+    flags = [*extra, *[f for f in [*defaults, *vendoring]
+                       if not _chosen(f.split("=", 1)[0], argv, goflags)]]
     return [argv[0], argv[1], *[f for f in flags if f not in argv], *argv[2:]]
+
+
+def _chosen(name: str, argv: Sequence[str], goflags: str) -> bool:
+    return any(a.startswith(name) for a in argv) or f"{name}=" in goflags
 
 
 @dataclass(frozen=True)

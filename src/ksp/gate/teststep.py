@@ -85,10 +85,9 @@ class TestRunner:
             argv = [str(ctx.toolchain.go), "test", *args] if extra else argv
         json_mode = _exec.is_go(argv, "test")
         if json_mode:
-            chosen = any(a.startswith("-vet") for a in argv) or "-vet" in env.get("GOFLAGS", "")
-            vet = ["-vet=off"] if self.vetted and not chosen else []
             argv = _exec.with_go_flags(argv, env, vendor=ctx.vendors(root),
-                                       extra=["-json", *vet, *extra])
+                                       extra=["-json", *extra],
+                                       defaults=["-vet=off"] if self.vetted else [])
         start = self.log.stat().st_size
         ran = _exec.run(argv, cwd=ctx.cwd / root, env=env, timeout=ctx.req.timeout,
                         log=self.log, stdout=out if json_mode else None)

@@ -136,13 +136,7 @@ class ObjectReader:
 
     def read(self, spec: str) -> tuple[str, bytes] | None:
         """(type, content) of `spec` (e.g. `<commit>:<path>`), or None if missing."""
-        header = self._ask(spec)
-        if header is None:
-            return None
-        assert self._proc.stdout
-        data = self._proc.stdout.read(int(header[2]))
-        self._proc.stdout.read(1)
-        return header[1], data
+        return self.read_many([spec])[0]
 
     def oid(self, spec: str) -> str | None:
         """The object id `spec` names (e.g. `<commit>^{tree}`), or None if there is none."""
@@ -168,15 +162,14 @@ class ObjectReader:
         out: list[tuple[str, bytes] | None] = []
         batch: list[bytes] = []
         size = 0
-        for spec in [*specs, None]:
-            line = None if spec is None else spec.encode("utf-8", "surrogateescape") + b"\n"
-            if batch and (line is None or size + len(line) > BATCH_BYTES):
-                out.extend(self._answers(batch))
+        for spec in specs:
+            line = spec.encode("utf-8", "surrogateescape") + b"\n"
+            if batch and size + len(line) > BATCH_BYTES:
+                out += self._answers(batch)
                 batch, size = [], 0
-            if line is not None:
-                batch.append(line)
-                size += len(line)
-        return out
+            batch.append(line)
+            size += len(line)
+        return out + (self._answers(batch) if batch else [])
 
     def _answers(self, requests: list[bytes]) -> list[tuple[str, bytes] | None]:
         assert self._proc.stdin and self._proc.stdout
