@@ -12,10 +12,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import ksp
+
 
 def compile_ksp() -> None:
-    package = subprocess.run([sys.executable, "-c", "import ksp, os; print(os.path.dirname("
-                              "ksp.__file__))"], capture_output=True, text=True, check=True)
-    subprocess.run([sys.executable, "-m", "compileall", "-q", package.stdout.strip()],
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(Path(ksp.__file__).parent)],
                    check=True, stdout=subprocess.DEVNULL)
-    assert Path(package.stdout.strip()).is_dir()
